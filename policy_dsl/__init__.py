@@ -1,0 +1,19 @@
+"""policy_dsl — Chinese employment-policy rules as code.
+
+    engine = policy_dsl.load("policies/fushun")      # load, check, compile once
+    decision = engine.evaluate({"unit": {...}})       # many times, thread-safe
+    decision.to_json()
+"""
+from .engine import Decision, RuleEngine, load
+from .errors import (CheckFailed, FactsError, PolicyError, PolicyEvaluationError, PolicyLimitError, PolicyNameError,
+                     PolicySyntaxError, PolicyTypeError, RuleFileError)
+from .expression import CompiledExpression, compile_expression, evaluate_expression
+from .parser import parse_expression
+from .values import Duration, Unknown
+
+__version__ = "0.1.0"
+__all__ = [
+    "load", "RuleEngine", "Decision", "compile_expression", "evaluate_expression", "CompiledExpression",
+    "parse_expression", "Unknown", "Duration", "PolicyError", "PolicySyntaxError", "PolicyNameError",
+    "PolicyTypeError", "PolicyEvaluationError", "PolicyLimitError", "RuleFileError", "FactsError", "CheckFailed",
+]

@@ -1,0 +1,253 @@
+"""Static analysis of a loaded rule set: names, types, cycles, unused items,
+declared conclusion types, the vocabulary contract and delegated bounds.
+
+It returns every diagnostic of a run at once, and the facts the compiler
+needs: the annotations of every expression and the order of every slot.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import nodes as n
+from . import types as T
+from .errors import PolicyError, PolicyNameError, PolicyTypeError, RuleFileError, did_you_mean
+from .model import Clause, Named, Parameter, RuleSet
+from .source import Span
+from .typer import Annotations, FactBinding, SlotBinding, Typer, VarBinding
+from .vocabulary import Vocabulary, vocabulary
+
+
+@dataclass
+class Diagnostic:
+    error: PolicyError
+    severity: str = "error"  # "error" | "warning"
+
+
+@dataclass
+class Analysis:
+    rule_set: RuleSet
+    notes: Annotations = field(default_factory=Annotations)
+    slot_types: dict[str, T.Type] = field(default_factory=dict)
+    deps: dict[str, set[str]] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[PolicyError]:
+        return [d.error for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[PolicyError]:
+        return [d.error for d in self.diagnostics if d.severity == "warning"]
+
+
+def split_key(key: str) -> tuple[str, str]:
+    cid, _, name = key.partition(".")
+    return cid, name
+
+
+class _ClauseScope:
+    """What a dotted name means inside one clause (see docs/language.md §2)."""
+
+    def __init__(self, checker: "_Checker", clause: Clause) -> None:
+        self.checker, self.clause = checker, clause
+        self.used: set[str] = set()
+
+    def resolve(self, ref: n.Ref) -> FactBinding | SlotBinding:
+        vocab, rs = self.checker.vocab, self.checker.rs
+        head = ref.parts[0]
+        if head in vocab.subjects:
+            path = ref.dotted
+            spec = vocab.facts.get(path)
+            if spec is None:
+                near = [p for p in vocab.facts if p.startswith(head + ".") or p == head]
+                raise PolicyNameError(f"未知的事实 {path!r} unknown fact", ref.span, found=path,
+                                      expected="词汇表中的事实名 a fact of the vocabulary", hint=did_you_mean(path, near))
+            return FactBinding(path, spec.type)
+        if len(ref.parts) == 1 and head in self.clause.items():
+            return self._slot(self.clause, head, ref)
+        if head in rs.clauses and len(ref.parts) == 2:
+            other = rs.clauses[head]
+            if ref.parts[1] not in other.items():
+                raise PolicyNameError(f"条款 {head} 中没有 {ref.parts[1]!r} no such item", ref.span, found=ref.dotted,
+                                      expected=", ".join(other.items()), hint=did_you_mean(ref.parts[1], other.items()))
+            return self._slot(other, ref.parts[1], ref)
+        candidates = [*self.clause.items(), *rs.clauses, *vocab.facts]
+        raise PolicyNameError(f"未知的名字 {ref.dotted!r} unknown name", ref.span, found=ref.dotted,
+                              expected="本条款的参数/定义/条件/结论、其他条款的结论（条款id.名字）或事实（如 unit.layoffs）",
+                              hint=did_you_mean(ref.dotted, candidates))
+
+    def _slot(self, clause: Clause, name: str, ref: n.Ref) -> SlotBinding:
+        key = f"{clause.id}.{name}"
+        self.used.add(key)
+        return SlotBinding(key, self.checker.slot_type(key, ref.span))
+
+
+class _Checker:
+    def __init__(self, rs: RuleSet, vocab: Vocabulary) -> None:
+        self.rs, self.vocab = rs, vocab
+        self.out = Analysis(rs)
+        self.scopes = {cid: _ClauseScope(self, c) for cid, c in rs.clauses.items()}
+        self.in_progress: list[str] = []
+        self.failed: set[str] = set()
+
+    def error(self, exc: PolicyError, severity: str = "error") -> None:
+        self.out.diagnostics.append(Diagnostic(exc, severity))
+
+    # slot types, inferred on demand (definitions may use each other in any order)
+    def slot_type(self, key: str, use: Span | None = None) -> T.Type:
+        if key in self.out.slot_types:
+            return self.out.slot_types[key]
+        if key in self.in_progress:
+            cycle = self.in_progress[self.in_progress.index(key):] + [key]
+            raise PolicyNameError(f"循环引用 circular definition: {' → '.join(cycle)}", use,
+                                  hint="定义、条件和结论之间不能互相依赖成环")
+        cid, name = split_key(key)
+        item = self.rs.clauses[cid].items()[name]
+        if isinstance(item, Parameter):
+            self.out.slot_types[key] = item.type
+            return item.type
+        self.in_progress.append(key)
+        try:
+            inferred = self._infer_named(cid, item)
+        finally:
+            self.in_progress.pop()
+        self.out.slot_types[key] = inferred
+        return inferred
+
+    def _infer_named(self, cid: str, item: Named) -> T.Type:
+        scope = self.scopes[cid]
+        typer = Typer(scope, self.out.notes)
+        try:
+            inferred = typer.infer(item.expr)
+        except PolicyError as exc:
+            key = f"{cid}.{item.name}"
+            if key not in self.failed:
+                self.failed.add(key)
+                self.error(exc)
+            return item.declared or T.ANY
+        if item.declared is not None:
+            if not T.assignable(inferred, item.declared):
+                self.error(PolicyTypeError(f"{item.name} 声明为 {item.declared}，表达式却是 {inferred} declared type differs",
+                                           item.expr.span, found=str(inferred), expected=str(item.declared)))
+            return item.declared
+        if item.role == "condition" and inferred.kind != "bool":
+            self.error(PolicyTypeError(f"条件 {item.name} 必须是布尔值 a condition must be bool", item.expr.span,
+                                       found=str(inferred), expected="bool"))
+        return inferred
+
+    # the whole set ----------------------------------------------------------------
+    def run(self) -> Analysis:
+        for cid, clause in self.rs.clauses.items():
+            for name in clause.items():
+                try:
+                    self.slot_type(f"{cid}.{name}")
+                except PolicyError as exc:
+                    self.error(exc)
+            self._exceptions(clause)
+            self._bounds(clause)
+        self._contract()
+        self._dependencies()
+        self._unused()
+        return self.out
+
+    def _exceptions(self, clause: Clause) -> None:
+        for rule in clause.exceptions:
+            if rule.conclusion not in clause.conclusions:
+                self.error(PolicyNameError(f"例外 {rule.id} 指向不存在的结论 {rule.conclusion!r} unknown conclusion",
+                                           rule.origin.span if rule.origin else None, found=rule.conclusion,
+                                           expected=", ".join(clause.conclusions),
+                                           hint=did_you_mean(rule.conclusion, clause.conclusions)))
+                continue
+            typer = Typer(self.scopes[clause.id], self.out.notes)
+            try:
+                wt = typer.infer(rule.when)
+                if wt.kind != "bool":
+                    raise PolicyTypeError(f"例外 {rule.id} 的 when 必须是布尔值", rule.when.span, found=str(wt), expected="bool")
+                vt = typer.infer(rule.value)
+                target = self.slot_type(f"{clause.id}.{rule.conclusion}")
+                if not T.assignable(vt, target):
+                    raise PolicyTypeError(f"例外 {rule.id} 的值类型与结论不符", rule.value.span, found=str(vt), expected=str(target))
+            except PolicyError as exc:
+                self.error(exc)
+
+    def _bounds(self, clause: Clause) -> None:
+        for p in clause.parameters.values():
+            lo, hi = p.bounds
+            values = [p.value] if p.value is not None else [v for _, v in p.history]
+            for v in values:
+                if (lo is not None and v < lo) or (hi is not None and v > hi):  # type: ignore[operator]
+                    where = p.origin.span if p.origin else None
+                    self.error(RuleFileError(
+                        f"参数 {p.name} 的值 {v} 超出上级规定的范围 value outside the delegated bounds", where,
+                        found=str(v), expected=f"{'≥ ' + str(lo) if lo is not None else ''} {'≤ ' + str(hi) if hi is not None else ''}".strip(),
+                        related=p.bounds_origin.span if p.bounds_origin else None))
+
+    def _contract(self) -> None:
+        """Every clause and conclusion of the vocabulary is given, with its type."""
+        for cid, spec in self.vocab.clauses.items():
+            clause = self.rs.clauses.get(cid)
+            if clause is None:
+                self.error(RuleFileError(f"词汇表中的条款 {cid}（{spec.zh}）在规则集 {self.rs.name} 中缺失 missing clause"))
+                continue
+            for name, want in spec.conclusions.items():
+                item = clause.conclusions.get(name)
+                if item is None:
+                    self.error(RuleFileError(f"条款 {cid} 缺少词汇表规定的结论 {name} missing conclusion",
+                                             clause.origin.span if clause.origin else None, expected=f"{name}: {want}"))
+                    continue
+                got = self.out.slot_types.get(f"{cid}.{name}")
+                if got is not None and got.kind != "any" and not T.assignable(got, want):
+                    self.error(PolicyTypeError(f"结论 {cid}.{name} 的类型应为 {want} conclusion type differs from the vocabulary",
+                                               item.expr.span, found=str(got), expected=str(want)))
+
+    def _dependencies(self) -> None:
+        keys = [f"{cid}.{name}" for cid, c in self.rs.clauses.items() for name in c.items()]
+        for key in keys:
+            cid, name = split_key(key)
+            clause = self.rs.clauses[cid]
+            item = clause.items()[name]
+            roots = [] if isinstance(item, Parameter) else [item.expr]
+            for rule in clause.exceptions:
+                if rule.conclusion == name:
+                    roots += [rule.when, rule.value]
+            self.out.deps[key] = {b.key for r in roots for node in n.walk(r)
+                                  if isinstance(b := self.out.notes.bindings.get(id(node)), SlotBinding)}
+        self.out.order = _topological(keys, self.out.deps, self)
+
+    def _unused(self) -> None:
+        used = set().union(*self.out.deps.values()) if self.out.deps else set()
+        for cid, clause in self.rs.clauses.items():
+            for name, item in [*clause.parameters.items(), *clause.definitions.items()]:
+                if f"{cid}.{name}" not in used:
+                    span = item.origin.span if item.origin else None
+                    kind = "参数" if isinstance(item, Parameter) else "定义"
+                    self.error(RuleFileError(f"{kind} {name} 未被使用 unused {('parameter' if kind == '参数' else 'definition')}",
+                                             span, hint="删除它，或在条件/结论中引用它"), "warning")
+
+
+def _topological(keys: list[str], deps: dict[str, set[str]], checker: _Checker) -> list[str]:
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(key: str, path: list[str]) -> None:
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            cycle = path[path.index(key):] + [key]
+            if not any("循环" in d.error.message and key in d.error.message for d in checker.out.diagnostics):
+                checker.error(PolicyNameError(f"循环引用 circular reference: {' → '.join(cycle)}"))
+            return
+        state[key] = 1
+        for dep in sorted(deps.get(key, ())):
+            visit(dep, path + [key])
+        state[key] = 2
+        order.append(key)
+
+    for key in keys:
+        visit(key, [])
+    return order
+
+
+def analyse(rs: RuleSet, vocab: Vocabulary | None = None) -> Analysis:
+    return _Checker(rs, vocab or vocabulary()).run()

@@ -1,0 +1,136 @@
+"""The `policy` command: check, eval, explain, test, diff.
+
+Thin: parse arguments, call the API, print. PolicyError is rendered here, once;
+anything else is an internal error (exit 2) with a one-line message.
+Exit codes: 0 fine, 1 diagnostics / failing tests / undeclared differences,
+2 usage, bad facts or internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from typing import Callable, Sequence
+
+from .errors import CheckFailed, FactsError, PolicyError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是日期 not a date (YYYY-MM-DD): {text}") from None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .checker import analyse
+    from .loader import load_rule_set
+
+    rs = load_rule_set(args.set)
+    analysis = analyse(rs)
+    for diag in analysis.diagnostics:
+        tag = "警告 warning" if diag.severity == "warning" else "错误 error"
+        print(f"[{tag}] {diag.error.render()}\n")
+    computable = sum(1 for c in rs.clauses.values() if c.kind == "computable")
+    summary = (f"{rs.name}: {len(rs.clauses)} 个条款（{computable} 个可计算），"
+               f"{len(analysis.errors)} 个错误，{len(analysis.warnings)} 个警告")
+    print(("✓ " if not analysis.diagnostics else "✗ ") + summary)
+    return 1 if analysis.diagnostics else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .engine import load
+    from .facts import read_facts
+    from .render_text import decision_text
+
+    engine = load(args.set)
+    facts = read_facts(args.facts)
+    decision = engine.evaluate(facts, as_of=args.as_of, source=args.facts)
+    if args.format == "json":
+        print(json.dumps(decision.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(decision_text(decision))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import run_explain
+
+    return run_explain(args)
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from .testing import run_cli
+
+    return run_cli(args)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import run_diff
+
+    return run_diff(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="policy", description="政策规则即代码 policy rules as code")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check", help="检查规则集 check a rule set")
+    c.add_argument("set", help="规则集目录或名称 rule-set directory or name (e.g. liaoning)")
+    c.set_defaults(func=cmd_check)
+
+    e = sub.add_parser("eval", help="对一个案例求值 evaluate a case")
+    e.add_argument("set")
+    e.add_argument("facts", help="事实文件 YAML/JSON，或 - 表示标准输入")
+    e.add_argument("--format", choices=["text", "json"], default="text")
+    e.add_argument("--as-of", type=_date, dest="as_of", help="评估日期 evaluation date (overrides the facts' as_of)")
+    e.set_defaults(func=cmd_eval)
+
+    x = sub.add_parser("explain", help="解释结论 explain a decision")
+    x.add_argument("set")
+    x.add_argument("facts")
+    x.add_argument("--clause", help="只解释一个条款 only this clause id")
+    x.add_argument("--format", choices=["tree", "text", "json"], default="tree")
+    x.add_argument("--lang", choices=["zh", "en"], default="zh")
+    x.add_argument("--as-of", type=_date, dest="as_of")
+    x.add_argument("--width", type=int, default=100, help=argparse.SUPPRESS)
+    x.set_defaults(func=cmd_explain)
+
+    t = sub.add_parser("test", help="运行规则测试 run YAML rule tests")
+    t.add_argument("paths", nargs="*", help="规则集或测试文件 sets or test files (default: every set under policies/)")
+    t.add_argument("--format", choices=["text", "json"], default="text")
+    t.set_defaults(func=cmd_test)
+
+    d = sub.add_parser("diff", help="比较省级与市级规则集 compare a base set with a variant")
+    d.add_argument("base")
+    d.add_argument("variant")
+    d.add_argument("--cases", help="案例目录或文件 cases to evaluate under both sets")
+    d.add_argument("--generate", action="store_true", help="由规则中的阈值自动生成边界案例")
+    d.add_argument("--format", choices=["text", "json"], default="text")
+    d.add_argument("--expected", help="预期差异文件 (default: <variant>/expected-differences.yaml)")
+    d.set_defaults(func=cmd_diff)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except FactsError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 2
+    except CheckFailed as exc:
+        print(exc.render(), file=sys.stderr)
+        return 1
+    except PolicyError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 1 if args.command in ("check", "test") else 2
+    except BrokenPipeError:  # pragma: no cover - `policy eval … | head`
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the one place internal errors are turned into a message
+        print(f"内部错误 internal error: {type(exc).__name__}: {exc}\n"
+              "这是 policy_dsl 的缺陷，请连同命令和输入文件报告。", file=sys.stderr)
+        return 2

@@ -1,0 +1,415 @@
+"""Typed AST → one Python function per rule set, built once and run many times.
+
+The generated code is assembled from our own AST only: every value that comes
+from a rule file (numbers, strings, fact paths, names) is passed in as a
+constant (`_k3`), never spliced into the source, and names are numbered
+locals (`_s4`, `_t12`). The code object is compiled and wrapped with
+types.FunctionType — nothing is eval'd or exec'd.
+
+With `trace=True` the same code also stores every node's value in `T[node_id]`;
+nodes that were short-circuited are simply absent ("not evaluated").
+"""
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, localcontext
+from typing import Callable, Sequence
+
+from . import nodes as n
+from .errors import PolicyEvaluationError, PolicyError
+from .functions import BUILTINS
+from .typer import Annotations, FactBinding, SlotBinding, VarBinding
+from .values import CONTEXT, Duration, Unknown, add_duration, merge, quantize_money
+
+_MISS = object()
+
+
+@dataclass
+class SlotSpec:
+    key: str
+    expr: n.Expr | None = None
+    const: object = None
+    money: bool = False
+    history: tuple = ()                                   # ((from_date, value), ...) chosen by as_of
+    exceptions: tuple[tuple[n.Expr, n.Expr], ...] = ()  # (when, value), highest priority first
+
+
+@dataclass
+class Program:
+    """A compiled rule set: call run(facts) → slot values in `keys` order."""
+
+    keys: list[str]
+    nodes: list[n.Expr]               # node id → node, for explanations
+    node_ids: dict[int, int]          # id(node) → node id
+    source: str                       # generated Python, for debugging
+    _fast: Callable = field(repr=False, default=None)   # type: ignore[assignment]
+    _traced: Callable = field(repr=False, default=None)  # type: ignore[assignment]
+
+    def run(self, facts: dict, trace: dict | None = None) -> list:
+        with localcontext(CONTEXT):
+            try:
+                if trace is None:
+                    return self._fast(facts)
+                return self._traced(facts, trace)
+            except PolicyError:
+                raise
+            except ArithmeticError as exc:  # pragma: no cover - division is guarded; keep the edge clean
+                raise PolicyEvaluationError(f"算术错误 arithmetic error: {exc}") from None
+
+
+def compile_program(slots: Sequence[SlotSpec], notes: Annotations) -> Program:
+    nodes: list[n.Expr] = []
+    node_ids: dict[int, int] = {}
+    for slot in slots:
+        for root in _roots(slot):
+            for node in n.walk(root):
+                if id(node) not in node_ids:
+                    node_ids[id(node)] = len(nodes)
+                    nodes.append(node)
+    fast = _Gen(slots, notes, node_ids, trace=False)
+    traced = _Gen(slots, notes, node_ids, trace=True)
+    program = Program([s.key for s in slots], nodes, node_ids, fast.source)
+    program._fast = fast.function("_evaluate", nodes)
+    program._traced = traced.function("_evaluate_traced", nodes)
+    return program
+
+
+def _roots(slot: SlotSpec):
+    if slot.expr is not None:
+        yield slot.expr
+    for when, value in slot.exceptions:
+        yield when
+        yield value
+
+
+# runtime helpers the generated code calls ---------------------------------------------------
+
+def _div(a, b, nid, nodes):
+    if b == 0:
+        raise PolicyEvaluationError("除数为零 division by zero", nodes[nid].span, found=f"{a} / 0",
+                                    expected="除数不为零；可先用 if 判断 guard the divisor with if")
+    return Decimal(a) / b
+
+
+def _and_u(a, b):
+    """a is Unknown, b is the right side (a was not false)."""
+    if b is False:
+        return False
+    if b is True:
+        return a
+    return a.merge(b)
+
+
+def _or_u(a, b):
+    if b is True:
+        return True
+    if b is False:
+        return a
+    return a.merge(b)
+
+
+def _if_u(c, x, y):
+    if x.__class__ is not Unknown and y.__class__ is not Unknown and x == y:
+        return x
+    return merge(*(v for v in (c, x, y) if v.__class__ is Unknown))
+
+
+def _field(record, name, path, index):
+    value = record.get(name, _MISS) if isinstance(record, dict) else _MISS
+    if value is _MISS or value is None:
+        return Unknown({f"{path}[{index}].{name}"})
+    return value
+
+
+def _exceptions(base, cases):
+    """Catala-style: the first applicable exception by priority wins; an undecided
+    higher one makes the result unknown unless every candidate agrees."""
+    pending = []
+    for when, value in cases:
+        if when is True:
+            candidates = [value, *pending]
+            break
+        if when.__class__ is Unknown:
+            pending.append((when, value))
+    else:
+        candidates = [base, *pending]
+    if not pending:
+        return candidates[0]
+    values = [candidates[0]] + [v for _, v in pending]
+    first = values[0]
+    if all(v.__class__ is not Unknown and v == first for v in values):
+        return first
+    return merge(*[w for w, _ in pending], *[v for v in values if v.__class__ is Unknown])
+
+
+def _history(as_of, table):
+    """The value in force on as_of: the last entry whose start is on or before it."""
+    if as_of.__class__ is Unknown:
+        values = {v for _, v in table}
+        return table[0][1] if len(values) == 1 else as_of
+    current = Unknown({"as_of"}, {"as_of": f"评估日期早于参数生效日 {table[0][0]}"})
+    for start, value in table:
+        if start <= as_of:
+            current = value
+    return current
+
+
+_RUNTIME = {
+    "_U": Unknown, "_merge": merge, "_div": _div, "_and_u": _and_u, "_or_u": _or_u, "_if_u": _if_u,
+    "_field": _field, "_dur": add_duration, "_q": quantize_money, "_exc": _exceptions, "_MISS": _MISS,
+    "_D0": Decimal(0), "_fs": frozenset, "_hist": _history, "_AS_OF_UNKNOWN": Unknown({"as_of"}),
+}
+
+
+class _Gen:
+    """Writes the Python source of one rule set, line by line."""
+
+    def __init__(self, slots: Sequence[SlotSpec], notes: Annotations, node_ids: dict[int, int], trace: bool) -> None:
+        self.notes, self.node_ids, self.trace = notes, node_ids, trace
+        self.lines: list[str] = []
+        self.depth = 1
+        self.consts: dict[str, object] = {}
+        self.const_index: dict[tuple, str] = {}
+        self.counter = 0
+        self.slot_local = {s.key: f"_s{i}" for i, s in enumerate(slots)}
+        self.vars: list[tuple[str, str, str, object]] = []  # (var name, element local, index local, collection path)
+        for slot in slots:
+            self._slot(slot)
+        params = "F, T" if trace else "F"
+        body = "\n".join(self.lines)
+        out = ", ".join(self.slot_local[s.key] for s in slots)
+        self.source = f"def _evaluate({params}):\n{body}\n    return [{out}]\n"
+
+    def function(self, name: str, nodes: list[n.Expr]) -> Callable:
+        code = compile(self.source, f"<policy {name}>", "exec")
+        fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+        namespace = {**_RUNTIME, **self.consts, "_NODES": nodes, "__builtins__": {"enumerate": enumerate}}
+        return types.FunctionType(fn_code, namespace, name)
+
+    # plumbing -------------------------------------------------------------------
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    def tmp(self) -> str:
+        self.counter += 1
+        return f"_t{self.counter}"
+
+    def const(self, value: object) -> str:
+        if isinstance(value, bool) or value is None:
+            return repr(value)
+        if type(value) is int:
+            return repr(value)
+        key = (type(value).__name__, repr(value))
+        name = self.const_index.get(key)
+        if name is None:
+            name = f"_k{len(self.consts)}"
+            self.consts[name] = value
+            self.const_index[key] = name
+        return name
+
+    def record(self, node: n.Expr, value: str) -> str:
+        if self.trace:
+            self.emit(f"T[{self.node_ids[id(node)]}] = {value}")
+        return value
+
+    # slots ----------------------------------------------------------------------
+    def _slot(self, slot: SlotSpec) -> None:
+        target = self.slot_local[slot.key]
+        if slot.history:
+            table = self.const(tuple(slot.history))
+            self.emit(f"{target} = _hist(F.get('as_of', _AS_OF_UNKNOWN), {table})")
+            return
+        if slot.expr is None:
+            self.emit(f"{target} = {self.const(slot.const)}")
+            return
+        value = self.expr(slot.expr)
+        if slot.exceptions:
+            pairs = []
+            for when, val in slot.exceptions:
+                pairs.append(f"({self.expr(when)}, {self.expr(val)})")
+            value_tmp = self.tmp()
+            self.emit(f"{value_tmp} = _exc({value}, ({', '.join(pairs)},))")
+            value = value_tmp
+        if slot.money:
+            self.emit(f"{target} = _q({value})")
+        else:
+            self.emit(f"{target} = {value}")
+
+    # expressions ------------------------------------------------------------------
+    def expr(self, node: n.Expr) -> str:
+        method = getattr(self, "_" + type(node).__name__.lower())
+        return method(node)
+
+    def _literal(self, node: n.Literal) -> str:
+        return self.record(node, self.const(node.value))
+
+    def _collection(self, node: n.Collection) -> str:
+        if all(isinstance(i, n.Literal) for i in node.items):
+            values = [i.value for i in node.items]  # type: ignore[union-attr]
+            value = frozenset(values) if node.kind == "set" else tuple(values)
+            return self.record(node, self.const(value))
+        items = [self.expr(i) for i in node.items]
+        t = self.tmp()
+        ctor = "_fs" if node.kind == "set" else ""
+        check = " or ".join(f"{i}.__class__ is _U" for i in items)
+        self.emit(f"{t} = _merge({', '.join(items)}) if ({check}) else {ctor}(({', '.join(items)},))")
+        return self.record(node, t)
+
+    def _ref(self, node: n.Ref) -> str:
+        binding = self.notes.bindings[id(node)]
+        t = self.tmp()
+        if isinstance(binding, FactBinding):
+            self.emit(f"{t} = F.get({self.const(binding.path)}, {self.const(Unknown({binding.path}))})")
+        elif isinstance(binding, SlotBinding):
+            return self.record(node, self.slot_local[binding.key])
+        else:
+            assert isinstance(binding, VarBinding)
+            _, elem, index, path = next(v for v in reversed(self.vars) if v[0] == binding.var)
+            self.emit(f"{t} = {elem}")
+            for name in binding.fields:
+                self.emit(f"if {t}.__class__ is not _U: {t} = _field({t}, {self.const(name)}, {self.const(path)}, {index})")
+        return self.record(node, t)
+
+    def _unknown_check(self, *operands: str) -> str:
+        # Constants can never be unknown; only computed temps and slots are tested.
+        tests = [f"{o}.__class__ is _U" for o in operands if o.startswith(("_t", "_s"))]
+        return " or ".join(tests) or "False"
+
+    def _neg(self, node: n.Neg) -> str:
+        a = self.expr(node.operand)
+        t = self.tmp()
+        self.emit(f"{t} = {a} if {a}.__class__ is _U else -{a}")
+        return self.record(node, t)
+
+    def _not(self, node: n.Not) -> str:
+        a = self.expr(node.operand)
+        t = self.tmp()
+        self.emit(f"{t} = {a} if {a}.__class__ is _U else (not {a})")
+        return self.record(node, t)
+
+    def _arith(self, node: n.Arith) -> str:
+        a, b = self.expr(node.left), self.expr(node.right)
+        lt, rt = self.notes.type_of(node.left), self.notes.type_of(node.right)
+        nid = self.node_ids[id(node)]
+        if node.op == "/":
+            op = f"_div({a}, {b}, {nid}, _NODES)"
+        elif lt.kind == "date" or rt.kind == "date":
+            date_side, dur_side = (a, b) if lt.kind == "date" else (b, a)
+            op = f"_dur({date_side}, {dur_side}, {1 if node.op == '+' else -1})"
+        elif lt.kind == "set":
+            op = f"({a} | {b})"
+        else:
+            op = f"({a} {node.op} {b})"
+        t = self.tmp()
+        self.emit(f"{t} = _merge({a}, {b}) if ({self._unknown_check(a, b)}) else {op}")
+        return self.record(node, t)
+
+    def _compare(self, node: n.Compare) -> str:
+        a, b = self.expr(node.left), self.expr(node.right)
+        t = self.tmp()
+        self.emit(f"{t} = _merge({a}, {b}) if ({self._unknown_check(a, b)}) else ({a} {node.op} {b})")
+        return self.record(node, t)
+
+    def _member(self, node: n.Member) -> str:
+        a, b = self.expr(node.element), self.expr(node.collection)
+        t = self.tmp()
+        op = "not in" if node.negated else "in"
+        self.emit(f"{t} = _merge({a}, {b}) if ({self._unknown_check(a, b)}) else ({a} {op} {b})")
+        return self.record(node, t)
+
+    def _and(self, node: n.And) -> str:
+        return self._logic(node, stop="False", helper="_and_u")
+
+    def _or(self, node: n.Or) -> str:
+        return self._logic(node, stop="True", helper="_or_u")
+
+    def _logic(self, node: n.And | n.Or, stop: str, helper: str) -> str:
+        other = "True" if stop == "False" else "False"
+        a = self.expr(node.left)
+        t = self.tmp()
+        self.emit(f"if {a} is {stop}:")
+        self.emit(f"    {t} = {stop}")
+        self.emit("else:")
+        self.depth += 1
+        b = self.expr(node.right)
+        self.emit(f"{t} = {b} if {a} is {other} else {helper}({a}, {b})")
+        self.depth -= 1
+        return self.record(node, t)
+
+    def _if(self, node: n.If) -> str:
+        c = self.expr(node.cond)
+        x, y, t = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"if {c} is not False:")
+        self.depth += 1
+        self.emit(f"{x} = {self.expr(node.then)}")
+        self.depth -= 1
+        self.emit(f"if {c} is not True:")
+        self.depth += 1
+        self.emit(f"{y} = {self.expr(node.orelse)}")
+        self.depth -= 1
+        self.emit(f"{t} = {x} if {c} is True else ({y} if {c} is False else _if_u({c}, {x}, {y}))")
+        return self.record(node, t)
+
+    def _call(self, node: n.Call) -> str:
+        builtin = BUILTINS[node.name]
+        args = [self.expr(a) for a in node.args]
+        fn = self.const(builtin.impl)
+        t = self.tmp()
+        call = f"{fn}({', '.join(args)})"
+        if builtin.strict and args:
+            self.emit(f"{t} = _merge({', '.join(args)}) if ({self._unknown_check(*args)}) else {call}")
+        else:
+            self.emit(f"{t} = {call}")
+        return self.record(node, t)
+
+    def _aggregate(self, node: n.Aggregate) -> str:
+        coll = self.expr(node.collection)
+        binding = self.notes.bindings.get(id(node.collection))
+        path = binding.path if isinstance(binding, FactBinding) else node.var
+        t, unk, idx, elem = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        kind = node.kind
+        start = {"count": "0", "any": "False", "all": "True", "sum": "_D0"}[kind]
+        if kind == "sum" and self.notes.type_of(node).kind == "int":
+            start = "0"
+        self.emit(f"if {coll}.__class__ is _U:")
+        self.emit(f"    {t} = {coll}")
+        self.emit("else:")
+        self.depth += 1
+        self.emit(f"{t} = {start}")
+        self.emit(f"{unk} = None")
+        self.emit(f"for {idx}, {elem} in enumerate({coll}):")
+        self.depth += 1
+        self.vars.append((node.var, elem, idx, path))
+        saved_trace, self.trace = self.trace, False  # per-element values are not traced
+        w = self.expr(node.where) if node.where is not None else "True"
+        if kind == "sum":
+            self.emit(f"if {w} is True:")
+            self.depth += 1
+            v = self.expr(node.value)  # type: ignore[arg-type]
+            if v.startswith(("_t", "_s")):
+                self.emit(f"if {v}.__class__ is _U: {unk} = {v} if {unk} is None else {unk}.merge({v})")
+                self.emit(f"else: {t} = {t} + {v}")
+            else:
+                self.emit(f"{t} = {t} + {v}")
+            self.depth -= 1
+        else:
+            hit = {"count": f"{t} += 1", "any": f"{t} = True; break", "all": None}[kind]
+            if kind == "all":
+                self.emit(f"if {w} is False: {t} = False; break")
+            else:
+                self.emit(f"if {w} is True: {hit}")
+        if w.startswith(("_t", "_s")):
+            self.emit(f"if {w}.__class__ is _U: {unk} = {w} if {unk} is None else {unk}.merge({w})")
+        self.trace = saved_trace
+        self.vars.pop()
+        self.depth -= 1
+        if kind == "any":
+            self.emit(f"if {t} is False and {unk} is not None: {t} = {unk}")
+        elif kind == "all":
+            self.emit(f"if {t} is True and {unk} is not None: {t} = {unk}")
+        else:
+            self.emit(f"if {unk} is not None: {t} = {unk}")
+        self.depth -= 1
+        return self.record(node, t)

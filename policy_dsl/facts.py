@@ -1,0 +1,240 @@
+"""Facts in: validate a case against the vocabulary, then flatten it.
+
+A case is nested by subject ({"unit": {"layoffs": 3}}). Validation uses a JSON
+Schema derived from the vocabulary (facts_schema), and reports every problem at
+once by fact path, in the user's terms. Flattening turns it into the
+{"unit.layoffs": 3} mapping the compiled rules read, with exact Decimals and
+dates. Missing facts are simply absent: unknown, never 0 or false.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import jsonschema
+
+from . import types as T
+from .errors import FactsError, did_you_mean
+from .vocabulary import Vocabulary, vocabulary
+
+_DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
+_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _schema_of(t: T.Type, zh: str) -> dict:
+    k = t.kind
+    if k == "bool":
+        s: dict = {"type": "boolean"}
+    elif k == "int":
+        s = {"type": "integer"}
+    elif k in ("decimal", "money", "rate"):
+        s = {"type": ["number", "string"], "pattern": _DECIMAL_PATTERN}
+    elif k == "date":
+        s = {"type": "string", "pattern": _DATE_PATTERN, "format": "date"}
+    elif k == "string":
+        s = {"type": "string"}
+    elif k == "enum":
+        s = {"type": "string", "enum": list(t.values)}
+    elif k == "set":
+        s = {"type": "array", "items": _schema_of(t.elem or T.STRING, zh), "uniqueItems": True}
+    elif k == "list":
+        s = {"type": "array", "items": _schema_of(t.elem or T.Type("record"), zh)}
+    elif k == "record":
+        s = {"type": "object", "additionalProperties": False,
+             "properties": {name: _schema_of(ft, name) for name, ft in t.fields}}
+    else:  # pragma: no cover - the vocabulary has no other kinds
+        raise ValueError(k)
+    if zh:
+        s["title"] = zh
+    return s
+
+
+def facts_schema(vocab: Vocabulary | None = None) -> dict:
+    """JSON Schema (2020-12) of a case, derived from the vocabulary."""
+    vocab = vocab or vocabulary()
+    props: dict[str, dict] = {}
+    for path, spec in vocab.facts.items():
+        parts = path.split(".")
+        if len(parts) == 1:
+            props[path] = _schema_of(spec.type, spec.zh)
+            continue
+        subject = props.setdefault(parts[0], {"type": "object", "additionalProperties": False, "properties": {}})
+        subject["properties"][parts[1]] = _schema_of(spec.type, spec.zh)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://policy-dsl.example/facts.schema.json",
+        "title": "案例事实 facts of a case",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": props,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """Dates become ISO text so the schema sees what a JSON file would carry."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def validate(facts: Any, vocab: Vocabulary | None = None) -> list[tuple[str, str]]:
+    """Every problem in `facts`, as (fact path, message)."""
+    vocab = vocab or vocabulary()
+    if not isinstance(facts, dict):
+        return [("", f"事实应为映射（对象） facts must be a mapping, got {type(facts).__name__}")]
+    schema = _cached_schema(vocab)
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    data = _jsonable(_drop_nulls(facts))
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        problems.extend(_describe(err, data, vocab))
+    problems.extend(_check_values(data, vocab))
+    return problems
+
+
+_SCHEMAS: dict[int, dict] = {}
+
+
+def _cached_schema(vocab: Vocabulary) -> dict:
+    key = id(vocab)
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = facts_schema(vocab)
+    return _SCHEMAS[key]
+
+
+def _path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _describe(err: jsonschema.ValidationError, data: dict, vocab: Vocabulary) -> list[tuple[str, str]]:
+    path = _path(err.absolute_path)
+    if err.validator == "additionalProperties":
+        allowed = list(err.schema.get("properties", {}))
+        extra = [k for k in err.instance if k not in allowed]
+        out = []
+        for key in extra:
+            full = f"{path}.{key}" if path else key
+            hint = did_you_mean(key, allowed)
+            out.append((full, "未知的事实 unknown fact" + (f"；{hint}" if hint else f"；可用：{', '.join(allowed)}")))
+        return out
+    label = err.schema.get("title", "")
+    if err.validator == "enum":
+        hint = did_you_mean(str(err.instance), err.validator_value)
+        return [(path, f"{err.instance!r} 不是{label}的可选值 not an allowed value；可选：{', '.join(err.validator_value)}"
+                 + (f"；{hint}" if hint else ""))]
+    if err.validator in ("type", "pattern"):
+        want = {"integer": "整数 integer", "boolean": "true/false", "string": "文字 string", "array": "列表 list",
+                "object": "映射 mapping", "number": "数字 number"}
+        expected = err.schema.get("type")
+        expected = " 或 ".join(want.get(x, x) for x in (expected if isinstance(expected, list) else [expected]))
+        if err.schema.get("pattern") == _DATE_PATTERN:
+            expected = "日期 YYYY-MM-DD"
+        elif err.schema.get("pattern") == _DECIMAL_PATTERN:
+            expected = "十进制数 decimal number, e.g. \"10000.00\""
+        return [(path, f"类型不对 wrong type：{label}应为 {expected}，实际是 {json.dumps(err.instance, ensure_ascii=False, default=str)}")]
+    if err.validator == "uniqueItems":
+        return [(path, f"集合中有重复元素 duplicate items in a set：{err.instance}")]
+    return [(path, err.message)]
+
+
+def _check_values(data: dict, vocab: Vocabulary) -> list[tuple[str, str]]:
+    problems = []
+    for path, value in _leaves(data):
+        spec = vocab.facts.get(path)
+        if spec and spec.type.kind == "date" and isinstance(value, str) and len(value) == 10:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                problems.append((path, f"不存在的日期 invalid date：{value}"))
+    return problems
+
+
+def _leaves(data: dict):
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                yield f"{key}.{sub}", v
+        else:
+            yield key, value
+
+
+def _drop_nulls(facts: dict) -> dict:
+    """A null fact is an unknown fact: the same as leaving it out."""
+    out = {}
+    for k, v in facts.items():
+        if v is None:
+            continue
+        out[k] = {sk: sv for sk, sv in v.items() if sv is not None} if isinstance(v, dict) else v
+    return out
+
+
+def _convert(value: Any, t: T.Type) -> Any:
+    k = t.kind
+    if k in ("decimal", "money", "rate"):
+        if isinstance(value, Decimal):
+            return value
+        return Decimal(str(value))  # a number's text, never via binary float arithmetic
+    if k == "date":
+        return value if isinstance(value, date) else date.fromisoformat(value)
+    if k == "set":
+        return frozenset(value)
+    if k == "list":
+        elem = t.elem or T.Type("record")
+        return tuple({name: _convert(v, elem.field(name) or T.STRING) for name, v in rec.items() if v is not None}
+                     for rec in value)
+    return value
+
+
+def prepare(facts: Any, vocab: Vocabulary | None = None, source: str = "") -> dict[str, Any]:
+    """Validate then flatten; raises FactsError listing every problem."""
+    vocab = vocab or vocabulary()
+    problems = validate(facts, vocab)
+    if problems:
+        raise FactsError(problems, source)
+    flat: dict[str, Any] = {}
+    for path, value in _leaves(_drop_nulls(facts)):
+        spec = vocab.facts.get(path)
+        if spec is None:
+            continue
+        try:
+            flat[path] = _convert(value, spec.type)
+        except (InvalidOperation, ValueError) as exc:  # pragma: no cover - schema catches these first
+            raise FactsError([(path, str(exc))], source) from None
+    subjects = {path.split(".")[0] for path in flat} | {k for k, v in facts.items() if isinstance(v, dict) and v}
+    flat["$subjects"] = frozenset(subjects)
+    return flat
+
+
+def read_facts(path: str) -> Any:
+    """A facts file (YAML or JSON, or '-' for standard input), numbers read exactly."""
+    import sys
+    from pathlib import Path
+
+    from .errors import RuleFileError
+    from .yamlio import load_text, plain
+
+    if path == "-":
+        text, name = sys.stdin.read(), "<stdin>"
+    else:
+        try:
+            text, name = Path(path).read_text(encoding="utf-8"), path
+        except OSError as exc:
+            raise RuleFileError(f"无法读取事实文件 cannot read facts file {path}: {exc.strerror}") from None
+    if name.endswith(".json") or text.lstrip().startswith("{"):
+        try:
+            return json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            from .source import Source, Span
+
+            span = Span(exc.lineno, exc.colno, exc.lineno, exc.colno + 1, Source(name, text))
+            raise RuleFileError(f"JSON 格式错误 malformed JSON: {exc.msg}", span) from None
+    return plain(load_text(text, name))

@@ -1,0 +1,353 @@
+"""Rule files → model. Reads policies/<set>/policy-set.yaml and clauses/*.yaml,
+validates each file against the shipped JSON Schema, parses every expression
+with its position in the YAML file, and applies a variant over its base.
+
+Every problem of a load is collected and raised together (CheckFailed), each
+naming file:line:column.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from . import nodes as n
+from . import types as T
+from .errors import CheckFailed, PolicyError, RuleFileError, did_you_mean
+from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named, Origin, Parameter, RuleSet
+from .parser import parse_expression
+from .source import Span
+from .variants import apply_patch
+from .vocabulary import vocabulary
+from .yamlio import PosDict, PosStr, load_file, plain
+
+MANIFEST = "policy-set.yaml"
+
+
+@lru_cache(maxsize=None)
+def _schema(name: str) -> dict:
+    return json.loads(resources.files("policy_dsl").joinpath(f"schema/{name}").read_text(encoding="utf-8"))
+
+
+def resolve_set_path(name: str | Path) -> Path:
+    """A directory, or a bare set name looked up under ./policies and the checkout's policies/."""
+    candidates = [Path(name), Path("policies") / str(name), Path(__file__).resolve().parent.parent / "policies" / str(name)]
+    for c in candidates:
+        if (c / MANIFEST).is_file():
+            return c
+    raise RuleFileError(f"找不到规则集 {name!s} no such rule set（需要含 {MANIFEST} 的目录）",
+                        hint="可写目录路径，或 policies/ 下的规则集名，如 liaoning")
+
+
+class _Reader:
+    """Collects the problems of one load; each method reads one YAML shape."""
+
+    def __init__(self, set_name: str) -> None:
+        self.set_name = set_name
+        self.errors: list[PolicyError] = []
+
+    def fail(self, error: PolicyError) -> None:
+        self.errors.append(error)
+
+    # schema -----------------------------------------------------------------
+    def validate(self, data: Any, schema_name: str, file: str) -> bool:
+        if not isinstance(data, PosDict):
+            self.fail(RuleFileError(f"{file}: 文件内容应是一个映射（键: 值） the file must hold a mapping"))
+            return False
+        validator = jsonschema.Draft202012Validator(_schema(schema_name))
+        ok = True
+        for err in sorted(validator.iter_errors(_jsonable(data)), key=lambda e: list(map(str, e.absolute_path))):
+            ok = False
+            self.fail(self._schema_error(err, data))
+        return ok
+
+    def _schema_error(self, err: jsonschema.ValidationError, data: PosDict) -> RuleFileError:
+        node, span = data, data.span
+        for part in err.absolute_path:
+            if isinstance(node, dict) and isinstance(part, str):
+                span = node.key_span(part)
+            node = node[part] if isinstance(node, (dict, list)) else node
+            if hasattr(node, "span"):
+                span = node.span if not isinstance(node, dict) else span
+        where = ".".join(str(p) for p in err.absolute_path) or "(文件顶层)"
+        if err.validator == "additionalProperties" and isinstance(node, PosDict):
+            allowed = list(err.schema.get("properties", {}))
+            extra = [k for k in node if k not in allowed]
+            key = extra[0] if extra else "?"
+            return RuleFileError(f"未知的键 {key!r} unknown key（在 {where}）", node.key_span(key), found=key,
+                                 expected=", ".join(allowed), hint=did_you_mean(key, allowed))
+        if err.validator == "required":
+            return RuleFileError(f"缺少必需的键 missing key（在 {where}）：{err.message}", span)
+        if err.validator == "enum":
+            return RuleFileError(f"{where} 的值不在可选范围内 not an allowed value", span, found=repr(plain(err.instance)),
+                                 expected=", ".join(map(str, err.validator_value)),
+                                 hint=did_you_mean(str(err.instance), map(str, err.validator_value)))
+        if err.validator == "type":
+            return RuleFileError(f"{where} 的类型不对 wrong type", span, found=type(err.instance).__name__,
+                                 expected=str(err.validator_value))
+        return RuleFileError(f"{where}: {err.message}", span)
+
+    # pieces -------------------------------------------------------------------
+    def citation(self, data: Any, default_document: str | None = None) -> Citation | None:
+        if not isinstance(data, dict):
+            return None
+        return Citation(str(data.get("document", default_document) or "") or None,
+                        str(data["article"]) if "article" in data else None,
+                        str(data["text"]) if "text" in data else None)
+
+    def expression(self, raw: Any, where: Span) -> tuple[n.Expr | None, str]:
+        if isinstance(raw, bool):
+            text = "true" if raw else "false"
+        elif isinstance(raw, (int, Decimal)):
+            text = str(raw)
+        else:
+            text = str(raw)
+        try:
+            if isinstance(raw, PosStr):
+                line, col = raw.text_origin()
+                block = raw.style in ("|", ">")
+                return parse_expression(text, raw.span.source, line, col, block_indent=col - 1 if block else 0), text
+            return parse_expression(text, where.source, where.line, where.column), text
+        except PolicyError as exc:
+            self.fail(exc)
+            return None, text
+
+    def literal(self, raw: Any, declared: T.Type | None, where: Span, what: str) -> tuple[object, T.Type] | None:
+        """A parameter value: a YAML scalar or a literal text such as "30%" or "300元"."""
+        if isinstance(raw, bool):
+            value, vtype = raw, T.BOOL
+        elif isinstance(raw, int):
+            value, vtype = raw, T.INT
+        elif isinstance(raw, Decimal):
+            value, vtype = raw, T.DECIMAL
+        elif isinstance(raw, date):
+            value, vtype = raw, T.DATE
+        else:
+            expr, _ = self.expression(raw, getattr(raw, "span", where))
+            if expr is None:
+                return None
+            if isinstance(expr, n.Literal):
+                value, vtype = expr.value, expr.type
+            elif isinstance(expr, n.Collection) and all(isinstance(i, n.Literal) for i in expr.items):
+                value, vtype = frozenset(i.value for i in expr.items), T.set_of(T.STRING)  # type: ignore[union-attr]
+            else:
+                self.fail(RuleFileError(f"{what} 必须是字面量 must be a literal value", getattr(raw, "span", where),
+                                        found=str(raw), expected="如 30、6%、300元、2021-12-31、\"enterprise\""))
+                return None
+        if declared is None:
+            return value, vtype
+        if not T.assignable(vtype, declared):
+            self.fail(RuleFileError(f"{what} 的类型与声明不符 value does not match the declared type",
+                                    getattr(raw, "span", where), found=str(vtype), expected=str(declared)))
+            return None
+        if declared.kind in ("money", "decimal", "rate") and isinstance(value, int):
+            value = Decimal(value)
+        if declared.kind == "enum" and declared.values and value not in declared.values:
+            self.fail(RuleFileError(f"{value!r} 不是可选值 not one of the values", getattr(raw, "span", where),
+                                    expected=", ".join(declared.values), hint=did_you_mean(str(value), declared.values)))
+        return value, declared
+
+    def declared_type(self, data: dict, where: Span) -> T.Type | None:
+        if "type" not in data:
+            return None
+        values = tuple(str(v) for v in data.get("values", ()) or ())
+        return T.parse_type_name(str(data["type"]), values)
+
+    def parameter(self, name: str, data: PosDict, origin: Origin, base: Parameter | None) -> Parameter | None:
+        declared = self.declared_type(data, data.span) or (base.type if base else None)
+        value = None
+        history: list[tuple[date, object]] = []
+        if "value" in data:
+            got = self.literal(data["value"], declared, data.key_span("value"), f"参数 {name}")
+            if got is None:
+                return None
+            value, declared = got
+        for entry in data.get("history", []) or []:
+            got = self.literal(entry["value"], declared, entry.span, f"参数 {name}")
+            start = _as_date(entry["from"])
+            if got is None or start is None:
+                if start is None:
+                    self.fail(RuleFileError(f"history 的 from 必须是日期 must be a date", entry.span))
+                continue
+            history.append((start, got[0]))
+            declared = got[1]
+        if declared is None:
+            self.fail(RuleFileError(f"参数 {name} 需要 type 或 value parameter needs a type or a value", data.span))
+            return None
+        delegated = Delegation(str(data["delegated"].get("to", "下级")), str(data["delegated"]["reason"])) \
+            if "delegated" in data else (base.delegated if base else None)
+        bounds: tuple[object, object] = base.bounds if base else (None, None)
+        bounds_origin = base.bounds_origin if base else None
+        if "bounds" in data:
+            lo = self.literal(data["bounds"]["min"], declared, data.span, f"参数 {name} 的下限") if "min" in data["bounds"] else None
+            hi = self.literal(data["bounds"]["max"], declared, data.span, f"参数 {name} 的上限") if "max" in data["bounds"] else None
+            bounds = (lo[0] if lo else None, hi[0] if hi else None)
+            bounds_origin = Origin(origin.set_name, origin.file, data.key_span("bounds"))
+        if value is None and not history and delegated is None and base is None:
+            self.fail(RuleFileError(f"参数 {name} 没有值 has no value", data.span,
+                                    expected="value、history，或 delegated（交由下级确定）"))
+            return None
+        return Parameter(
+            name=name, type=declared, value=value, history=tuple(sorted(history, key=lambda h: h[0])),
+            delegated=delegated, bounds=bounds, bounds_origin=bounds_origin,
+            source=self.citation(data.get("source"), origin.set_name and None) or (base.source if base and "value" not in data else None),
+            note=str(data["note"]) if "note" in data else (base.note if base else None),
+            origin=Origin(origin.set_name, origin.file, data.span))
+
+    def named(self, name: str, raw: Any, role: str, origin: Origin, where: Span) -> Named | None:
+        data = raw if isinstance(raw, dict) else {"expr": raw}
+        expr, text = self.expression(data["expr"], getattr(data["expr"], "span", where))
+        if expr is None:
+            return None
+        return Named(name=name, role=role, expr=expr, text=text, declared=self.declared_type(data, where),
+                     quote=str(data["text"]) if "text" in data else None,
+                     note=str(data["note"]) if "note" in data else None,
+                     source=self.citation(data.get("source")),
+                     origin=Origin(origin.set_name, origin.file, getattr(raw, "span", where)))
+
+    def exception(self, data: PosDict, origin: Origin) -> ExceptionRule | None:
+        when, when_text = self.expression(data["when"], data.key_span("when"))
+        value, value_text = self.expression(data["value"], data.key_span("value"))
+        if when is None or value is None:
+            return None
+        return ExceptionRule(id=str(data["id"]), conclusion=str(data["conclusion"]), when=when, value=value,
+                             priority=int(data.get("priority", 0)), source=self.citation(data.get("source")),
+                             note=str(data["note"]) if "note" in data else None,
+                             origin=Origin(origin.set_name, origin.file, data.span),
+                             when_text=when_text, value_text=value_text)
+
+    def clause(self, data: PosDict, file: str, base: Clause | None) -> Clause:
+        origin = Origin(self.set_name, file, data.span)
+        cid = str(data["id"])
+        spec = vocabulary().clauses.get(cid)
+        start, end = (None, None)
+        if "valid" in data:
+            start, end = _as_date(data["valid"].get("from")), _as_date(data["valid"].get("to"))
+        kind = str(data.get("kind", base.kind if base else "computable"))
+        clause = Clause(
+            id=cid, title=str(data.get("title", base.title if base else (spec.zh if spec else cid))), kind=kind,
+            subject=str(data.get("subject", base.subject if base else (spec.subject if spec else "always"))),
+            source=self.citation(data.get("source")), departments=tuple(str(d) for d in data.get("departments", ())),
+            valid=(start, end), notes=str(data["notes"]) if "notes" in data else None, origin=origin)
+        for name, pdata in (data.get("parameters") or {}).items():
+            base_param = base.parameters.get(name) if base else None
+            param = self.parameter(name, pdata, origin, base_param)
+            if param is not None:
+                clause.parameters[name] = param
+        for role, table in (("definition", clause.definitions), ("condition", clause.conditions), ("conclusion", clause.conclusions)):
+            section = data.get(role + "s") or {}
+            for name, raw in section.items():
+                item = self.named(name, raw, role, origin, section.key_span(name))
+                if item is not None:
+                    if role == "conclusion" and item.declared is None and spec and name in spec.conclusions:
+                        item = _with_declared(item, spec.conclusions[name])
+                    table[name] = item
+        for edata in data.get("exceptions") or []:
+            rule = self.exception(edata, origin)
+            if rule is not None:
+                clause.exceptions.append(rule)
+        return clause
+
+
+def _with_declared(item: Named, t: T.Type) -> Named:
+    from dataclasses import replace
+
+    return replace(item, declared=t)
+
+
+def _as_date(raw: Any) -> date | None:
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)  # only the shape matters here
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, PosStr):
+        return str(value)
+    return value
+
+
+def load_rule_set(where: str | Path) -> RuleSet:
+    """Load a set (and, for a variant, its base); raise CheckFailed with every problem found."""
+    return _load(resolve_set_path(where), seen=())
+
+
+def _load(path: Path, seen: tuple[str, ...]) -> RuleSet:
+    manifest_path = path / MANIFEST
+    manifest = load_file(manifest_path)
+    reader = _Reader(path.name)
+    if not reader.validate(manifest, "policy-set.schema.json", str(manifest_path)):
+        raise CheckFailed(reader.errors)
+    name = str(manifest["name"])
+    reader.set_name = name
+    base: RuleSet | None = None
+    if "extends" in manifest:
+        base_name = str(manifest["extends"])
+        if base_name in seen or base_name == name:
+            raise RuleFileError(f"extends 形成循环 cycle: {' → '.join((*seen, name, base_name))}", manifest.key_span("extends"))
+        base_path = path.parent / base_name
+        if not (base_path / MANIFEST).is_file():
+            raise RuleFileError(f"找不到被扩展的规则集 {base_name!r} base set not found", manifest["extends"].span,
+                                expected=f"目录 {base_path}")
+        base = _load(base_path, (*seen, name))
+    documents = dict(base.documents) if base else {}
+    for d in manifest["documents"]:
+        issuer = d.get("issuer", ())
+        documents[str(d["id"])] = Document(str(d["id"]), str(d.get("title", "")),
+                                           (str(issuer),) if isinstance(issuer, str) else tuple(map(str, issuer)),
+                                           _as_date(d.get("date")))
+    clauses = {cid: c for cid, c in base.clauses.items()} if base else {}
+    files = [str(manifest_path)]
+    for file in sorted((path / "clauses").glob("*.yaml")):
+        files.append(str(file))
+        try:
+            data = load_file(file)
+        except PolicyError as exc:
+            reader.fail(exc)
+            continue
+        if not reader.validate(data, "rule-file.schema.json", str(file)):
+            continue
+        cid = str(data["id"])
+        if cid in {c.id for c in clauses.values() if c.origin and c.origin.set_name == name}:
+            reader.fail(RuleFileError(f"条款 id {cid!r} 重复 duplicate clause id", data.key_span("id"),
+                                      related=clauses[cid].origin.span if clauses[cid].origin else None))
+            continue
+        base_clause = base.clauses.get(cid) if base else None
+        patch = reader.clause(data, str(file), base_clause)
+        if base_clause is not None and not data.get("replace", False):
+            clauses[cid] = apply_patch(base_clause, patch, data)
+        else:
+            clauses[cid] = patch
+    if reader.errors:
+        raise CheckFailed(reader.errors)
+    all_files = (*base.files, *files) if base else tuple(files)
+    return RuleSet(name=name, title=str(manifest.get("title", name)), jurisdiction=str(manifest.get("jurisdiction", "")),
+                   documents=documents, clauses=clauses, path=str(path), extends=base.name if base else None, base=base,
+                   files=all_files, content_hash=_hash(all_files))
+
+
+def _hash(files: tuple[str, ...]) -> str:
+    digest = hashlib.sha256()
+    for f in files:
+        p = Path(f)
+        digest.update(f"{p.parent.parent.name}/{p.parent.name}/{p.name}".encode())
+        digest.update(p.read_bytes())
+    return "sha256:" + digest.hexdigest()

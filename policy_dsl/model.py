@@ -1,0 +1,135 @@
+"""The rule-set model: documents, clauses, parameters and named expressions,
+each with the position it was read from and the set it came from.
+
+Plain data: no YAML here (loader.py) and no evaluation (analysis.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from . import nodes as n
+from . import types as T
+from .source import Span
+
+
+@dataclass(frozen=True)
+class Citation:
+    document: str | None = None
+    article: str | None = None
+    text: str | None = None
+
+    def short(self) -> str:
+        return " ".join(x for x in (self.document, self.article) if x)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Which rule set and file an element comes from (for variants and diffs)."""
+
+    set_name: str
+    file: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Delegation:
+    to: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: T.Type
+    value: object = None                          # None when delegated and not filled, or when history is used
+    history: tuple[tuple[date, object], ...] = ()
+    delegated: Delegation | None = None
+    bounds: tuple[object, object] = (None, None)  # (min, max)
+    bounds_origin: Origin | None = None
+    source: Citation | None = None
+    note: str | None = None
+    origin: Origin | None = None
+
+    @property
+    def filled(self) -> bool:
+        return self.value is not None or bool(self.history)
+
+
+@dataclass(frozen=True)
+class Named:
+    """A definition, condition or conclusion: a name bound to an expression."""
+
+    name: str
+    role: str                       # "definition" | "condition" | "conclusion"
+    expr: n.Expr
+    text: str                       # the expression as written
+    declared: T.Type | None = None
+    quote: str | None = None        # the original sentence this condition reads
+    note: str | None = None
+    source: Citation | None = None
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True)
+class ExceptionRule:
+    id: str
+    conclusion: str
+    when: n.Expr
+    value: n.Expr
+    priority: int = 0
+    source: Citation | None = None
+    note: str | None = None
+    origin: Origin | None = None
+    when_text: str = ""
+    value_text: str = ""
+
+
+@dataclass
+class Clause:
+    id: str
+    title: str
+    kind: str                       # "computable" | "informational"
+    subject: str
+    source: Citation | None
+    departments: tuple[str, ...] = ()
+    valid: tuple[date | None, date | None] = (None, None)
+    notes: str | None = None
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    definitions: dict[str, Named] = field(default_factory=dict)
+    conditions: dict[str, Named] = field(default_factory=dict)
+    conclusions: dict[str, Named] = field(default_factory=dict)
+    exceptions: list[ExceptionRule] = field(default_factory=list)
+    origin: Origin | None = None
+    # Which parts a variant changed, and from which set/file: "parameters.x" -> Origin
+    overrides: dict[str, Origin] = field(default_factory=dict)
+
+    def items(self) -> dict[str, Parameter | Named]:
+        out: dict[str, Parameter | Named] = {}
+        out.update(self.parameters)
+        out.update(self.definitions)
+        out.update(self.conditions)
+        out.update(self.conclusions)
+        return out
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str = ""
+    issuer: tuple[str, ...] = ()
+    date: date | None = None
+
+
+@dataclass
+class RuleSet:
+    name: str
+    title: str
+    jurisdiction: str
+    documents: dict[str, Document]
+    clauses: dict[str, Clause]
+    path: str
+    extends: str | None = None
+    base: "RuleSet | None" = None
+    files: tuple[str, ...] = ()
+    content_hash: str = ""

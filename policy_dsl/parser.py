@@ -1,0 +1,238 @@
+"""Text → AST: the Lark LALR parser over grammar/policy.lark, and a Transformer
+that builds nodes.py dataclasses with absolute spans.
+
+Lark errors are translated here, once, into PolicySyntaxError.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import nodes as n
+from . import types as T
+from .errors import PolicyLimitError, PolicySyntaxError
+from .source import Source, Span
+from .values import Duration
+
+MAX_LENGTH = 4000
+MAX_DEPTH = 64
+
+_TOKEN_NAMES = {
+    "RPAR": "')'", "LPAR": "'('", "RBRACE": "'}'", "LBRACE": "'{'", "RSQB": "']'", "LSQB": "'['",
+    "COMMA": "','", "NAME": "名字 name", "INT": "整数 integer", "DECIMAL": "小数 decimal",
+    "PERCENT": "百分数 percent", "MONEY": "金额 money", "DATE": "日期 date", "STRING": "字符串 string",
+    "COMP_OP": "比较符 comparison", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
+    "AND": "'and'", "OR": "'or'", "NOT": "'not'", "IN": "'in'", "IF": "'if'", "THEN": "'then'",
+    "ELSE": "'else'", "WHERE": "'where'", "FOR": "'for'", "DOT": "'.'", "$END": "表达式结束 end of expression",
+}
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package or, in a checkout, the top-level grammar/."""
+    packaged = resources.files("policy_dsl").joinpath("grammar/policy.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "grammar" / "policy.lark").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(grammar_text(), parser="lalr", strict=True, propagate_positions=True, maybe_placeholders=True)
+
+
+def parse_expression(text: str, source: Source | None = None, line: int = 1, column: int = 1,
+                     block_indent: int = 0) -> n.Expr:
+    """Parse one expression. `line`/`column` place its first character inside `source`."""
+    if source is None:
+        source = Source("<expression>", text)
+    origin = (line, column, block_indent)
+    if len(text) > MAX_LENGTH:
+        raise PolicyLimitError(
+            f"表达式过长：{len(text)} 个字符，上限 {MAX_LENGTH}", _span_at(source, origin, 1, 1, 1, 2),
+            found=f"{len(text)} chars", expected=f"at most {MAX_LENGTH} chars")
+    _check_depth(text, source, origin)
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, text, source, origin) from None
+    try:
+        return _ToAst(source, origin).transform(tree)
+    except VisitError as exc:  # Lark wraps errors raised in callbacks
+        raise exc.orig_exc from None
+
+
+def _check_depth(text: str, source: Source, origin: tuple[int, int, int]) -> None:
+    # Bracket nesting is the only way to nest deeply without a long text;
+    # checking it before parsing keeps Python's recursion out of reach.
+    depth, line, col = 0, 1, 0
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+        elif ch in "([{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise PolicyLimitError(f"嵌套过深：超过 {MAX_DEPTH} 层括号", _span_at(source, origin, line, col, line, col + 1),
+                                       found=f"more than {MAX_DEPTH} levels", expected=f"at most {MAX_DEPTH} levels of nesting")
+        elif ch in ")]}":
+            depth -= 1
+
+
+def _span_at(source: Source, origin: tuple[int, int, int], line: int, col: int, end_line: int, end_col: int) -> Span:
+    # Line 1 starts where the YAML scalar starts; later lines of a block scalar
+    # are indented by block_indent in the file.
+    o_line, o_col, indent = origin
+    abs_col = col + o_col - 1 if line == 1 else col + indent
+    abs_end = end_col + o_col - 1 if end_line == 1 else end_col + indent
+    return Span(line + o_line - 1, abs_col, end_line + o_line - 1, abs_end, source)
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, source: Source, origin: tuple[int, int, int]) -> PolicySyntaxError:
+    line, col = exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else len(text) + 1
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        line, col = _end_position(text)
+        span = _span_at(source, origin, line, col, line, col + 1)
+        expected = _expected(getattr(exc, "expected", set()))
+        return PolicySyntaxError("表达式不完整 incomplete expression", span, found="表达式结束 end of expression", expected=expected)
+    if isinstance(exc, UnexpectedCharacters):
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
+        span = _span_at(source, origin, line, col, line, col + 1)
+        return PolicySyntaxError(f"无法识别的字符 {ch!r} unexpected character", span, found=repr(ch),
+                                 expected=_expected(exc.allowed) if exc.allowed else None)
+    assert isinstance(exc, UnexpectedToken)
+    tok = exc.token
+    span = _span_at(source, origin, line, col, line, col + max(1, len(str(tok))))
+    hint = None
+    if tok.type == "COMP_OP":
+        hint = "比较不能连写：把 a < b < c 写成 a < b and b < c"
+    return PolicySyntaxError(f"此处不应出现 {str(tok)!r} unexpected token", span, found=repr(str(tok)),
+                             expected=_expected(exc.expected), hint=hint)
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    lines = text.split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+def _expected(names: set[str] | frozenset[str]) -> str:
+    shown = sorted({_TOKEN_NAMES.get(x, x.lower()) for x in names if not x.startswith("__")})
+    return ", ".join(shown[:10]) + (" …" if len(shown) > 10 else "")
+
+
+_COMPARE = {"≤": "<=", "≥": ">=", "≠": "!="}
+_UNITS = {"day": "day", "days": "day", "天": "day", "month": "month", "months": "month", "个月": "month",
+          "year": "year", "years": "year", "年": "year"}
+
+
+@v_args(meta=True, inline=True)
+class _ToAst(Transformer):
+    """Parse tree → nodes. Each method builds the node of the rule it is named after."""
+
+    def __init__(self, source: Source, origin: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.source, self.origin = source, origin
+
+    def _span(self, meta) -> Span:
+        return _span_at(self.source, self.origin, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    # literals
+    def integer(self, meta, tok: Token) -> n.Literal:
+        return n.Literal(int(tok), T.INT, str(tok), self._span(meta))
+
+    def decimal(self, meta, tok: Token) -> n.Literal:
+        return n.Literal(Decimal(str(tok)), T.DECIMAL, str(tok), self._span(meta))
+
+    def percent(self, meta, tok: Token) -> n.Literal:
+        return n.Literal(Decimal(str(tok)[:-1]).scaleb(-2), T.RATE, str(tok), self._span(meta))
+
+    def money(self, meta, tok: Token) -> n.Literal:
+        text = str(tok)[:-1]
+        value = Decimal(text[:-1]) * 10000 if text.endswith("万") else Decimal(text)
+        return n.Literal(value, T.MONEY, str(tok), self._span(meta))
+
+    def date(self, meta, tok: Token) -> n.Literal:
+        try:
+            value = date.fromisoformat(str(tok))
+        except ValueError:
+            raise PolicySyntaxError(f"不存在的日期 {tok} invalid date", self._span(meta), found=str(tok),
+                                    expected="YYYY-MM-DD 的有效日期") from None
+        return n.Literal(value, T.DATE, str(tok), self._span(meta))
+
+    def duration(self, meta, amount: Token, unit: Tree) -> n.Literal:
+        word = str(unit.children[0])
+        return n.Literal(Duration(int(amount), _UNITS[word]), T.DURATION, f"{amount} {word}", self._span(meta))
+
+    def string(self, meta, tok: Token) -> n.Literal:
+        raw = str(tok)[1:-1]
+        value = raw.encode("utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8") if "\\" in raw else raw
+        return n.Literal(value, T.STRING, str(tok), self._span(meta))
+
+    def true(self, meta) -> n.Literal:
+        return n.Literal(True, T.BOOL, "true", self._span(meta))
+
+    def false(self, meta) -> n.Literal:
+        return n.Literal(False, T.BOOL, "false", self._span(meta))
+
+    def set_lit(self, meta, *items) -> n.Collection:
+        return n.Collection("set", tuple(i for i in items if i is not None), self._span(meta))
+
+    def list_lit(self, meta, *items) -> n.Collection:
+        return n.Collection("list", tuple(i for i in items if i is not None), self._span(meta))
+
+    # names and calls
+    def ref(self, meta, *parts: Token) -> n.Ref:
+        return n.Ref(tuple(str(p) for p in parts), self._span(meta))
+
+    def call(self, meta, name: Token, *args) -> n.Call:
+        return n.Call(str(name), tuple(a for a in args if a is not None), self._span(meta))
+
+    def quantifier(self, meta, kw: Tree, var: Token, coll, where) -> n.Aggregate:
+        return n.Aggregate(str(kw.children[0]), str(var), coll, where, None, self._span(meta))
+
+    def sum_over(self, meta, value, var: Token, coll, where) -> n.Aggregate:
+        return n.Aggregate("sum", str(var), coll, where, value, self._span(meta))
+
+    # operators
+    def conditional(self, meta, cond, then, orelse) -> n.If:
+        return n.If(cond, then, orelse, self._span(meta))
+
+    def or_(self, meta, left, right) -> n.Or:
+        return n.Or(left, right, self._span(meta))
+
+    def and_(self, meta, left, right) -> n.And:
+        return n.And(left, right, self._span(meta))
+
+    def not_(self, meta, operand) -> n.Not:
+        return n.Not(operand, self._span(meta))
+
+    def compare(self, meta, left, op: Token, right) -> n.Compare:
+        return n.Compare(_COMPARE.get(str(op), str(op)), left, right, self._span(meta))
+
+    def member(self, meta, element, collection) -> n.Member:
+        return n.Member(element, collection, False, self._span(meta))
+
+    def not_member(self, meta, element, collection) -> n.Member:
+        return n.Member(element, collection, True, self._span(meta))
+
+    def add(self, meta, left, right) -> n.Arith:
+        return n.Arith("+", left, right, self._span(meta))
+
+    def sub(self, meta, left, right) -> n.Arith:
+        return n.Arith("-", left, right, self._span(meta))
+
+    def mul(self, meta, left, right) -> n.Arith:
+        return n.Arith("*", left, right, self._span(meta))
+
+    def div(self, meta, left, right) -> n.Arith:
+        return n.Arith("/", left, right, self._span(meta))
+
+    def neg(self, meta, operand) -> n.Expr:
+        if isinstance(operand, n.Literal) and operand.type.kind in ("int", "decimal", "rate", "money"):
+            return n.Literal(-operand.value, operand.type, "-" + operand.text, self._span(meta))  # type: ignore[operator]
+        return n.Neg(operand, self._span(meta))

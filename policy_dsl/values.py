@@ -1,0 +1,128 @@
+"""Runtime values: Unknown, durations, exact decimals, calendar arithmetic.
+
+Values are plain Python: bool, int, Decimal, date, str, frozenset, tuple/list,
+dict (records). Only Unknown and Duration are our own classes.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import Mapping
+
+# All arithmetic of an evaluation runs in this context (installed with
+# decimal.localcontext), so an embedding program's own context never leaks in.
+CONTEXT = Context(prec=28, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+CENT = Decimal("0.01")
+
+
+class Unknown:
+    """A value the facts do not decide, remembering what would decide it.
+
+    `missing` holds fact paths ("unit.layoffs") and delegated parameter names;
+    `reasons` maps some of them to a sentence for people ("由各市确定，不超过30%").
+    """
+
+    __slots__ = ("missing", "reasons")
+
+    def __init__(self, missing: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
+                 reasons: Mapping[str, str] | None = None) -> None:
+        self.missing = frozenset(missing)
+        self.reasons = MappingProxyType(dict(reasons or {}))
+
+    def merge(self, other: "Unknown") -> "Unknown":
+        if other is self or (other.missing <= self.missing and not other.reasons):
+            return self
+        return Unknown(self.missing | other.missing, {**self.reasons, **other.reasons})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown) and other.missing == self.missing
+
+    def __hash__(self) -> int:
+        return hash(self.missing)
+
+    def __repr__(self) -> str:
+        return f"Unknown({sorted(self.missing)!r})"
+
+
+def merge(*values: object) -> Unknown:
+    """The union of what the unknown values among `values` are missing."""
+    result: Unknown | None = None
+    for v in values:
+        if v.__class__ is Unknown:
+            result = v if result is None else result.merge(v)  # type: ignore[arg-type]
+    assert result is not None
+    return result
+
+
+@dataclass(frozen=True)
+class Duration:
+    amount: int
+    unit: str  # "day" | "month" | "year"
+
+    def __str__(self) -> str:
+        zh = {"day": "天", "month": "个月", "year": "年"}[self.unit]
+        return f"{self.amount}{zh}"
+
+
+def add_months(d: date, months: int) -> date:
+    """Same day of month; clamped to the month's last day when it is shorter."""
+    index = d.year * 12 + (d.month - 1) + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(d.day, last))
+
+
+def add_duration(d: date, dur: Duration, sign: int = 1) -> date:
+    from datetime import timedelta
+
+    if dur.unit == "day":
+        return d + timedelta(days=sign * dur.amount)
+    months = dur.amount * (12 if dur.unit == "year" else 1)
+    return add_months(d, sign * months)
+
+
+def months_between(a: date, b: date) -> int:
+    """Whole months completed from a to b (negative when b < a), month-end aware."""
+    if b < a:
+        return -months_between(b, a)
+    n = (b.year - a.year) * 12 + (b.month - a.month)
+    while n > 0 and add_months(a, n) > b:
+        n -= 1
+    return n
+
+
+def years_between(a: date, b: date) -> int:
+    m = months_between(a, b)
+    return int(m / 12)  # truncation toward zero for whole years
+
+
+def quantize_money(value: object) -> object:
+    """A money conclusion: half-up to 0.01 yuan, once."""
+    if value.__class__ is Unknown:
+        return value
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)  # type: ignore[arg-type]
+
+
+def round_half_up(value: Decimal | int, places: int) -> Decimal:
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def to_decimal(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def format_decimal(value: Decimal | int) -> str:
+    """Canonical text of an exact number: no exponent, no trailing zeros."""
+    if isinstance(value, int):
+        return str(value)
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    text = format(value.normalize(), "f")
+    return text
+
+
+def format_money(value: Decimal) -> str:
+    return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")

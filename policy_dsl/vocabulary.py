@@ -1,0 +1,83 @@
+"""The shared vocabulary (spec/vocabulary.yaml, shipped inside the package):
+fact paths and their types, subjects, clause ids and their conclusions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from . import types as T
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    path: str
+    type: T.Type
+    zh: str
+
+
+@dataclass(frozen=True)
+class ClauseSpec:
+    id: str
+    zh: str
+    subject: str
+    conclusions: dict[str, T.Type]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    facts: dict[str, FactSpec]
+    clauses: dict[str, ClauseSpec]
+
+    @property
+    def subjects(self) -> set[str]:
+        return {p.split(".")[0] for p in self.facts}
+
+    def label(self, path: str) -> str:
+        spec = self.facts.get(path)
+        return spec.zh if spec else path
+
+
+def _fact_type(spec: dict) -> T.Type:
+    kind = spec["type"]
+    values = tuple(spec.get("values", {}) or ())
+    if kind == "list of record":
+        fields = tuple((name, _fact_type(f)) for name, f in spec.get("fields", {}).items())
+        return T.list_of(T.Type("record", fields=fields))
+    parsed = T.parse_type_name(kind, values)
+    if parsed is None:
+        raise ValueError(f"vocabulary: unknown type {kind!r}")
+    return parsed
+
+
+def _conclusion_type(clause: dict, name: str, kind: str) -> T.Type:
+    if kind == "enum":
+        return T.enum(tuple(clause.get(f"{name}_values", {}) or ()))
+    if kind == "set":
+        values = {
+            "categories": clause.get("category_values"),
+            "reference_categories": clause.get("reference_category_values"),
+        }.get(name) or {}
+        return T.set_of(T.enum(tuple(values)) if values else T.STRING)
+    parsed = T.parse_type_name(kind)
+    if parsed is None:
+        raise ValueError(f"vocabulary: unknown conclusion type {kind!r}")
+    return parsed
+
+
+def parse_vocabulary(data: dict) -> Vocabulary:
+    facts = {path: FactSpec(path, _fact_type(spec), spec.get("zh", path)) for path, spec in data["facts"].items()}
+    clauses = {}
+    for cid, spec in data["clauses"].items():
+        conclusions = {name: _conclusion_type(spec, name, str(kind)) for name, kind in spec["conclusions"].items()}
+        clauses[cid] = ClauseSpec(cid, spec.get("zh", cid), spec["subject"], conclusions)
+    return Vocabulary(facts, clauses)
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    text = resources.files("policy_dsl").joinpath("vocabulary.yaml").read_text(encoding="utf-8")
+    return parse_vocabulary(yaml.safe_load(text))
