@@ -341,7 +341,8 @@ def _load(path: Path, seen: tuple[str, ...]) -> RuleSet:
     all_files = (*base.files, *files) if base else tuple(files)
     return RuleSet(name=name, title=str(manifest.get("title", name)), jurisdiction=str(manifest.get("jurisdiction", "")),
                    documents=documents, clauses=clauses, path=str(path), extends=base.name if base else None, base=base,
-                   files=all_files, content_hash=_hash(all_files))
+                   files=all_files, content_hash=_hash(all_files),
+                   vocabulary=str(manifest.get("vocabulary", base.vocabulary if base else "full")))
 
 
 def _hash(files: tuple[str, ...]) -> str:

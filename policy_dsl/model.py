@@ -133,3 +133,4 @@ class RuleSet:
     base: "RuleSet | None" = None
     files: tuple[str, ...] = ()
     content_hash: str = ""
+    vocabulary: str = "full"        # "partial": only the clauses written must honour the vocabulary

@@ -1,0 +1,234 @@
+"""YAML rule tests: policies/<set>/tests/*.yaml, run by `policy test` and by
+the pytest plugin. A test gives facts and the expected conclusions; a
+regression test also names the base set (`compare:`) and asserts its values
+and which conclusions change or stay the same.
+
+Every mismatch of a case is reported, with the clause's citation.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
+
+from .engine import Decision, RuleEngine, load
+from .errors import PolicyError, RuleFileError, did_you_mean
+from .loader import MANIFEST, resolve_set_path
+from .render_json import json_value
+from .source import Span
+from .values import Unknown
+from .yamlio import PosDict, load_file, plain
+
+CASE_KEYS = ("name", "facts", "as_of", "expect", "note", "source", "compare", "expect_base", "changes", "unchanged")
+
+
+@dataclass
+class Case:
+    name: str
+    file: str
+    span: Span | None
+    set_path: Path
+    facts: dict
+    expect: dict
+    as_of: date | None = None
+    compare: str | None = None
+    expect_base: dict = field(default_factory=dict)
+    changes: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def location(self) -> str:
+        return self.span.location() if self.span else self.file
+
+
+@dataclass
+class Mismatch:
+    key: str
+    expected: Any
+    actual: Any
+    citation: str
+    set_name: str
+
+    def render(self) -> str:
+        return (f"    {self.set_name} · {self.key}（{self.citation}）\n"
+                f"      应为 expected: {_show(self.expected)}\n      实际 actual:   {_show(self.actual)}")
+
+
+def _show(value: Any) -> str:
+    return json.dumps(plain(value), ensure_ascii=False, default=str)
+
+
+@lru_cache(maxsize=None)
+def engine_for(path: str) -> RuleEngine:
+    return load(path)
+
+
+def discover(paths: list[str]) -> list[Path]:
+    """Test files of the given sets or files; every set under ./policies by default."""
+    if not paths:
+        root = Path("policies")
+        return sorted(root.glob("*/tests/*.yaml"))
+    files: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_file():
+            files.append(path)
+        else:
+            files.extend(sorted((resolve_set_path(p) / "tests").glob("*.yaml")))
+    return files
+
+
+def read_cases(file: Path) -> list[Case]:
+    data = load_file(file)
+    set_path = file.parent.parent
+    if not (set_path / MANIFEST).is_file():
+        raise RuleFileError(f"测试文件应放在规则集的 tests/ 目录下 test file outside a rule set: {file}")
+    if not isinstance(data, list):
+        raise RuleFileError("测试文件应是用例列表 a test file is a list of cases", getattr(data, "span", None))
+    cases = []
+    for raw in data:
+        if not isinstance(raw, PosDict):
+            raise RuleFileError("每个用例应是映射 each case is a mapping", getattr(raw, "span", None))
+        for key in raw:
+            if key not in CASE_KEYS:
+                raise RuleFileError(f"未知的键 {key!r} unknown key in a test case", raw.key_span(key), found=key,
+                                    expected=", ".join(CASE_KEYS), hint=did_you_mean(key, CASE_KEYS))
+        for key in ("name", "facts", "expect"):
+            if key not in raw:
+                raise RuleFileError(f"用例缺少 {key} missing key", raw.span)
+        cases.append(Case(name=str(raw["name"]), file=str(file), span=raw.span, set_path=set_path,
+                          facts=plain(raw["facts"]) or {}, expect=dict(raw["expect"] or {}), as_of=raw.get("as_of"),
+                          compare=str(raw["compare"]) if "compare" in raw else None,
+                          expect_base=dict(raw.get("expect_base") or {}),
+                          changes=[str(x) for x in raw.get("changes", [])],
+                          unchanged=[str(x) for x in raw.get("unchanged", [])]))
+    return cases
+
+
+def run_case(case: Case) -> list[Mismatch]:
+    engine = engine_for(str(case.set_path))
+    decision = engine.evaluate(case.facts, as_of=case.as_of, source=case.location)
+    problems = _compare(engine, decision, case.expect, case)
+    if case.compare is not None:
+        base_engine = engine_for(str(case.set_path.parent / case.compare))
+        base = base_engine.evaluate(case.facts, as_of=case.as_of, source=case.location)
+        problems += _compare(base_engine, base, case.expect_base, case)
+        for key in case.changes + case.unchanged:
+            a, b = _actual(base_engine, base, key, case), _actual(engine, decision, key, case)
+            differs = a != b
+            if differs != (key in case.changes):
+                want = "不同 differs" if key in case.changes else "相同 the same"
+                problems.append(Mismatch(key, f"{case.compare} 与 {engine.name} {want}", {case.compare: a, engine.name: b},
+                                         _citation(engine, key), f"{case.compare}→{engine.name}"))
+    return problems
+
+
+def _actual(engine: RuleEngine, decision: Decision, key: str, case: Case) -> Any:
+    cid, _, name = key.partition(".")
+    if cid not in decision.clauses:
+        raise RuleFileError(f"{case.location}: 未知的条款 {cid!r} unknown clause",
+                            hint=did_you_mean(cid, decision.clauses))
+    if name == "applicable":
+        return decision.clauses[cid].applicable
+    if key not in decision.slots:
+        items = [k.split(".", 1)[1] for k in decision.slots if k.startswith(cid + ".")]
+        raise RuleFileError(f"{case.location}: 条款 {cid} 没有 {name!r} no such conclusion", hint=did_you_mean(name, items))
+    return json_value(decision.slots[key], engine.slot_type(key), engine.vocab)
+
+
+def _compare(engine: RuleEngine, decision: Decision, expect: dict, case: Case) -> list[Mismatch]:
+    out = []
+    for key, want in expect.items():
+        got = _actual(engine, decision, str(key), case)
+        if not matches(want, got):
+            out.append(Mismatch(str(key), want, got, _citation(engine, str(key)), engine.name))
+    return out
+
+
+def _citation(engine: RuleEngine, key: str) -> str:
+    clause = engine.rule_set.clauses.get(key.partition(".")[0])
+    return clause.source.short() if clause and clause.source else "无出处"
+
+
+def matches(want: Any, got: Any) -> bool:
+    """Does a JSON-rendered value `got` satisfy the test's expectation `want`?"""
+    if isinstance(want, dict) and "undetermined" in want:
+        if not (isinstance(got, dict) and got.get("undetermined")):
+            return False
+        missing = want["undetermined"]
+        return missing is True or sorted(map(str, missing)) == sorted(got["missing"])
+    if isinstance(got, dict):
+        return False
+    if isinstance(want, bool) or isinstance(got, bool):
+        return want is got
+    if isinstance(want, date):
+        return got == want.isoformat()
+    if isinstance(want, list):
+        return isinstance(got, list) and sorted(map(str, plain(want))) == sorted(map(str, got))
+    if isinstance(want, (int, Decimal)) or _numeric(want):
+        return _numeric(got) and Decimal(str(got)) == Decimal(str(want))
+    return str(want) == str(got)
+
+
+def _numeric(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        Decimal(str(value))
+        return isinstance(value, (int, Decimal)) or str(value).replace(".", "", 1).lstrip("-").isdigit()
+    except (InvalidOperation, ValueError):
+        return False
+
+
+@dataclass
+class Outcome:
+    case: Case
+    mismatches: list[Mismatch]
+    error: PolicyError | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches and self.error is None
+
+
+def run_files(files: list[Path]) -> Iterator[Outcome]:
+    for file in files:
+        try:
+            cases = read_cases(file)
+        except PolicyError as exc:
+            yield Outcome(Case(str(file), str(file), None, file.parent.parent, {}, {}), [], exc)
+            continue
+        for case in cases:
+            try:
+                yield Outcome(case, run_case(case))
+            except PolicyError as exc:
+                yield Outcome(case, [], exc)
+
+
+def run_cli(args) -> int:
+    files = discover(args.paths)
+    outcomes = list(run_files(files))
+    failed = [o for o in outcomes if not o.passed]
+    if args.format == "json":
+        print(json.dumps({"passed": len(outcomes) - len(failed), "failed": len(failed), "failures": [
+            {"case": o.case.name, "location": o.case.location,
+             "error": o.error.render() if o.error else None,
+             "mismatches": [{"key": m.key, "set": m.set_name, "citation": m.citation,
+                             "expected": plain(m.expected), "actual": m.actual} for m in o.mismatches]}
+            for o in failed]}, ensure_ascii=False, indent=2, default=str))
+    else:
+        for o in failed:
+            print(f"✗ {o.case.location}  {o.case.name}")
+            if o.error:
+                print("    " + o.error.render().replace("\n", "\n    "))
+            for m in o.mismatches:
+                print(m.render())
+        print(f"\n{len(files)} 个测试文件：{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    if not outcomes:
+        print("没有找到测试用例 no test cases found")
+        return 1
+    return 1 if failed else 0
