@@ -236,6 +236,8 @@ class _Reader:
             subject=str(data.get("subject", base.subject if base else (spec.subject if spec else "always"))),
             source=self.citation(data.get("source")), departments=tuple(str(d) for d in data.get("departments", ())),
             valid=(start, end), notes=str(data["notes"]) if "notes" in data else None, origin=origin)
+        if clause.source is not None:
+            clause.sources[self.set_name] = clause.source
         for name, pdata in (data.get("parameters") or {}).items():
             base_param = base.parameters.get(name) if base else None
             param = self.parameter(name, pdata, origin, base_param)

@@ -103,6 +103,11 @@ class Clause:
     origin: Origin | None = None
     # Which parts a variant changed, and from which set/file: "parameters.x" -> Origin
     overrides: dict[str, Origin] = field(default_factory=dict)
+    # The clause's citation in each set that wrote it (province and city), by set name
+    sources: dict[str, Citation] = field(default_factory=dict)
+
+    def source_for(self, set_name: str | None) -> Citation | None:
+        return self.sources.get(set_name or "", self.source)
 
     def items(self) -> dict[str, Parameter | Named]:
         out: dict[str, Parameter | Named] = {}

@@ -20,6 +20,7 @@ def apply_patch(base: Clause, patch: Clause, written: dict) -> Clause:
     merged.conclusions = dict(base.conclusions)
     merged.exceptions = list(base.exceptions)
     merged.overrides = dict(base.overrides)
+    merged.sources = {**base.sources, **patch.sources}
     origin = patch.origin
     for key in ("title", "source", "departments", "valid", "notes", "subject", "kind"):
         if key in written:

@@ -1,0 +1,145 @@
+"""Trace → sentences a clerk can read to an applicant (zh) or a developer (en).
+
+"不符合：裁员率达标——裁员率 25% 高于 小微单位裁员率上限 20%（辽人社发〔2021〕7号 一（一））"
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from .trace import NOT_EVALUATED, TraceNode
+from .values import Unknown, format_decimal, format_money
+
+_ZH_TRUE = {"<=": "不高于", "<": "低于", ">=": "不低于", ">": "高于", "==": "等于", "!=": "不等于"}
+_ZH_FALSE = {"<=": "高于", "<": "不低于", ">=": "低于", ">": "不高于", "==": "不等于", "!=": "等于"}
+_EN_TRUE = {"<=": "is at most", "<": "is below", ">=": "is at least", ">": "is above", "==": "equals", "!=": "differs from"}
+_EN_FALSE = {"<=": "is above", "<": "is not below", ">=": "is below", ">": "is not above", "==": "differs from",
+             "!=": "equals"}
+
+
+def show_value(value: object, vtype: str | None, lang: str = "zh", percent: bool = False) -> str:
+    if value is NOT_EVALUATED:
+        return "未计算" if lang == "zh" else "not evaluated"
+    if value.__class__ is Unknown:
+        missing = "、".join(sorted(value.missing))  # type: ignore[attr-defined]
+        return f"未知（缺少 {missing}）" if lang == "zh" else f"unknown (needs {missing})"
+    if value is True:
+        return "是" if lang == "zh" else "true"
+    if value is False:
+        return "否" if lang == "zh" else "false"
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        if vtype == "money":
+            return f"{format_money(Decimal(value))}元" if lang == "zh" else f"{format_money(Decimal(value))} yuan"
+        if vtype == "rate" or percent:
+            return f"{format_decimal(Decimal(value) * 100)}%"
+        return format_decimal(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (frozenset, set, tuple, list)):
+        items = sorted(map(str, value))
+        return ("、".join(items) or "（空）") if lang == "zh" else ("{" + ", ".join(items) + "}")
+    return str(value)
+
+
+def describe(node: TraceNode, lang: str) -> str:
+    """What a node is called in a sentence."""
+    if node.kind == "fact":
+        return node.zh or node.label if lang == "zh" else node.label
+    if node.kind == "literal":
+        return ""
+    return node.label
+
+
+def cite(node: TraceNode) -> str:
+    c = node.citation
+    return c.short() if c else ""
+
+
+def comparison(node: TraceNode, lang: str) -> str | None:
+    """'裁员率 25% 高于 小微单位裁员率上限 20%' for a comparison node, or None."""
+    if node.op not in _ZH_TRUE or len(node.children) != 2 or node.value not in (True, False):
+        return None
+    left, right = node.children
+    percent = "rate" in (left.value_type, right.value_type)
+    table = (_ZH_TRUE if node.value else _ZH_FALSE) if lang == "zh" else (_EN_TRUE if node.value else _EN_FALSE)
+    parts = []
+    for side in (left, right):
+        name = describe(side, lang)
+        val = show_value(side.value, side.value_type, lang, percent)
+        parts.append(f"{name} {val}".strip())
+    return f"{parts[0]} {table[node.op]} {parts[1]}"
+
+
+def reasons(node: TraceNode, lang: str) -> list[str]:
+    """The sentences that explain why `node` has its value, deciding parts only."""
+    if node.ref:
+        return [f"{node.label} = {show_value(node.value, node.value_type, lang)}"]
+    sentence = comparison(node, lang)
+    if sentence:
+        return [sentence]
+    if node.value.__class__ is Unknown:
+        missing = sorted(node.value.missing)  # type: ignore[attr-defined]
+        delegated = [n.delegated for n in node.walk() if n.delegated]
+        if delegated:
+            return [f"{d}" for d in dict.fromkeys(delegated)]
+        return [("尚缺事实：" if lang == "zh" else "facts still needed: ") + "、".join(missing)]
+    if node.kind in ("fact", "parameter", "literal"):
+        return [f"{describe(node, lang)}：{show_value(node.value, node.value_type, lang)}" if lang == "zh"
+                else f"{describe(node, lang)} = {show_value(node.value, node.value_type, lang)}"]
+    deciding = _deciding(node)
+    out: list[str] = []
+    for child in deciding:
+        if child.kind in ("condition", "definition", "conclusion") and child is not node:
+            out.append(f"{child.label}：{show_value(child.value, child.value_type, lang)}" if lang == "zh"
+                       else f"{child.label} = {show_value(child.value, child.value_type, lang)}")
+            continue
+        out.extend(reasons(child, lang))
+    return out or [f"{node.label}：{show_value(node.value, node.value_type, lang)}"]
+
+
+def _deciding(node: TraceNode) -> list[TraceNode]:
+    kids = [c for c in node.children if c.evaluated and c.kind not in ("literal", "exception")]
+    if node.op == "and" and node.value is False:
+        return [c for c in kids if c.value is False]
+    if node.op == "or" and node.value is True:
+        return [c for c in kids if c.value is True][:1]
+    if node.label.startswith("if ") and len(kids) >= 2:
+        return kids[:2]
+    return kids
+
+
+def conclusion_lines(node: TraceNode, lang: str) -> list[str]:
+    """A conclusion and, for a bool built from conditions, each condition as 符合/不符合."""
+    lines = []
+    head = f"{node.label} = {show_value(node.value, node.value_type, lang)}"
+    lines.append(head + (f"（{cite(node)}）" if cite(node) else ""))
+    conditions = [c for c in node.children if c.kind in ("condition", "conclusion", "definition")]
+    if node.op in ("and", "or") and conditions:
+        for c in conditions:
+            mark = _verdict(c, lang)
+            detail = "；".join(reasons(c, lang)) if c.evaluated else ("未计算（前面的条件已决定结果）" if lang == "zh"
+                                                                     else "not evaluated (already decided)")
+            where = f"（{cite(c)}）" if cite(c) else ""
+            lines.append(f"  {mark}：{c.label}——{detail}{where}" if lang == "zh" else f"  {mark}: {c.label} — {detail}{where}")
+    else:
+        for sentence in reasons(node, lang):
+            lines.append(("  因为 " if lang == "zh" else "  because ") + sentence)
+    for exc in (c for c in node.children if c.kind == "exception"):
+        applied = exc.value is True
+        if lang == "zh":
+            state = "适用" if applied else "不适用" if exc.value is False else "未确定"
+            lines.append(f"  例外「{exc.label}」{state}：{exc.expr} = {show_value(exc.value, 'bool', lang)}（{cite(exc)}）")
+        else:
+            state = "applies" if applied else "does not apply" if exc.value is False else "undecided"
+            lines.append(f"  exception '{exc.label}' {state}: {exc.expr} = {show_value(exc.value, 'bool', lang)}")
+    return lines
+
+
+def _verdict(node: TraceNode, lang: str) -> str:
+    if node.value is True:
+        return "符合" if lang == "zh" else "met"
+    if node.value is False:
+        return "不符合" if lang == "zh" else "not met"
+    if node.value is NOT_EVALUATED:
+        return "未计算" if lang == "zh" else "skipped"
+    return "待定" if lang == "zh" else "undetermined"

@@ -1,0 +1,199 @@
+"""The explanation trace as data: for each conclusion, the tree of named items
+and sub-expressions that decided it, each with its value, its citation and
+what it read.
+
+Evaluation records only `node id → value` (compiler, trace=True); this module
+turns that record into TraceNode trees afterwards, so tracing stays cheap and
+rendering (explain.py) stays separate.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from . import nodes as n
+from .model import Citation, Clause, Named, Parameter
+from .typer import FactBinding, SlotBinding
+from .unparse import unparse
+from .values import Unknown
+
+if TYPE_CHECKING:
+    from .engine import Decision, RuleEngine
+
+NOT_EVALUATED = object()
+
+
+@dataclass
+class TraceNode:
+    kind: str                       # conclusion condition definition parameter fact expr exception
+    label: str                      # a name, a fact path or the expression text
+    value: object                   # the value, or NOT_EVALUATED
+    expr: str | None = None         # the expression text of a named item
+    clause: str | None = None
+    citation: Citation | None = None
+    note: str | None = None
+    quote: str | None = None        # the original sentence a condition reads
+    zh: str | None = None           # Chinese label of a fact
+    delegated: str | None = None    # reason, for a delegated parameter left open
+    overridden_by: str | None = None  # the set that changed this item (variants)
+    op: str | None = None           # for comparisons: the operator
+    value_type: str | None = None
+    children: list["TraceNode"] = field(default_factory=list)
+    ref: bool = False               # a repeated reference, expanded elsewhere in the tree
+
+    @property
+    def evaluated(self) -> bool:
+        return self.value is not NOT_EVALUATED
+
+    @property
+    def status(self) -> str:
+        if self.value is NOT_EVALUATED:
+            return "not_evaluated"
+        if self.value.__class__ is Unknown:
+            return "unknown"
+        if self.value is True:
+            return "true"
+        if self.value is False:
+            return "false"
+        return "value"
+
+    def walk(self):
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+
+class TraceBuilder:
+    def __init__(self, engine: "RuleEngine", decision: "Decision") -> None:
+        if decision.trace is None:
+            raise ValueError("decision was evaluated without trace=True")
+        self.engine, self.decision = engine, decision
+        self.rs = engine.rule_set
+        self.program = engine.program
+        self.notes = engine.analysis.notes
+
+        self.shown: set[str] = set()   # conclusions shown as their own tree: referenced, not repeated
+
+    def conclusion(self, cid: str, name: str) -> TraceNode:
+        self.expanded: set[str] = set()
+        node = self._named_node(cid, name)
+        self.shown.add(f"{cid}.{name}")
+        return node
+
+    def _value(self, node: n.Expr) -> object:
+        nid = self.program.node_ids.get(id(node))
+        return self.decision.trace.get(nid, NOT_EVALUATED) if nid is not None else NOT_EVALUATED  # type: ignore[union-attr]
+
+    def _named_node(self, cid: str, name: str, evaluated: bool = True) -> TraceNode:
+        clause = self.rs.clauses[cid]
+        item = clause.items()[name]
+        key = f"{cid}.{name}"
+        value = self.decision.slots.get(key, NOT_EVALUATED)
+        overridden = clause.overrides.get(("parameters." if isinstance(item, Parameter) else f"{item.role}s.") + name)
+        base = TraceNode(kind=item.role if isinstance(item, Named) else "parameter", label=name, value=value,
+                         clause=cid, value_type=str(self.engine.slot_type(key)),
+                         overridden_by=overridden.set_name if overridden else None)
+        if isinstance(item, Parameter):
+            base.citation = _cite(item.source, clause, item.origin)
+            base.note = item.note
+            if item.delegated and value.__class__ is Unknown:
+                base.delegated = item.delegated.reason
+            if not evaluated:
+                base.value = NOT_EVALUATED
+            return base
+        base.expr = item.text
+        base.citation = _cite(item.source, clause, item.origin)
+        base.note, base.quote = item.note, item.quote
+        if not evaluated:
+            base.value = NOT_EVALUATED
+            return base
+        if key in self.expanded or key in self.shown:
+            base.ref = True
+            return base
+        self.expanded.add(key)
+        root = self._expr(item.expr, cid)
+        # The named item stands for its expression: adopt the root's operator and operands.
+        base.op = root.op
+        base.children = [root] if isinstance(item.expr, n.Ref) else root.children
+        for rule in sorted((r for r in clause.exceptions if r.conclusion == name), key=lambda r: -r.priority):
+            when = self._expr(rule.when, cid)
+            exc = TraceNode(kind="exception", label=rule.id, value=when.value, expr=rule.when_text, clause=cid,
+                            citation=_cite(rule.source, clause, rule.origin), note=rule.note, children=[when])
+            base.children.append(exc)
+        return base
+
+    def _expr(self, expr: n.Expr, cid: str) -> TraceNode:
+        value = self._value(expr)
+        if isinstance(expr, n.Ref):
+            binding = self.notes.bindings.get(id(expr))
+            if isinstance(binding, SlotBinding):
+                other, name = binding.key.split(".", 1)
+                return self._named_node(other, name, evaluated=value is not NOT_EVALUATED)
+            if isinstance(binding, FactBinding):
+                return TraceNode(kind="fact", label=binding.path, value=value, clause=cid,
+                                 zh=self.engine.vocab.label(binding.path), value_type=str(binding.type))
+            return TraceNode(kind="expr", label=expr.dotted, value=value, clause=cid)
+        node = TraceNode(kind="expr", label=unparse(expr), value=value, clause=cid,
+                         value_type=str(self.notes.types.get(id(expr), "")))
+        if isinstance(expr, n.Compare):
+            node.op = expr.op
+        if isinstance(expr, (n.And, n.Or)):
+            operands = _flatten(expr, type(expr))
+            node.op = "and" if isinstance(expr, n.And) else "or"
+            node.children = sorted((self._expr(o, cid) for o in operands), key=_deciding_first(value))
+            return node
+        keep_literals = isinstance(expr, (n.Compare, n.Member, n.Arith))
+        for child in n.children(expr):
+            if isinstance(child, n.Literal):
+                if keep_literals:  # prose needs both sides of a comparison
+                    node.children.append(TraceNode(kind="literal", label=child.text, value=child.value, clause=cid,
+                                                   value_type=str(child.type)))
+                continue
+            if isinstance(expr, n.Aggregate) and child is not expr.collection:
+                continue  # per-element values are not recorded
+            node.children.append(self._expr(child, cid))
+        return node
+
+
+def _deciding_first(value: object):
+    """Order and/or operands so that the ones that decided the result come first:
+    for a false `and` the failing conditions, for a true `or` the one that held."""
+    rank_false = {"false": 0, "unknown": 1, "true": 2, "value": 2, "not_evaluated": 3}
+    rank_true = {"true": 0, "unknown": 1, "false": 2, "value": 2, "not_evaluated": 3}
+    rank_unknown = {"unknown": 0, "false": 1, "true": 1, "value": 1, "not_evaluated": 3}
+    table = rank_false if value is False else rank_true if value is True else rank_unknown
+
+    def key(node: TraceNode) -> int:
+        return table[node.status]
+
+    return key
+
+
+def _flatten(expr: n.Expr, kind: type) -> list[n.Expr]:
+    if isinstance(expr, kind):
+        return _flatten(expr.left, kind) + _flatten(expr.right, kind)  # type: ignore[attr-defined]
+    return [expr]
+
+
+def _cite(own: Citation | None, clause: Clause, origin=None) -> Citation | None:
+    """An item's citation: its own, completed by its clause's source in the set that wrote it."""
+    fallback = clause.source_for(origin.set_name if origin else None)
+    if own is None:
+        return fallback
+    if own.document is None and fallback is not None:
+        return Citation(fallback.document, own.article or fallback.article, own.text)
+    return own
+
+
+def build_trace(decision: "Decision", clause: str | None = None) -> dict[str, dict[str, TraceNode]]:
+    """clause id → conclusion name → trace tree, for the applicable clauses."""
+    engine = decision.engine
+    assert engine is not None
+    builder = TraceBuilder(engine, decision)
+    out: dict[str, dict[str, TraceNode]] = {}
+    for cid, result in decision.clauses.items():
+        if clause and cid != clause:
+            continue
+        if result.applicable:
+            out[cid] = {name: builder.conclusion(cid, name) for name in result.conclusions}
+    return out
