@@ -14,14 +14,14 @@ from __future__ import annotations
 import types
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Callable, Sequence
 
 from . import nodes as n
 from .errors import PolicyEvaluationError, PolicyError
 from .functions import BUILTINS
 from .typer import Annotations, FactBinding, SlotBinding, VarBinding
-from .values import CONTEXT, Duration, Unknown, add_duration, merge, quantize_money
+from .values import CENT, CONTEXT, Duration, Unknown, add_duration, merge, quantize_money
 
 _MISS = object()
 
@@ -46,6 +46,12 @@ class Program:
     source: str                       # generated Python, for debugging
     _fast: Callable = field(repr=False, default=None)   # type: ignore[assignment]
     _traced: Callable = field(repr=False, default=None)  # type: ignore[assignment]
+
+    def run_many(self, batch) -> list[list]:
+        """Evaluate many prepared fact mappings in one decimal context (no tracing)."""
+        fast = self._fast
+        with localcontext(CONTEXT):
+            return [fast(facts) for facts in batch]
 
     def run(self, facts: dict, trace: dict | None = None) -> list:
         with localcontext(CONTEXT):
@@ -159,7 +165,7 @@ def _history(as_of, table):
 _RUNTIME = {
     "_U": Unknown, "_merge": merge, "_div": _div, "_and_u": _and_u, "_or_u": _or_u, "_if_u": _if_u,
     "_field": _field, "_dur": add_duration, "_q": quantize_money, "_exc": _exceptions, "_MISS": _MISS,
-    "_D0": Decimal(0), "_fs": frozenset, "_hist": _history, "_AS_OF_UNKNOWN": Unknown({"as_of"}),
+    "_D0": Decimal(0), "_fs": frozenset, "_Dec": Decimal, "_CENT": CENT, "_HALF_UP": ROUND_HALF_UP, "_hist": _history, "_AS_OF_UNKNOWN": Unknown({"as_of"}),
 }
 
 
@@ -174,11 +180,19 @@ class _Gen:
         self.const_index: dict[tuple, str] = {}
         self.counter = 0
         self.slot_local = {s.key: f"_s{i}" for i, s in enumerate(slots)}
+        # A parameter with a known value is a constant: references use it directly.
+        self.const_slot = {s.key: self.const(s.const) for s in slots
+                           if s.expr is None and not s.history and s.const.__class__ is not Unknown}
+        self.fact_local: dict[str, str] = {}
+        self.if_depth = 0
         self.vars: list[tuple[str, str, str, object]] = []  # (var name, element local, index local, collection path)
         for slot in slots:
             self._slot(slot)
         params = "F, T" if trace else "F"
-        body = "\n".join(self.lines)
+        # Facts are read once, at the top: a missing fact reads as its own Unknown.
+        reads = [f"    {local} = F.get({self.const(path)}, {self.const(Unknown({path}))})"
+                 for path, local in self.fact_local.items()]
+        body = "\n".join(reads + self.lines)
         out = ", ".join(self.slot_local[s.key] for s in slots)
         self.source = f"def _evaluate({params}):\n{body}\n    return [{out}]\n"
 
@@ -233,7 +247,7 @@ class _Gen:
             self.emit(f"{value_tmp} = _exc({value}, ({', '.join(pairs)},))")
             value = value_tmp
         if slot.money:
-            self.emit(f"{target} = _q({value})")
+            self.emit(f"{target} = {value}.quantize(_CENT, _HALF_UP) if {value}.__class__ is _Dec else _q({value})")
         else:
             self.emit(f"{target} = {value}")
 
@@ -261,9 +275,10 @@ class _Gen:
         binding = self.notes.bindings[id(node)]
         t = self.tmp()
         if isinstance(binding, FactBinding):
-            self.emit(f"{t} = F.get({self.const(binding.path)}, {self.const(Unknown({binding.path}))})")
+            local = self.fact_local.setdefault(binding.path, f"_f{len(self.fact_local)}")
+            return self.record(node, local)
         elif isinstance(binding, SlotBinding):
-            return self.record(node, self.slot_local[binding.key])
+            return self.record(node, self.const_slot.get(binding.key) or self.slot_local[binding.key])
         else:
             assert isinstance(binding, VarBinding)
             _, elem, index, path = next(v for v in reversed(self.vars) if v[0] == binding.var)
@@ -274,7 +289,7 @@ class _Gen:
 
     def _unknown_check(self, *operands: str) -> str:
         # Constants can never be unknown; only computed temps and slots are tested.
-        tests = [f"{o}.__class__ is _U" for o in operands if o.startswith(("_t", "_s"))]
+        tests = [f"{o}.__class__ is _U" for o in operands if o.startswith(("_t", "_s", "_f"))]
         return " or ".join(tests) or "False"
 
     def _neg(self, node: n.Neg) -> str:
@@ -294,7 +309,7 @@ class _Gen:
         lt, rt = self.notes.type_of(node.left), self.notes.type_of(node.right)
         nid = self.node_ids[id(node)]
         if node.op == "/":
-            op = f"_div({a}, {b}, {nid}, _NODES)"
+            op = f"(_Dec({a}) / {b} if {b} else _div({a}, {b}, {nid}, _NODES))"
         elif lt.kind == "date" or rt.kind == "date":
             date_side, dur_side = (a, b) if lt.kind == "date" else (b, a)
             op = f"_dur({date_side}, {dur_side}, {1 if node.op == '+' else -1})"
@@ -340,7 +355,22 @@ class _Gen:
 
     def _if(self, node: n.If) -> str:
         c = self.expr(node.cond)
-        x, y, t = self.tmp(), self.tmp(), self.tmp()
+        t = self.tmp()
+        if self.if_depth < 3:
+            # Known condition: run one branch. Unknown: run both (code repeated; depth-limited).
+            self.if_depth += 1
+            for test, branches in ((f"{c} is True", (node.then,)), (f"{c} is False", (node.orelse,)), (None, None)):
+                self.emit(f"if {test}:" if test and branches == (node.then,) else f"elif {test}:" if test else "else:")
+                self.depth += 1
+                if branches is not None:
+                    self.emit(f"{t} = {self.expr(branches[0])}")
+                else:
+                    x, y = self.expr(node.then), self.expr(node.orelse)
+                    self.emit(f"{t} = _if_u({c}, {x}, {y})")
+                self.depth -= 1
+            self.if_depth -= 1
+            return self.record(node, t)
+        x, y = self.tmp(), self.tmp()
         self.emit(f"if {c} is not False:")
         self.depth += 1
         self.emit(f"{x} = {self.expr(node.then)}")
@@ -388,7 +418,7 @@ class _Gen:
             self.emit(f"if {w} is True:")
             self.depth += 1
             v = self.expr(node.value)  # type: ignore[arg-type]
-            if v.startswith(("_t", "_s")):
+            if v.startswith(("_t", "_s", "_f")):
                 self.emit(f"if {v}.__class__ is _U: {unk} = {v} if {unk} is None else {unk}.merge({v})")
                 self.emit(f"else: {t} = {t} + {v}")
             else:
@@ -400,7 +430,7 @@ class _Gen:
                 self.emit(f"if {w} is False: {t} = False; break")
             else:
                 self.emit(f"if {w} is True: {hit}")
-        if w.startswith(("_t", "_s")):
+        if w.startswith(("_t", "_s", "_f")):
             self.emit(f"if {w}.__class__ is _U: {unk} = {w} if {unk} is None else {unk}.merge({w})")
         self.trace = saved_trace
         self.vars.pop()
