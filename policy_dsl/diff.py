@@ -1,0 +1,285 @@
+"""Province vs city: what a variant changes (static), which cases it changes
+(dynamic, attributed from the traces), and whether each difference was
+declared in the variant's expected-differences.yaml.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .engine import RuleEngine, load
+from .errors import RuleFileError
+from .model import Citation, Clause, ExceptionRule, Named, Parameter, RuleSet
+from .render_json import json_value
+from .testing import same_value
+from .trace import TraceBuilder
+from .values import format_decimal
+from .yamlio import PosDict, load_file, plain
+
+_META = ("title", "source", "departments", "valid", "notes", "subject", "kind")
+_SECTIONS = (("parameters", "parameter"), ("definitions", "definition"), ("conditions", "condition"),
+             ("conclusions", "conclusion"))
+
+
+@dataclass
+class Change:
+    clause: str
+    kind: str            # clause | metadata | parameter | definition | condition | conclusion | exception
+    name: str
+    change: str          # added | removed | changed | filled
+    base: str | None = None
+    variant: str | None = None
+    base_citation: str | None = None
+    variant_citation: str | None = None
+    bounds: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.clause}.{self.name}" if self.kind not in ("clause",) else self.clause
+
+
+def _cite(c: Citation | None) -> str | None:
+    if c is None:
+        return None
+    text = f"「{c.text}」" if c.text else ""
+    return f"{c.short()}{text}" or None
+
+
+def _param_text(p: Parameter) -> str:
+    if p.value is not None:
+        return _show(p.value, p.type.kind)
+    if p.history:
+        return "；".join(f"{d}起 {_show(v, p.type.kind)}" for d, v in p.history)
+    return f"未定（{p.delegated.reason}）" if p.delegated else "未定"
+
+
+def _show(v: object, kind: str = "") -> str:
+    from decimal import Decimal
+
+    if isinstance(v, Decimal) and kind == "rate":
+        return f"{format_decimal(v * 100)}%"
+    if isinstance(v, Decimal):
+        return format_decimal(v) + ("元" if kind == "money" else "")
+    if isinstance(v, frozenset):
+        return "{" + ", ".join(sorted(map(str, v))) + "}"
+    return str(v)
+
+
+def _bounds(p: Parameter) -> str | None:
+    lo, hi = p.bounds
+    k = p.type.kind
+    parts = ([f"≥ {_show(lo, k)}"] if lo is not None else []) + ([f"≤ {_show(hi, k)}"] if hi is not None else [])
+    return " ".join(parts) or None
+
+
+def static_diff(base: RuleSet, variant: RuleSet) -> list[Change]:
+    out: list[Change] = []
+    for cid, vc in variant.clauses.items():
+        bc = base.clauses.get(cid)
+        if bc is None:
+            out.append(Change(cid, "clause", cid, "added", variant=vc.title, variant_citation=_cite(vc.source)))
+            continue
+        out.extend(_clause_diff(bc, vc))
+    for cid, bc in base.clauses.items():
+        if cid not in variant.clauses:
+            out.append(Change(cid, "clause", cid, "removed", base=bc.title, base_citation=_cite(bc.source)))
+    return out
+
+
+def _clause_diff(b: Clause, v: Clause) -> list[Change]:
+    out = []
+    for key in _META:
+        bv, vv = getattr(b, key), getattr(v, key)
+        if bv != vv:
+            show = _cite if key == "source" else (lambda x: "、".join(x) if isinstance(x, tuple) and x and isinstance(x[0], str) else str(x))
+            out.append(Change(b.id, "metadata", key, "changed", show(bv), show(vv)))  # type: ignore[operator]
+    for section, kind in _SECTIONS:
+        bt, vt = getattr(b, section), getattr(v, section)
+        for name in [*bt, *(n for n in vt if n not in bt)]:
+            bi, vi = bt.get(name), vt.get(name)
+            change = _item_change(b.id, kind, name, bi, vi, b, v)
+            if change:
+                out.append(change)
+    bex, vex = {r.id: r for r in b.exceptions}, {r.id: r for r in v.exceptions}
+    for rid in [*bex, *(r for r in vex if r not in bex)]:
+        br, vr = bex.get(rid), vex.get(rid)
+        if br is None or vr is None or (br.when, br.value, br.priority, br.conclusion) != (vr.when, vr.value, vr.priority, vr.conclusion):
+            out.append(Change(b.id, "exception", rid, "added" if br is None else "removed" if vr is None else "changed",
+                              _exc_text(br), _exc_text(vr), _cite(br.source) if br else None, _cite(vr.source) if vr else None))
+    return out
+
+
+def _exc_text(r: ExceptionRule | None) -> str | None:
+    return f"{r.conclusion} = {r.value_text} 当 {r.when_text}（优先级 {r.priority}）" if r else None
+
+
+def _item_change(cid: str, kind: str, name: str, bi, vi, bc: Clause, vc: Clause) -> Change | None:
+    if bi is None:
+        return Change(cid, kind, name, "added", variant=_item_text(vi), variant_citation=_cite(_item_source(vi, vc)))
+    if vi is None:
+        return Change(cid, kind, name, "removed", base=_item_text(bi), base_citation=_cite(_item_source(bi, bc)))
+    if isinstance(bi, Parameter):
+        if (bi.type, bi.value, bi.history) == (vi.type, vi.value, vi.history):
+            return None
+        change = "filled" if not bi.filled and bi.delegated else "changed"
+        return Change(cid, kind, name, change, _param_text(bi), _param_text(vi), _cite(_item_source(bi, bc)),
+                      _cite(_item_source(vi, vc)), bounds=_bounds(bi))
+    if (bi.expr, bi.declared) == (vi.expr, vi.declared):
+        return None
+    return Change(cid, kind, name, "changed", bi.text, vi.text, _cite(_item_source(bi, bc)), _cite(_item_source(vi, vc)))
+
+
+def _item_text(item) -> str:
+    return _param_text(item) if isinstance(item, Parameter) else item.text
+
+
+def _item_source(item, clause: Clause) -> Citation | None:
+    own = item.source
+    fallback = clause.source_for(item.origin.set_name if item.origin else None)
+    if own is None:
+        return fallback
+    if own.document is None and fallback is not None:
+        return Citation(fallback.document, own.article or fallback.article, own.text)
+    return own
+
+
+# --- dynamic ---------------------------------------------------------------------------------
+@dataclass
+class Difference:
+    case: str
+    conclusion: str
+    base: Any
+    variant: Any
+    because: list[str]
+    declared: bool = False
+    justification: str | None = None
+
+
+def read_cases(path: str | Path) -> list[tuple[str, dict]]:
+    """Facts files, or YAML test files (lists of cases with `facts`), or a directory of them."""
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json")) if path.is_dir() else [path]
+    cases: list[tuple[str, dict]] = []
+    for f in files:
+        data = plain(load_file(f)) if f.suffix != ".json" else json.loads(f.read_text(encoding="utf-8"))
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                if isinstance(item, dict) and "facts" in item:
+                    cases.append((f"{f}#{item.get('name', i)}", item["facts"] or {}))
+        elif isinstance(data, dict):
+            cases.append((str(f), data.get("facts", data) if "facts" in data else data))
+    return cases
+
+
+def dynamic_diff(base: RuleEngine, variant: RuleEngine, cases: Iterable[tuple[str, dict]],
+                 changes: list[Change]) -> tuple[list[Difference], int]:
+    changed = {(c.clause, c.name) for c in changes if c.kind != "metadata"}
+    out: list[Difference] = []
+    count = 0
+    for name, facts in cases:
+        count += 1
+        bd = base.evaluate(facts, trace=True, source=name)
+        vd = variant.evaluate(facts, trace=True, source=name)
+        for cid, vres in vd.clauses.items():
+            bres = bd.clauses.get(cid)
+            for concl in vres.conclusions:
+                key = f"{cid}.{concl}"
+                bval = json_value(bd.slots[key], base.slot_type(key), base.vocab) if bres and key in bd.slots else None
+                vval = json_value(vd.slots[key], variant.slot_type(key), variant.vocab)
+                if bres is not None and bres.applicable == vres.applicable and same_value(bval, vval):
+                    continue
+                out.append(Difference(name, key, bval, vval, _responsible(base, bd, variant, vd, cid, concl, changed)))
+    return out, count
+
+
+def _responsible(base, bd, variant, vd, cid: str, concl: str, changed: set[tuple[str, str]]) -> list[str]:
+    """The variant's changes that the two traces of this conclusion actually went through."""
+    found: list[str] = []
+    for engine, decision in ((variant, vd), (base, bd)):
+        if f"{cid}.{concl}" not in decision.slots:
+            continue
+        tree = TraceBuilder(engine, decision).conclusion(cid, concl)
+        for node in tree.walk():
+            if node.evaluated and (node.clause, node.label) in changed:
+                label = f"{node.clause}.{node.label}"
+                if label not in found:
+                    found.append(label)
+    if (cid, cid) in changed and cid not in found:
+        found.append(cid)
+    return found
+
+
+def read_expected(path: Path) -> dict[str, str]:
+    """expected-differences.yaml: [{conclusion: clause.name, citation: …, reason: …}] → key → justification."""
+    if not path.is_file():
+        return {}
+    data = load_file(path)
+    if not isinstance(data, list):
+        raise RuleFileError("expected-differences.yaml 应是列表 must be a list", getattr(data, "span", None))
+    out = {}
+    for entry in data:
+        if not isinstance(entry, PosDict) or "conclusion" not in entry or "citation" not in entry:
+            raise RuleFileError("每一项需要 conclusion 和 citation（说明依据） each entry needs conclusion and citation",
+                                getattr(entry, "span", None))
+        out[str(entry["conclusion"])] = f"{entry['citation']}" + (f"：{entry['reason']}" if "reason" in entry else "")
+    return out
+
+
+@dataclass
+class DiffReport:
+    base: str
+    variant: str
+    changes: list[Change]
+    differences: list[Difference] = field(default_factory=list)
+    cases: int = 0
+    generated: dict | None = None
+
+    @property
+    def undeclared(self) -> list[Difference]:
+        return [d for d in self.differences if not d.declared]
+
+    def to_json(self) -> dict:
+        by_conclusion: dict[str, int] = {}
+        for d in self.differences:
+            by_conclusion[d.conclusion] = by_conclusion.get(d.conclusion, 0) + 1
+        return {
+            "base": self.base, "variant": self.variant,
+            "changes": [asdict(c) for c in self.changes],
+            "cases": self.cases,
+            "summary": {"changes": len(self.changes), "differing_cases": len({d.case for d in self.differences}),
+                        "differences": len(self.differences), "undeclared": len(self.undeclared),
+                        "by_conclusion": by_conclusion},
+            "differences": [asdict(d) for d in self.differences],
+            **({"generated": self.generated} if self.generated is not None else {}),
+        }
+
+
+def run_diff(args) -> int:
+    from .diff_render import render_report
+    from .loader import resolve_set_path
+
+    base, variant = load(args.base), load(args.variant)
+    report = DiffReport(base.name, variant.name, static_diff(base.rule_set, variant.rule_set))
+    cases: list[tuple[str, dict]] = []
+    if args.cases:
+        cases += read_cases(args.cases)
+    if args.generate:
+        from .generate import generate_cases
+
+        generated, coverage = generate_cases(base, variant)
+        cases += generated
+        report.generated = coverage
+    if cases:
+        report.differences, report.cases = dynamic_diff(base, variant, cases, report.changes)
+        expected_path = Path(args.expected) if args.expected else resolve_set_path(args.variant) / "expected-differences.yaml"
+        expected = read_expected(expected_path)
+        for d in report.differences:
+            if d.conclusion in expected:
+                d.declared, d.justification = True, expected[d.conclusion]
+    if args.format == "json":
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
+    else:
+        print(render_report(report), end="")
+    return 1 if report.undeclared else 0

@@ -1,0 +1,75 @@
+"""`policy diff` as rich tables for a terminal (the data is diff.DiffReport)."""
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from .diff import DiffReport
+
+_CHANGE_ZH = {"added": "新增", "removed": "删除", "changed": "修改", "filled": "填写委托参数"}
+_KIND_ZH = {"clause": "条款", "metadata": "条款信息", "parameter": "参数", "definition": "定义", "condition": "条件",
+            "conclusion": "结论", "exception": "例外"}
+
+
+def _val(v) -> str:
+    if isinstance(v, dict) and v.get("undetermined"):
+        return "未确定[" + "、".join(v["missing"]) + "]"
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+
+def _clip(text: str | None, width: int = 60) -> str | None:
+    return text if text is None or len(text) <= width else text[: width - 1] + "…"
+
+
+
+def render_report(report: DiffReport, width: int = 140) -> str:
+    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None)
+    rules = [c for c in report.changes if c.kind != "metadata"]
+    meta = [c for c in report.changes if c.kind == "metadata"]
+    console.print(f"{report.base} → {report.variant}：{len(rules)} 处规则修改，{len(meta)} 处条款信息修改")
+    table = Table(show_lines=True)
+    for col in ("条款", "类别", "名称", "变化", f"{report.base}", f"{report.variant}"):
+        table.add_column(col, overflow="fold")
+    for c in rules:
+        base = "\n".join(x for x in (_clip(c.base), c.base_citation and f"[{_clip(c.base_citation)}]") if x)
+        variant = "\n".join(x for x in (_clip(c.variant), c.bounds and f"范围 {c.bounds}",
+                                         c.variant_citation and f"[{_clip(c.variant_citation)}]") if x)
+        table.add_row(c.clause, _KIND_ZH.get(c.kind, c.kind), c.name, _CHANGE_ZH.get(c.change, c.change), base, variant)
+    console.print(table)
+    if meta:
+        by_clause: dict[str, list[str]] = {}
+        for c in meta:
+            by_clause.setdefault(c.clause, []).append(c.name)
+        console.print("条款信息（出处、责任单位、说明）修改：")
+        for cid, keys in by_clause.items():
+            console.print(f"  {cid}: {'、'.join(keys)}")
+    if report.generated is not None:
+        g = report.generated
+        console.print(f"\n自动生成 {g['cases']} 个案例，覆盖 {g['clauses_reached']}/{g['clauses']} 个可计算条款；"
+                      f"条件真假两面都出现：{g['conditions_both_ways']}/{g['conditions']}")
+        if g.get("conditions_one_way"):
+            console.print("只出现一面的条件：" + "、".join(g["conditions_one_way"]))
+    if report.cases:
+        differing = len({d.case for d in report.differences})
+        console.print(f"\n{report.cases} 个案例中 {differing} 个结论不同；{len(report.differences)} 处差异，"
+                      f"其中未声明 {len(report.undeclared)} 处")
+        counts = Counter(d.conclusion for d in report.differences)
+        table = Table(show_lines=False)
+        for col in ("结论", "差异数", "已声明", "原因（追踪中经过的修改项）", "示例"):
+            table.add_column(col, overflow="fold")
+        seen: set[str] = set()
+        for d in report.differences:
+            if d.conclusion in seen:
+                continue
+            seen.add(d.conclusion)
+            example = f"{_val(d.base)} → {_val(d.variant)}"
+            declared = f"是：{d.justification}" if d.declared else "否"
+            table.add_row(d.conclusion, str(counts[d.conclusion]), declared, "、".join(d.because) or "—", example)
+        console.print(table)
+        for d in report.undeclared[:20]:
+            console.print(f"未声明：{d.case} · {d.conclusion}: {_val(d.base)} → {_val(d.variant)}（{'、'.join(d.because)}）")
+    return console.file.getvalue()  # type: ignore[attr-defined]
