@@ -40,17 +40,19 @@ def render_tree(decision: "Decision", clause: str | None = None, lang: str = "zh
         c = engine.rule_set.clauses[cid]
         cite = f"（{c.source.short()}）" if c.source else ""
         tree = Tree(f"[bold]{escape(c.title)}[/] [{escape(cid)}]{escape(cite)}")
+        notes_shown: set[str] = set()  # each note once per clause: trees repeat shared definitions
         for node in conclusions.values():
-            _add(tree, node, lang, parent_cite=c.source.short() if c.source else "")
+            _add(tree, node, lang, c.source.short() if c.source else "", notes_shown)
         console.print(tree)
     return console.file.getvalue()  # type: ignore[attr-defined]
 
 
-def _add(parent: Tree, node: TraceNode, lang: str, parent_cite: str) -> None:
+def _add(parent: Tree, node: TraceNode, lang: str, parent_cite: str, notes_shown: set[str]) -> None:
     if node.kind == "literal":
         return
     kind = _KIND_ZH.get(node.kind, "") if lang == "zh" else node.kind if node.kind != "expr" else ""
-    value = show_value(node.value, node.value_type, lang)
+    value = node.value_label if (lang == "zh" and node.value_label and node.evaluated) else \
+        show_value(node.value, node.value_type, lang)
     label = f"{_MARK[node.status]} {escape(kind + ' ' if kind else '')}{escape(node.label)} = {escape(value)}"
     if node.kind == "fact" and node.zh and lang == "zh":
         label += f" [dim]（{escape(node.zh)}）[/]"
@@ -61,13 +63,14 @@ def _add(parent: Tree, node: TraceNode, lang: str, parent_cite: str) -> None:
         label += f" [magenta]（{escape(node.overridden_by)} 修改）[/]" if lang == "zh" else f" [magenta](set by {escape(node.overridden_by)})[/]"
     if node.delegated:
         label += f" [yellow]{escape(node.delegated)}[/]"
-    if node.note:
+    if node.note and node.note not in notes_shown:
+        notes_shown.add(node.note)
         label += f"\n[dim]注：{escape(node.note)}[/]" if lang == "zh" else f"\n[dim]note: {escape(node.note)}[/]"
     if node.ref:
         label += " [dim]（见上）[/]" if lang == "zh" else " [dim](see above)[/]"
     branch = parent.add(label)
     for child in node.children:
-        _add(branch, child, lang, cite or parent_cite)
+        _add(branch, child, lang, cite or parent_cite, notes_shown)
 
 
 # --- prose -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from .trace import NOT_EVALUATED, TraceNode
+from .render_json import reason_text
 from .values import Unknown, format_decimal, format_money
 
 _ZH_TRUE = {"<=": "不高于", "<": "低于", ">=": "不低于", ">": "高于", "==": "等于", "!=": "不等于"}
@@ -41,6 +42,12 @@ def show_value(value: object, vtype: str | None, lang: str = "zh", percent: bool
     return str(value)
 
 
+def node_value(node: TraceNode, lang: str, percent: bool = False) -> str:
+    if lang == "zh" and node.value_label and node.evaluated:
+        return node.value_label
+    return show_value(node.value, node.value_type, lang, percent)
+
+
 def describe(node: TraceNode, lang: str) -> str:
     """What a node is called in a sentence."""
     if node.kind == "fact":
@@ -55,8 +62,24 @@ def cite(node: TraceNode) -> str:
     return c.short() if c else ""
 
 
+def membership(node: TraceNode, lang: str) -> str | None:
+    """'参保单位类型 enterprise 属于 参保单位类型' for an `in` node, or None."""
+    if node.op not in ("in", "not in") or len(node.children) != 2 or node.value not in (True, False):
+        return None
+    element, collection = node.children
+    inside = node.value if node.op == "in" else not node.value
+    if lang == "zh":
+        verb = "属于" if inside else "不属于"
+    else:
+        verb = "is in" if inside else "is not in"
+    what = describe(collection, lang) or show_value(collection.value, collection.value_type, lang)
+    return f"{describe(element, lang)} {node_value(element, lang)} {verb} {what}".strip()
+
+
 def comparison(node: TraceNode, lang: str) -> str | None:
     """'裁员率 25% 高于 小微单位裁员率上限 20%' for a comparison node, or None."""
+    if node.op in ("in", "not in"):
+        return membership(node, lang)
     if node.op not in _ZH_TRUE or len(node.children) != 2 or node.value not in (True, False):
         return None
     left, right = node.children
@@ -65,7 +88,7 @@ def comparison(node: TraceNode, lang: str) -> str | None:
     parts = []
     for side in (left, right):
         name = describe(side, lang)
-        val = show_value(side.value, side.value_type, lang, percent)
+        val = node_value(side, lang, percent)
         parts.append(f"{name} {val}".strip())
     return f"{parts[0]} {table[node.op]} {parts[1]}"
 
@@ -78,13 +101,11 @@ def reasons(node: TraceNode, lang: str) -> list[str]:
     if sentence:
         return [sentence]
     if node.value.__class__ is Unknown:
-        missing = sorted(node.value.missing)  # type: ignore[attr-defined]
-        delegated = [n.delegated for n in node.walk() if n.delegated]
-        if delegated:
-            return [f"{d}" for d in dict.fromkeys(delegated)]
-        return [("尚缺事实：" if lang == "zh" else "facts still needed: ") + "、".join(missing)]
+        if lang == "zh":
+            return [reason_text(node.value)]  # type: ignore[arg-type]
+        return ["still needed: " + ", ".join(sorted(node.value.missing))]  # type: ignore[attr-defined]
     if node.kind in ("fact", "parameter", "literal"):
-        return [f"{describe(node, lang)}：{show_value(node.value, node.value_type, lang)}" if lang == "zh"
+        return [f"{describe(node, lang)}：{node_value(node, lang)}" if lang == "zh"
                 else f"{describe(node, lang)} = {show_value(node.value, node.value_type, lang)}"]
     deciding = _deciding(node)
     out: list[str] = []
@@ -113,14 +134,22 @@ def conclusion_lines(node: TraceNode, lang: str) -> list[str]:
     lines = []
     head = f"{node.label} = {show_value(node.value, node.value_type, lang)}"
     lines.append(head + (f"（{cite(node)}）" if cite(node) else ""))
-    conditions = [c for c in node.children if c.kind in ("condition", "conclusion", "definition")]
-    if node.op in ("and", "or") and conditions:
-        for c in conditions:
+    parts = [c for c in node.children if c.kind not in ("exception", "literal")]
+    if node.op in ("and", "or") and parts:
+        for c in parts:
             mark = _verdict(c, lang)
             detail = "；".join(reasons(c, lang)) if c.evaluated else ("未计算（前面的条件已决定结果）" if lang == "zh"
                                                                      else "not evaluated (already decided)")
-            where = f"（{cite(c)}）" if cite(c) else ""
-            lines.append(f"  {mark}：{c.label}——{detail}{where}" if lang == "zh" else f"  {mark}: {c.label} — {detail}{where}")
+            named = c.kind in ("condition", "conclusion", "definition", "fact", "parameter")
+            where = f"（{cite(c)}）" if named and cite(c) and cite(c) != cite(node) else ""
+            if named and c.kind in ("fact", "parameter"):
+                label = describe(c, lang)
+            else:
+                label = c.label if named else ""
+            if lang == "zh":
+                lines.append(f"  {mark}：{label}——{detail}{where}" if label and label not in detail else f"  {mark}：{detail}{where}")
+            else:
+                lines.append(f"  {mark}: {label} — {detail}{where}" if label and label not in detail else f"  {mark}: {detail}{where}")
     else:
         for sentence in reasons(node, lang):
             lines.append(("  因为 " if lang == "zh" else "  because ") + sentence)

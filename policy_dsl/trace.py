@@ -38,6 +38,7 @@ class TraceNode:
     overridden_by: str | None = None  # the set that changed this item (variants)
     op: str | None = None           # for comparisons: the operator
     value_type: str | None = None
+    value_label: str | None = None  # a fact's enum value in words: 企业（enterprise）
     children: list["TraceNode"] = field(default_factory=list)
     ref: bool = False               # a repeated reference, expanded elsewhere in the tree
 
@@ -131,12 +132,15 @@ class TraceBuilder:
                 return self._named_node(other, name, evaluated=value is not NOT_EVALUATED)
             if isinstance(binding, FactBinding):
                 return TraceNode(kind="fact", label=binding.path, value=value, clause=cid,
-                                 zh=self.engine.vocab.label(binding.path), value_type=str(binding.type))
+                                 zh=self.engine.vocab.label(binding.path), value_type=str(binding.type),
+                                 value_label=self.engine.vocab.value_label(binding.path, value))
             return TraceNode(kind="expr", label=expr.dotted, value=value, clause=cid)
         node = TraceNode(kind="expr", label=unparse(expr), value=value, clause=cid,
                          value_type=str(self.notes.types.get(id(expr), "")))
         if isinstance(expr, n.Compare):
             node.op = expr.op
+        elif isinstance(expr, n.Member):
+            node.op = "not in" if expr.negated else "in"
         if isinstance(expr, (n.And, n.Or)):
             operands = _flatten(expr, type(expr))
             node.op = "and" if isinstance(expr, n.And) else "or"

@@ -17,6 +17,7 @@ class FactSpec:
     path: str
     type: T.Type
     zh: str
+    value_labels: tuple[tuple[str, str], ...] = ()  # enum value → Chinese label
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,18 @@ class Vocabulary:
     def label(self, path: str) -> str:
         spec = self.facts.get(path)
         return spec.zh if spec else path
+
+    def value_label(self, path: str, value: object) -> str | None:
+        """'企业（enterprise）' for an enum fact's value; for a set, each element so."""
+        spec = self.facts.get(path)
+        if spec is None or not spec.value_labels:
+            return None
+        labels = dict(spec.value_labels)
+        if isinstance(value, str):
+            return f"{labels.get(value, value)}（{value}）"
+        if isinstance(value, frozenset):
+            return "、".join(f"{labels.get(v, v)}" for v in sorted(value)) or "（空）"
+        return None
 
 
 def _fact_type(spec: dict) -> T.Type:
@@ -69,7 +82,9 @@ def _conclusion_type(clause: dict, name: str, kind: str) -> T.Type:
 
 
 def parse_vocabulary(data: dict) -> Vocabulary:
-    facts = {path: FactSpec(path, _fact_type(spec), spec.get("zh", path)) for path, spec in data["facts"].items()}
+    facts = {path: FactSpec(path, _fact_type(spec), spec.get("zh", path),
+                            tuple((str(k), str(lbl)) for k, lbl in (spec.get("values") or {}).items()))
+             for path, spec in data["facts"].items()}
     clauses = {}
     for cid, spec in data["clauses"].items():
         conclusions = {name: _conclusion_type(spec, name, str(kind)) for name, kind in spec["conclusions"].items()}
