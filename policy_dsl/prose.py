@@ -145,7 +145,7 @@ def conclusion_lines(node: TraceNode, lang: str) -> list[str]:
             if named and c.kind in ("fact", "parameter"):
                 label = describe(c, lang)
             else:
-                label = c.label if named else ""
+                label = c.label if (named or not c.evaluated) else ""
             if lang == "zh":
                 lines.append(f"  {mark}：{label}——{detail}{where}" if label and label not in detail else f"  {mark}：{detail}{where}")
             else:
