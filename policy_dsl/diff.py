@@ -195,20 +195,39 @@ def dynamic_diff(base: RuleEngine, variant: RuleEngine, cases: Iterable[tuple[st
 
 
 def _responsible(base, bd, variant, vd, cid: str, concl: str, changed: set[tuple[str, str]]) -> list[str]:
-    """The variant's changes that the two traces of this conclusion actually went through."""
-    found: list[str] = []
+    """The variant's changes that explain this difference, read off the two traces.
+
+    A changed item counts when a trace of the conclusion went through it and its value differs
+    between the sets; an item that exists in one set only counts when a counted item uses it
+    (or when nothing else explains the difference).
+    """
+    touched: list[str] = []
+    applied: list[str] = []  # changed exceptions that applied: decisive by definition
     for engine, decision in ((variant, vd), (base, bd)):
         if f"{cid}.{concl}" not in decision.slots:
             continue
         tree = TraceBuilder(engine, decision).conclusion(cid, concl)
         for node in tree.walk():
             if node.evaluated and (node.clause, node.label) in changed:
-                label = f"{node.clause}.{node.label}"
-                if label not in found:
-                    found.append(label)
+                key = f"{node.clause}.{node.label}"
+                if node.kind == "exception":
+                    if node.value is True and key not in applied:
+                        applied.append(key)
+                elif key not in touched:
+                    touched.append(key)
+    both = [k for k in touched if k in bd.slots and k in vd.slots]
+    one_sided = [k for k in touched if k not in both]
+    found = applied + [k for k in both if not same_value(_rendered(base, bd, k), _rendered(variant, vd, k))]
+    used = set().union(*(variant.analysis.deps.get(k, set()) | base.analysis.deps.get(k, set()) for k in found)) \
+        if found else set()
+    found += [k for k in one_sided if k in used or not found]
     if (cid, cid) in changed and cid not in found:
         found.append(cid)
     return found
+
+
+def _rendered(engine: RuleEngine, decision, key: str) -> Any:
+    return json_value(decision.slots[key], engine.slot_type(key), engine.vocab)
 
 
 def read_expected(path: Path) -> dict[str, str]:
