@@ -129,10 +129,17 @@ def test_installed_wheel_ships_the_grammar(tmp_path: Path) -> None:
                    capture_output=True)
     wheel = next(dist.glob("*.whl"))
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True, system_site_packages=True)
+    venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)], check=True,
-                   capture_output=True)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, capture_output=True)
+    # The wheel's dependencies are borrowed from this environment through a .pth file: plain
+    # directory entries, so this environment's own editable install of policy_dsl is not seen.
+    import jsonschema, lark, rich, yaml  # noqa: E401
+
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    dirs = {str(Path(m.__file__).resolve().parent.parent) for m in (jsonschema, lark, rich, yaml)}
+    (Path(site) / "_deps.pth").write_text("\n".join(sorted(dirs)) + "\n")
     code = ("import policy_dsl, pathlib, importlib.resources as r;"
             "assert 'site-packages' in policy_dsl.__file__, policy_dsl.__file__;"
             "assert r.files('policy_dsl').joinpath('grammar/policy.lark').is_file();"
