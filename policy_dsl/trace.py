@@ -198,6 +198,6 @@ def build_trace(decision: "Decision", clause: str | None = None) -> dict[str, di
     for cid, result in decision.clauses.items():
         if clause and cid != clause:
             continue
-        if result.applicable:
+        if result.applicable and result.conclusions:  # informational clauses have nothing to explain
             out[cid] = {name: builder.conclusion(cid, name) for name in result.conclusions}
     return out
