@@ -117,32 +117,22 @@ def _exc_text(r: ExceptionRule | None) -> str | None:
 
 def _item_change(cid: str, kind: str, name: str, bi, vi, bc: Clause, vc: Clause) -> Change | None:
     if bi is None:
-        return Change(cid, kind, name, "added", variant=_item_text(vi), variant_citation=_cite(_item_source(vi, vc)))
+        return Change(cid, kind, name, "added", variant=_item_text(vi), variant_citation=_cite(vc.cite(vi.source, vi.origin)))
     if vi is None:
-        return Change(cid, kind, name, "removed", base=_item_text(bi), base_citation=_cite(_item_source(bi, bc)))
+        return Change(cid, kind, name, "removed", base=_item_text(bi), base_citation=_cite(bc.cite(bi.source, bi.origin)))
     if isinstance(bi, Parameter):
         if (bi.type, bi.value, bi.history) == (vi.type, vi.value, vi.history):
             return None
         change = "filled" if not bi.filled and bi.delegated else "changed"
-        return Change(cid, kind, name, change, _param_text(bi), _param_text(vi), _cite(_item_source(bi, bc)),
-                      _cite(_item_source(vi, vc)), bounds=_bounds(bi))
+        return Change(cid, kind, name, change, _param_text(bi), _param_text(vi), _cite(bc.cite(bi.source, bi.origin)),
+                      _cite(vc.cite(vi.source, vi.origin)), bounds=_bounds(bi))
     if (bi.expr, bi.declared) == (vi.expr, vi.declared):
         return None
-    return Change(cid, kind, name, "changed", bi.text, vi.text, _cite(_item_source(bi, bc)), _cite(_item_source(vi, vc)))
+    return Change(cid, kind, name, "changed", bi.text, vi.text, _cite(bc.cite(bi.source, bi.origin)), _cite(vc.cite(vi.source, vi.origin)))
 
 
 def _item_text(item) -> str:
     return _param_text(item) if isinstance(item, Parameter) else item.text
-
-
-def _item_source(item, clause: Clause) -> Citation | None:
-    own = item.source
-    fallback = clause.source_for(item.origin.set_name if item.origin else None)
-    if own is None:
-        return fallback
-    if own.document is None and fallback is not None:
-        return Citation(fallback.document, own.article or fallback.article, own.text)
-    return own
 
 
 # --- dynamic ---------------------------------------------------------------------------------

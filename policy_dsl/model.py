@@ -109,6 +109,15 @@ class Clause:
     def source_for(self, set_name: str | None) -> Citation | None:
         return self.sources.get(set_name or "", self.source)
 
+    def cite(self, own: Citation | None, origin: "Origin | None") -> Citation | None:
+        """An item's citation: its own, completed by this clause's source in the set that wrote it."""
+        fallback = self.source_for(origin.set_name if origin else None)
+        if own is None:
+            return fallback
+        if own.document is None and fallback is not None:
+            return Citation(fallback.document, own.article or fallback.article, own.text)
+        return own
+
     def items(self) -> dict[str, Parameter | Named]:
         out: dict[str, Parameter | Named] = {}
         out.update(self.parameters)

@@ -21,7 +21,8 @@ from .source import Source, Span
 from .values import Duration
 
 MAX_LENGTH = 4000
-MAX_DEPTH = 64
+MAX_DEPTH = 64            # bracket nesting
+MAX_OPERATOR_DEPTH = 128  # nesting of operators in the parse tree, brackets included
 
 _TOKEN_NAMES = {
     "RPAR": "')'", "LPAR": "'('", "RBRACE": "'}'", "LBRACE": "'{'", "RSQB": "']'", "LSQB": "'['",
@@ -61,10 +62,27 @@ def parse_expression(text: str, source: Source | None = None, line: int = 1, col
         tree = _lark().parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text, source, origin) from None
+    _check_tree_depth(tree, source, origin)
     try:
         return _ToAst(source, origin).transform(tree)
     except VisitError as exc:  # Lark wraps errors raised in callbacks
         raise exc.orig_exc from None
+
+
+def _check_tree_depth(tree: Tree, source: Source, origin: tuple[int, int, int]) -> None:
+    # Operator chains (1 + 1 + … , not not …) nest without brackets; measured without
+    # recursion so that every later pass can recurse safely.
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_OPERATOR_DEPTH:
+            meta = node.meta
+            span = _span_at(source, origin, meta.line, meta.column, meta.line, meta.column + 1) \
+                if not meta.empty else None
+            raise PolicyLimitError(f"表达式嵌套过深：超过 {MAX_OPERATOR_DEPTH} 层运算 expression nested too deeply", span,
+                                   found=f"more than {MAX_OPERATOR_DEPTH} nested operations",
+                                   expected=f"at most {MAX_OPERATOR_DEPTH}; split it into named definitions")
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
 
 
 def _check_depth(text: str, source: Source, origin: tuple[int, int, int]) -> None:

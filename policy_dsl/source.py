@@ -43,11 +43,17 @@ class Span:
         if not text:
             return ""
         end = self.end_column if self.end_line == self.line else len(text) + 1
-        width = max(1, end - self.column)
+        column = self.column
+        if len(text) > 100:  # a window around the column, so one long line stays readable
+            start = max(0, column - 41)
+            text = ("…" if start else "") + text[start : start + 80] + ("…" if start + 80 < len(text) else "")
+            column -= start - (1 if start else 0)
+            end = min(end - start + (1 if start else 0), len(text) + 1)
+        width = max(1, end - column)
         gutter = f"{self.line:>5} | "
         # East Asian characters take two terminal cells; pad the caret line to match.
-        pad = _cells(text[: self.column - 1])
-        carets = "^" * max(1, _cells(text[self.column - 1 : self.column - 1 + width]))
+        pad = _cells(text[: column - 1])
+        carets = "^" * max(1, _cells(text[column - 1 : column - 1 + width]))
         return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * pad}{carets}"
 
 

@@ -95,7 +95,7 @@ class TraceBuilder:
                          clause=cid, value_type=str(self.engine.slot_type(key)),
                          overridden_by=overridden.set_name if overridden else None)
         if isinstance(item, Parameter):
-            base.citation = _cite(item.source, clause, item.origin)
+            base.citation = clause.cite(item.source, item.origin)
             base.note = item.note
             if item.delegated and value.__class__ is Unknown:
                 base.delegated = item.delegated.reason
@@ -103,7 +103,7 @@ class TraceBuilder:
                 base.value = NOT_EVALUATED
             return base
         base.expr = item.text
-        base.citation = _cite(item.source, clause, item.origin)
+        base.citation = clause.cite(item.source, item.origin)
         base.note, base.quote = item.note, item.quote
         if not evaluated:
             base.value = NOT_EVALUATED
@@ -119,7 +119,7 @@ class TraceBuilder:
         for rule in sorted((r for r in clause.exceptions if r.conclusion == name), key=lambda r: -r.priority):
             when = self._expr(rule.when, cid)
             exc = TraceNode(kind="exception", label=rule.id, value=when.value, expr=rule.when_text, clause=cid,
-                            citation=_cite(rule.source, clause, rule.origin), note=rule.note, children=[when])
+                            citation=clause.cite(rule.source, rule.origin), note=rule.note, children=[when])
             base.children.append(exc)
         return base
 
@@ -177,16 +177,6 @@ def _flatten(expr: n.Expr, kind: type) -> list[n.Expr]:
     if isinstance(expr, kind):
         return _flatten(expr.left, kind) + _flatten(expr.right, kind)  # type: ignore[attr-defined]
     return [expr]
-
-
-def _cite(own: Citation | None, clause: Clause, origin=None) -> Citation | None:
-    """An item's citation: its own, completed by its clause's source in the set that wrote it."""
-    fallback = clause.source_for(origin.set_name if origin else None)
-    if own is None:
-        return fallback
-    if own.document is None and fallback is not None:
-        return Citation(fallback.document, own.article or fallback.article, own.text)
-    return own
 
 
 def build_trace(decision: "Decision", clause: str | None = None) -> dict[str, dict[str, TraceNode]]:
