@@ -93,7 +93,7 @@ class Typer:
     # operators ------------------------------------------------------------
     def _neg(self, node: n.Neg) -> T.Type:
         t = self.infer(node.operand)
-        if t.kind in T.NUMERIC or t.kind == "money":
+        if t.kind in T.NUMERIC or t.kind in ("money", "any"):
             return t
         raise PolicyTypeError("负号只能用于数字或金额 unary minus needs a number", node.span, found=str(t), expected="number or money")
 
@@ -110,7 +110,7 @@ class Typer:
 
     def _expect_bool(self, node: n.Expr, where: str) -> None:
         t = self.infer(node)
-        if t.kind != "bool":
+        if t.kind not in ("bool", "any"):
             raise PolicyTypeError(f"{where} 的运算对象必须是布尔值（是/否） operand of {where} must be bool", node.span,
                                   found=str(t), expected="bool")
 
@@ -156,7 +156,7 @@ class Typer:
 
     def _if(self, node: n.If) -> T.Type:
         ct = self.infer(node.cond)
-        if ct.kind != "bool":
+        if ct.kind not in ("bool", "any"):
             raise PolicyTypeError("if 的条件必须是布尔值 condition of `if` must be bool", node.cond.span,
                                   found=str(ct), expected="bool")
         a, b = self.infer(node.then), self.infer(node.orelse)
@@ -172,6 +172,8 @@ class Typer:
             raise PolicyNameError(f"未知的函数 {node.name!r} unknown function", node.span, found=node.name,
                                   expected=", ".join(sorted(BUILTINS)), hint=did_you_mean(node.name, BUILTINS))
         arg_types = [self.infer(a) for a in node.args]
+        if any(t.kind == "any" for t in arg_types):  # already reported elsewhere
+            return T.ANY
         return builtin.check(arg_types, node.span, node.args)
 
     def _aggregate(self, node: n.Aggregate) -> T.Type:
@@ -214,6 +216,8 @@ _ARITH_EXPECTED = {
 
 def _arith_type(op: str, a: T.Type, b: T.Type) -> T.Type | None:
     ka, kb = a.kind, b.kind
+    if "any" in (ka, kb):  # an operand already reported (e.g. in a cycle): no follow-on error
+        return T.ANY
     if ka in T.NUMERIC and kb in T.NUMERIC:
         if op == "/":
             return T.DECIMAL

@@ -71,6 +71,14 @@ def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
         raise RuleFileError(f"无法读作数字 not a number: {text}", _span(loader, node)) from None
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        raise RuleFileError(f"不存在的日期 invalid date: {node.value}", _span(loader, node),
+                            expected="YYYY-MM-DD 的有效日期，如 2021-12-31") from None
+
+
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> PosDict:
     loader.flatten_mapping(node)
     result = PosDict()
@@ -98,6 +106,7 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> PosList:
 
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
