@@ -94,6 +94,13 @@ class RuleFileError(PolicyError):
     label = "规则文件错误 rule-file error"
 
 
+class UsageError(PolicyError):
+    """The command was asked for something that is not there (a rule set, a clause)."""
+
+    kind = "usage"
+    label = "用法错误 usage error"
+
+
 class FactsError(PolicyError):
     """Facts that do not fit the vocabulary; carries every problem at once."""
 

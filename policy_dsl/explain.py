@@ -39,7 +39,7 @@ def render_tree(decision: "Decision", clause: str | None = None, lang: str = "zh
     for cid, conclusions in traces.items():
         c = engine.rule_set.clauses[cid]
         cite = f"（{c.source.short()}）" if c.source else ""
-        tree = Tree(f"[bold]{escape(c.title)}[/] [{escape(cid)}]{escape(cite)}")
+        tree = Tree(f"[bold]{escape(c.title)}[/] {escape('[' + cid + ']')}{escape(cite)}")
         notes_shown: set[str] = set()  # each note once per clause: trees repeat shared definitions
         for node in conclusions.values():
             _add(tree, node, lang, c.source.short() if c.source else "", notes_shown)
@@ -158,11 +158,11 @@ def explain_json(decision: "Decision", clause: str | None = None) -> dict:
 def run_explain(args) -> int:
     from .engine import load
     from .facts import read_facts
-    from .errors import PolicyNameError, did_you_mean
+    from .errors import UsageError, did_you_mean
 
     engine = load(args.set)
     if args.clause and args.clause not in engine.rule_set.clauses:
-        raise PolicyNameError(f"未知的条款 {args.clause!r} unknown clause", hint=did_you_mean(args.clause, engine.rule_set.clauses))
+        raise UsageError(f"未知的条款 {args.clause!r} unknown clause", hint=did_you_mean(args.clause, engine.rule_set.clauses))
     decision = engine.evaluate(read_facts(args.facts), as_of=args.as_of, trace=True, source=args.facts)
     if args.format == "json":
         print(json.dumps(explain_json(decision, args.clause), ensure_ascii=False, indent=2))

@@ -35,14 +35,14 @@ def _arity(name: str, sig: str, types: list[T.Type], span: Span | None, lo: int,
     if len(types) < lo or (hi is not None and len(types) > hi):
         want = f"{lo}" if hi == lo else f"{lo}–{hi}" if hi else f"至少 {lo}"
         raise PolicyTypeError(f"函数 {name} 需要 {want} 个参数，实际 {len(types)} 个 wrong number of arguments", span,
-                              found=f"{len(types)} arguments", expected=sig)
+                              found=f"{len(types)} 个参数 arguments", expected=sig)
 
 
 def _unify_ordered(name: str, sig: str, types: list[T.Type], span: Span | None) -> T.Type:
     kinds = {t.kind for t in types}
     if kinds <= set(T.NUMERIC):
         return T.INT if kinds == {"int"} else T.RATE if kinds == {"rate"} else T.DECIMAL
-    if kinds in ({"money"}, {"money", "int"}):
+    if kinds == {"money"}:
         return T.MONEY
     if kinds == {"date"}:
         return T.DATE

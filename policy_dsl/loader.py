@@ -20,7 +20,7 @@ import jsonschema
 
 from . import nodes as n
 from . import types as T
-from .errors import CheckFailed, PolicyError, RuleFileError, did_you_mean
+from .errors import CheckFailed, PolicyError, RuleFileError, UsageError, did_you_mean
 from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named, Origin, Parameter, RuleSet
 from .parser import parse_expression
 from .source import Span
@@ -42,7 +42,7 @@ def resolve_set_path(name: str | Path) -> Path:
     for c in candidates:
         if (c / MANIFEST).is_file():
             return c
-    raise RuleFileError(f"找不到规则集 {name!s} no such rule set（需要含 {MANIFEST} 的目录）",
+    raise UsageError(f"找不到规则集 {name!s} no such rule set（需要含 {MANIFEST} 的目录）",
                         hint="可写目录路径，或 policies/ 下的规则集名，如 liaoning")
 
 

@@ -72,10 +72,11 @@ def parse_expression(text: str, source: Source | None = None, line: int = 1, col
 def _check_tree_depth(tree: Tree, source: Source, origin: tuple[int, int, int]) -> None:
     # Operator chains (1 + 1 + … , not not …) nest without brackets; measured without
     # recursion so that every later pass can recurse safely.
-    stack = [(tree, 1)]
+    stack = [(tree, 0)]  # the innermost value is not an operation
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_OPERATOR_DEPTH:
+        is_operation = any(isinstance(c, Tree) for c in node.children)
+        if depth >= MAX_OPERATOR_DEPTH and is_operation:
             meta = node.meta
             span = _span_at(source, origin, meta.line, meta.column, meta.line, meta.column + 1) \
                 if not meta.empty else None
@@ -130,7 +131,16 @@ def _syntax_error(exc: UnexpectedInput, text: str, source: Source, origin: tuple
     if tok.type == "COMP_OP":
         hint = "比较不能连写：把 a < b < c 写成 a < b and b < c"
     return PolicySyntaxError(f"此处不应出现 {str(tok)!r} unexpected token", span, found=repr(str(tok)),
-                             expected=_expected(exc.expected), hint=hint)
+                             expected=_expected(_acceptable(exc)), hint=hint)
+
+
+def _acceptable(exc: UnexpectedToken) -> set[str]:
+    """What the parser could really take here (LALR's `expected` also lists tokens that a
+    reduction would make impossible)."""
+    try:
+        return set(exc.interactive_parser.accepts()) - {"$END"} | ({"$END"} & set(exc.interactive_parser.accepts()))
+    except Exception:  # noqa: BLE001 - fall back to Lark's own list
+        return set(exc.expected)
 
 
 def _end_position(text: str) -> tuple[int, int]:
@@ -138,9 +148,14 @@ def _end_position(text: str) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
+_FIRST = ("NAME", "INT", "DECIMAL", "PERCENT", "MONEY", "DATE", "STRING", "LPAR", "RPAR", "COMP_OP", "$END")
+
+
 def _expected(names: set[str] | frozenset[str]) -> str:
-    shown = sorted({_TOKEN_NAMES.get(x, x.lower()) for x in names if not x.startswith("__")})
-    return ", ".join(shown[:10]) + (" …" if len(shown) > 10 else "")
+    # The most telling alternatives first (a name, a number, a bracket), keywords after.
+    ordered = [x for x in _FIRST if x in names] + sorted(x for x in names if x not in _FIRST)
+    shown = list(dict.fromkeys(_TOKEN_NAMES.get(x, x.lower()) for x in ordered if not x.startswith("__")))
+    return ", ".join(shown[:12]) + (" …" if len(shown) > 12 else "")
 
 
 _COMPARE = {"≤": "<=", "≥": ">=", "≠": "!="}

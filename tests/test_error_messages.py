@@ -293,7 +293,7 @@ def test_min_with_no_arguments() -> None:
         "<expression>:1:1: 类型错误 type error: 函数 min 需要 至少 2 个参数，实际 0 个 wrong number of arguments",
         "    1 | min()",
         "      | ^^^^^",
-        "  实际 found:    0 arguments",
+        "  实际 found:    0 个参数 arguments",
         "  应为 expected: " + MIN_SIGNATURE,
     )
 
@@ -348,13 +348,15 @@ def test_the_same_compiled_expression_divides_fine_and_an_unknown_divisor_is_not
 # --- limits -------------------------------------------------------------------------------------
 
 def test_too_deep_nesting_points_at_the_65th_bracket() -> None:
-    text = "(" * 65 + "1" + ")" * 65
+    text = "(" * 65 + "1" + ")" * 65  # 131 characters: shown as an 80-character window around the caret
     err = _error(text)
     assert isinstance(err, PolicyLimitError) and err.kind == "limit"
+    # window = text[24:104]: brackets 25..65, the 1, then 38 closing brackets; the caret sits
+    # under the 65th '(' (the 42nd cell after the gutter, the first being the ellipsis).
     assert err.render() == _lines(
         "<expression>:1:65: 超出限制 limit exceeded: 嵌套过深：超过 64 层括号",
-        "    1 | " + text,
-        "      | " + " " * 64 + "^",
+        "    1 | …" + "(" * 41 + "1" + ")" * 38 + "…",
+        "      | " + " " * 41 + "^",
         "  实际 found:    more than 64 levels",
         "  应为 expected: at most 64 levels of nesting",
     )
@@ -378,14 +380,17 @@ def test_too_long_expression_spread_over_lines() -> None:
     )
 
 
-def test_too_long_expression_on_one_line() -> None:
-    # The snippet line is left out of the pin: it repeats the whole 6001-character
-    # line (reported to the lead). The rest is exact.
+def test_too_long_expression_on_one_line_shows_a_window_of_the_line() -> None:
     text = "1 + " * 1500 + "1"
     err = _error(text)
-    lines = err.render().split("\n")
-    assert lines[0] == "<expression>:1:1: 超出限制 limit exceeded: 表达式过长：6001 个字符，上限 4000"
-    assert lines[-2:] == ["  实际 found:    6001 chars", "  应为 expected: at most 4000 chars"]
+    assert isinstance(err, PolicyLimitError)
+    assert err.render() == _lines(
+        "<expression>:1:1: 超出限制 limit exceeded: 表达式过长：6001 个字符，上限 4000",
+        "    1 | " + "1 + " * 20 + "…",
+        "      | ^",
+        "  实际 found:    6001 chars",
+        "  应为 expected: at most 4000 chars",
+    )
 
 
 def test_4000_characters_is_the_last_allowed_length() -> None:
@@ -396,25 +401,66 @@ def test_4000_characters_is_the_last_allowed_length() -> None:
         compile_expression('"' + "a" * 3999 + '"')
 
 
+def _compile_or_limit(text: str):
+    """compile_expression(text), or None when it refuses with a PolicyLimitError.
+
+    Any other PolicyError fails the test; a RecursionError (or any non-policy
+    exception) escaping the engine fails it with a one-line message.
+    """
+    escaped = None
+    try:
+        return compile_expression(text)
+    except PolicyError as exc:
+        assert isinstance(exc, PolicyLimitError), exc.render()
+        return None
+    except RecursionError:
+        escaped = "RecursionError"
+    pytest.fail(f"{escaped} escaped from compile_expression for a {len(text)}-character expression", pytrace=False)
+
+
 def test_a_long_flat_sum_within_the_length_limit_never_escapes_as_recursion_error() -> None:
     # 2000 ones added together: 3999 characters, no brackets at all. The docs promise
     # (language.md §8) a clear error "instead of failing deep inside Python"; the
     # engine may accept it or refuse it with a PolicyLimitError, but never RecursionError.
     text = "1+" * 1999 + "1"
     assert len(text) == 3999
-    try:
-        expr = compile_expression(text)
-    except PolicyError as exc:
-        assert isinstance(exc, PolicyLimitError), exc.render()
-    else:
+    expr = _compile_or_limit(text)
+    if expr is not None:
         assert expr.evaluate({}) == 2000
 
 
 def test_a_long_chain_of_not_never_escapes_as_recursion_error() -> None:
     text = "not " * 700 + "true"  # 2804 characters: 700 negations of true = true
-    try:
-        expr = compile_expression(text)
-    except PolicyError as exc:
-        assert isinstance(exc, PolicyLimitError), exc.render()
-    else:
+    expr = _compile_or_limit(text)
+    if expr is not None:
         assert expr.evaluate({}) is True
+
+
+def test_a_long_chain_of_unary_minus_never_escapes_as_recursion_error() -> None:
+    text = "-" * 1000 + "5"  # an even number of minus signs: 5
+    expr = _compile_or_limit(text)
+    if expr is not None:
+        assert expr.evaluate({}) == 5
+
+
+def test_operator_nesting_limit_message() -> None:
+    text = "not " * 129 + "true"  # 520 characters
+    err = _error(text)
+    assert isinstance(err, PolicyLimitError)
+    # the 129th `not` starts at column 4 * 128 + 1 = 513; the window is text[472:] = 11 × "not " + "true"
+    assert err.render() == _lines(
+        "<expression>:1:513: 超出限制 limit exceeded: 表达式嵌套过深：超过 128 层运算 expression nested too deeply",
+        "    1 | …" + "not " * 11 + "true",
+        "      | " + " " * 41 + "^",
+        "  实际 found:    more than 128 nested operations",
+        "  应为 expected: at most 128; split it into named definitions",
+    )
+
+
+def test_exactly_128_nested_operations_are_within_the_limit() -> None:
+    # The message says "超过 128 层运算 / more than 128 nested operations", so 128 nested
+    # operations must be accepted; 127 negations of true are false, 128 are true.
+    assert compile_expression("not " * 127 + "true").evaluate({}) is False
+    expr = _compile_or_limit("not " * 128 + "true")
+    assert expr is not None, "128 nested `not`s refused as 'more than 128 nested operations'"
+    assert expr.evaluate({}) is True
