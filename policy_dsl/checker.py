@@ -14,6 +14,7 @@ from .errors import PolicyError, PolicyNameError, PolicyTypeError, RuleFileError
 from .model import Clause, Named, Parameter, RuleSet
 from .source import Span
 from .typer import Annotations, FactBinding, SlotBinding, Typer, VarBinding
+from .values import format_typed
 from .vocabulary import Vocabulary, vocabulary
 
 
@@ -128,7 +129,8 @@ class _Checker:
             return item.declared or T.ANY
         if item.declared is not None:
             if not T.assignable(inferred, item.declared):
-                self.error(PolicyTypeError(f"{item.name} 声明为 {item.declared}，表达式却是 {inferred} declared type differs",
+                said = "按词汇表应为" if item.declared_by == "vocabulary" else "声明为"
+                self.error(PolicyTypeError(f"{item.name} {said} {item.declared}，表达式却是 {inferred} declared type differs",
                                            item.expr.span, found=str(inferred), expected=str(item.declared)))
             return item.declared
         if item.role == "condition" and inferred.kind != "bool":
@@ -177,10 +179,13 @@ class _Checker:
             values = [p.value] if p.value is not None else [v for _, v in p.history]
             for v in values:
                 if (lo is not None and v < lo) or (hi is not None and v > hi):  # type: ignore[operator]
-                    where = p.origin.span if p.origin else None
+                    where = p.value_span or (p.origin.span if p.origin else None)
+                    k = p.type.kind
+                    bounds = " ".join(([f"≥ {format_typed(lo, k)}"] if lo is not None else []) +
+                                      ([f"≤ {format_typed(hi, k)}"] if hi is not None else []))
                     self.error(RuleFileError(
-                        f"参数 {p.name} 的值 {v} 超出上级规定的范围 value outside the delegated bounds", where,
-                        found=str(v), expected=f"{'≥ ' + str(lo) if lo is not None else ''} {'≤ ' + str(hi) if hi is not None else ''}".strip(),
+                        f"参数 {p.name} 的值 {format_typed(v, k)} 超出上级规定的范围 value outside the delegated bounds",
+                        where, found=format_typed(v, k), expected=bounds,
                         related=p.bounds_origin.span if p.bounds_origin else None))
 
     def _contract(self) -> None:

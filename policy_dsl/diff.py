@@ -15,7 +15,7 @@ from .model import Citation, Clause, ExceptionRule, Named, Parameter, RuleSet
 from .render_json import json_value
 from .testing import same_value
 from .trace import TraceBuilder
-from .values import format_decimal
+from .values import format_typed
 from .yamlio import PosDict, load_file, plain
 
 _META = ("title", "source", "departments", "valid", "notes", "subject", "kind")
@@ -55,16 +55,7 @@ def _param_text(p: Parameter) -> str:
     return f"未定（{p.delegated.reason}）" if p.delegated else "未定"
 
 
-def _show(v: object, kind: str = "") -> str:
-    from decimal import Decimal
-
-    if isinstance(v, Decimal) and kind == "rate":
-        return f"{format_decimal(v * 100)}%"
-    if isinstance(v, Decimal):
-        return format_decimal(v) + ("元" if kind == "money" else "")
-    if isinstance(v, frozenset):
-        return "{" + ", ".join(sorted(map(str, v))) + "}"
-    return str(v)
+_show = format_typed
 
 
 def _bounds(p: Parameter) -> str | None:

@@ -160,7 +160,8 @@ class _Reader:
         values = tuple(str(v) for v in data.get("values", ()) or ())
         return T.parse_type_name(str(data["type"]), values)
 
-    def parameter(self, name: str, data: PosDict, origin: Origin, base: Parameter | None) -> Parameter | None:
+    def parameter(self, name: str, data: PosDict, origin: Origin, base: Parameter | None,
+                  name_span: Span | None = None) -> Parameter | None:
         declared = self.declared_type(data, data.span) or (base.type if base else None)
         value = None
         history: list[tuple[date, object]] = []
@@ -197,9 +198,11 @@ class _Reader:
         return Parameter(
             name=name, type=declared, value=value, history=tuple(sorted(history, key=lambda h: h[0])),
             delegated=delegated, bounds=bounds, bounds_origin=bounds_origin,
+            value_span=getattr(data.get("value"), "span", None) or data.key_span("value" if "value" in data else "history")
+            if isinstance(data, PosDict) else None,
             source=self.citation(data.get("source"), origin.set_name and None) or (base.source if base and "value" not in data else None),
             note=str(data["note"]) if "note" in data else (base.note if base else None),
-            origin=Origin(origin.set_name, origin.file, data.span))
+            origin=Origin(origin.set_name, origin.file, name_span or data.span))
 
     def named(self, name: str, raw: Any, role: str, origin: Origin, where: Span) -> Named | None:
         data = raw if isinstance(raw, dict) else {"expr": raw}
@@ -240,7 +243,7 @@ class _Reader:
             clause.sources[self.set_name] = clause.source
         for name, pdata in (data.get("parameters") or {}).items():
             base_param = base.parameters.get(name) if base else None
-            param = self.parameter(name, pdata, origin, base_param)
+            param = self.parameter(name, pdata, origin, base_param, data["parameters"].key_span(name))
             if param is not None:
                 clause.parameters[name] = param
         for role, table in (("definition", clause.definitions), ("condition", clause.conditions), ("conclusion", clause.conclusions)):
@@ -261,7 +264,7 @@ class _Reader:
 def _with_declared(item: Named, t: T.Type) -> Named:
     from dataclasses import replace
 
-    return replace(item, declared=t)
+    return replace(item, declared=t, declared_by="vocabulary")
 
 
 def _as_date(raw: Any) -> date | None:

@@ -47,6 +47,7 @@ class Parameter:
     delegated: Delegation | None = None
     bounds: tuple[object, object] = (None, None)  # (min, max)
     bounds_origin: Origin | None = None
+    value_span: Span | None = None                # where the value is written (bounds errors point there)
     source: Citation | None = None
     note: str | None = None
     origin: Origin | None = None
@@ -65,6 +66,7 @@ class Named:
     expr: n.Expr
     text: str                       # the expression as written
     declared: T.Type | None = None
+    declared_by: str = "file"       # "file" | "vocabulary": where the declared type comes from
     quote: str | None = None        # the original sentence this condition reads
     note: str | None = None
     source: Citation | None = None

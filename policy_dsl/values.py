@@ -126,3 +126,14 @@ def format_decimal(value: Decimal | int) -> str:
 
 def format_money(value: Decimal) -> str:
     return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
+
+
+def format_typed(value: object, kind: str = "") -> str:
+    """A value as a rule file would write it: 30%, 300元, 2021-12-31, {a, b}."""
+    if isinstance(value, Decimal) and kind == "rate":
+        return f"{format_decimal(value * 100)}%"
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return format_decimal(value) + ("元" if kind == "money" else "")
+    if isinstance(value, frozenset):
+        return "{" + ", ".join(sorted(map(str, value))) + "}"
+    return str(value)

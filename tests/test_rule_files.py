@@ -226,12 +226,12 @@ def test_variant_value_outside_the_delegated_bounds_names_both_places() -> None:
     [err] = analysis_of("bounds_city").errors
     assert isinstance(err, RuleFileError)
     assert err.render() == _lines(
-        f"{clause_file('bounds_city')}:3:9: 规则文件错误 rule-file error: 参数 返还比例 的值 0.75 超出上级规定的范围 "
+        f"{clause_file('bounds_city')}:3:17: 规则文件错误 rule-file error: 参数 返还比例 的值 75% 超出上级规定的范围 "
         "value outside the delegated bounds",
         "    3 |   返还比例: {value: 75%}",
-        "      |             ^^^^^^^^^^^^",
-        "  实际 found:    0.75",
-        "  应为 expected: ≤ 0.60",
+        "      |                     ^^^",
+        "  实际 found:    75%",
+        "  应为 expected: ≤ 60%",
         f"  相关位置 see also: {clause_file('bounds_base')}:7:5",
         "    7 |     bounds: {max: 60%}",
         "      |     ^^^^^^",
