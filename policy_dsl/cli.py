@@ -13,7 +13,7 @@ import sys
 from datetime import date
 from typing import Callable, Sequence
 
-from .errors import CheckFailed, FactsError, PolicyError, UsageError
+from .errors import CheckFailed, FactsError, FactsFileError, PolicyError, UsageError
 
 
 def _date(text: str) -> date:
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except (FactsError, UsageError) as exc:
+    except (FactsError, FactsFileError, UsageError) as exc:
         print(exc.render(), file=sys.stderr)
         return 2
     except CheckFailed as exc:

@@ -101,6 +101,13 @@ class UsageError(PolicyError):
     label = "用法错误 usage error"
 
 
+class FactsFileError(PolicyError):
+    """A facts file that cannot be read as YAML or JSON."""
+
+    kind = "facts"
+    label = "事实文件错误 facts-file error"
+
+
 class FactsError(PolicyError):
     """Facts that do not fit the vocabulary; carries every problem at once."""
 

@@ -9,6 +9,7 @@ dates. Missing facts are simply absent: unknown, never 0 or false.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,7 +24,7 @@ _DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
-def _schema_of(t: T.Type, zh: str) -> dict:
+def _schema_of(t: T.Type, zh: str, field_labels: tuple = ()) -> dict:
     k = t.kind
     if k == "bool":
         s: dict = {"type": "boolean"}
@@ -40,10 +41,11 @@ def _schema_of(t: T.Type, zh: str) -> dict:
     elif k == "set":
         s = {"type": "array", "items": _schema_of(t.elem or T.STRING, zh), "uniqueItems": True}
     elif k == "list":
-        s = {"type": "array", "items": _schema_of(t.elem or T.Type("record"), zh)}
+        s = {"type": "array", "items": _schema_of(t.elem or T.Type("record"), zh, field_labels)}
     elif k == "record":
+        labels = dict(field_labels)
         s = {"type": "object", "additionalProperties": False,
-             "properties": {name: _schema_of(ft, name) for name, ft in t.fields}}
+             "properties": {name: _schema_of(ft, labels.get(name, name)) for name, ft in t.fields}}
     else:  # pragma: no cover - the vocabulary has no other kinds
         raise ValueError(k)
     if zh:
@@ -61,7 +63,7 @@ def facts_schema(vocab: Vocabulary | None = None) -> dict:
             props[path] = _schema_of(spec.type, spec.zh)
             continue
         subject = props.setdefault(parts[0], {"type": "object", "additionalProperties": False, "properties": {}})
-        subject["properties"][parts[1]] = _schema_of(spec.type, spec.zh)
+        subject["properties"][parts[1]] = _schema_of(spec.type, spec.zh, spec.field_labels)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://policy-dsl.example/facts.schema.json",
@@ -150,7 +152,7 @@ def _check_values(data: dict, vocab: Vocabulary) -> list[tuple[str, str]]:
     problems = []
     for path, value in _leaves(data):
         spec = vocab.facts.get(path)
-        if spec and spec.type.kind == "date" and isinstance(value, str) and len(value) == 10:
+        if spec and spec.type.kind == "date" and isinstance(value, str) and re.fullmatch(_DATE_PATTERN, value):
             try:
                 date.fromisoformat(value)
             except ValueError:
@@ -219,7 +221,7 @@ def read_facts(path: str) -> Any:
     import sys
     from pathlib import Path
 
-    from .errors import RuleFileError
+    from .errors import FactsFileError, RuleFileError
     from .yamlio import load_text, plain
 
     if path == "-":
@@ -228,7 +230,7 @@ def read_facts(path: str) -> Any:
         try:
             text, name = Path(path).read_text(encoding="utf-8"), path
         except OSError as exc:
-            raise RuleFileError(f"无法读取事实文件 cannot read facts file {path}: {exc.strerror}") from None
+            raise FactsFileError(f"无法读取事实文件 cannot read facts file {path}: {exc.strerror}") from None
     if name.endswith(".json") or text.lstrip().startswith("{"):
         try:
             return json.loads(text, parse_float=Decimal)
@@ -236,5 +238,8 @@ def read_facts(path: str) -> Any:
             from .source import Source, Span
 
             span = Span(exc.lineno, exc.colno, exc.lineno, exc.colno + 1, Source(name, text))
-            raise RuleFileError(f"JSON 格式错误 malformed JSON: {exc.msg}", span) from None
-    return plain(load_text(text, name))
+            raise FactsFileError(f"JSON 格式错误 malformed JSON: {exc.msg}", span) from None
+    try:
+        return plain(load_text(text, name))
+    except RuleFileError as exc:  # the YAML reader speaks of rule files; here it is a facts file
+        raise FactsFileError(exc.message, exc.span, found=exc.found, expected=exc.expected, hint=exc.hint) from None

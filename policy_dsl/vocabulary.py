@@ -18,6 +18,7 @@ class FactSpec:
     type: T.Type
     zh: str
     value_labels: tuple[tuple[str, str], ...] = ()  # enum value → Chinese label
+    field_labels: tuple[tuple[str, str], ...] = ()  # record field → Chinese label
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ def _conclusion_type(clause: dict, name: str, kind: str) -> T.Type:
 
 def parse_vocabulary(data: dict) -> Vocabulary:
     facts = {path: FactSpec(path, _fact_type(spec), spec.get("zh", path),
-                            tuple((str(k), str(lbl)) for k, lbl in (spec.get("values") or {}).items()))
+                            tuple((str(k), str(lbl)) for k, lbl in (spec.get("values") or {}).items()),
+                            tuple((str(k), str(f.get("zh", k))) for k, f in (spec.get("fields") or {}).items()))
              for path, spec in data["facts"].items()}
     clauses = {}
     for cid, spec in data["clauses"].items():

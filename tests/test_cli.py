@@ -194,7 +194,7 @@ def test_eval_malformed_json_on_stdin_exits_2(capsys: pytest.CaptureFixture[str]
     assert code == 2 and out == ""
     # the stray comma is fine to JSON's eyes until the `}` at column 24
     assert err == "\n".join([
-        "<stdin>:1:24: 规则文件错误 rule-file error: JSON 格式错误 malformed JSON: "
+        "<stdin>:1:24: 事实文件错误 facts-file error: JSON 格式错误 malformed JSON: "
         "Expecting property name enclosed in double quotes",
         '    1 | {"unit": {"layoffs": 4,}}',
         "      | " + " " * 23 + "^",
@@ -211,7 +211,7 @@ def test_eval_unknown_set_exits_2_with_a_clear_message(capsys: pytest.CaptureFix
 def test_eval_missing_facts_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "eval", CITY, "tests/fixtures/no-such-case.yaml")
     assert code == 2 and out == ""
-    assert err == ("规则文件错误 rule-file error: 无法读取事实文件 cannot read facts file "
+    assert err == ("事实文件错误 facts-file error: 无法读取事实文件 cannot read facts file "
                    "tests/fixtures/no-such-case.yaml: No such file or directory\n")
 
 
