@@ -1,0 +1,104 @@
+"""The shared vocabulary is the contract: the packaged copy is the spec's, the facts
+schema is derived from it, both rule sets honour it, and `policy eval --format json`
+has exactly its shape."""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from policy_dsl import load
+from policy_dsl.checker import analyse
+from policy_dsl.cli import main
+from policy_dsl.facts import facts_schema
+from policy_dsl.loader import load_rule_set
+from policy_dsl.vocabulary import vocabulary
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGED = ROOT / "policy_dsl" / "vocabulary.yaml"
+# sha256 of shared/spec/vocabulary.yaml (version 1) when it was copied into the package.
+SPEC_SHA256 = "a19d5e68c71bcdcd3e0e645c4fe69ae7af1984c7e281de37e8a93b67e4801f13"
+
+
+def test_packaged_vocabulary_is_the_spec() -> None:
+    assert hashlib.sha256(PACKAGED.read_bytes()).hexdigest() == SPEC_SHA256
+    shared = ROOT.parent / "shared" / "spec" / "vocabulary.yaml"
+    if shared.is_file():  # beside a checkout (and in CI): the spec has not moved on without us
+        assert hashlib.sha256(shared.read_bytes()).hexdigest() == SPEC_SHA256
+
+
+def test_facts_schema_is_derived_from_every_vocabulary_fact() -> None:
+    schema = facts_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    raw = yaml.safe_load(PACKAGED.read_text(encoding="utf-8"))["facts"]
+    json_type = {"bool": "boolean", "int": "integer", "date": "string", "string": "string", "enum": "string",
+                 "set of enum": "array", "list of record": "array"}
+    for path, spec in raw.items():
+        node = schema["properties"]
+        for part in path.split(".")[:-1]:
+            node = node[part]["properties"]
+        prop = node[path.split(".")[-1]]
+        assert prop["title"] == spec["zh"]
+        want = json_type.get(spec["type"], ["number", "string"])
+        assert prop["type"] == want, path
+        if spec["type"] == "enum":
+            assert prop["enum"] == list(spec["values"])
+
+
+@pytest.mark.parametrize("name", ["liaoning", "fushun"])
+def test_both_sets_honour_the_vocabulary(name: str) -> None:
+    analysis = analyse(load_rule_set(ROOT / "policies" / name))
+    assert analysis.diagnostics == []
+    for cid, spec in vocabulary().clauses.items():
+        for concl in spec.conclusions:
+            assert f"{cid}.{concl}" in analysis.slot_types
+
+
+def test_eval_json_has_exactly_the_contract_shape(capsys) -> None:
+    assert main(["eval", "fushun", str(ROOT / "examples" / "unit-medium.yaml"), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"policy_set", "as_of", "clauses"}
+    assert set(out["clauses"]) >= set(vocabulary().clauses)
+    for cid, clause in out["clauses"].items():
+        assert set(clause) == {"applicable", "conclusions"}
+        if not clause["applicable"]:
+            assert clause["conclusions"] == {}
+    refund = out["clauses"]["stable_job_refund"]["conclusions"]
+    assert refund["amount"] == "30000.00" and refund["max_amount"] == "30000.00"  # money: 2 places
+    assert Decimal(refund["refund_rate"]) == Decimal("0.6")
+
+
+def test_sets_are_sorted_arrays(capsys, tmp_path) -> None:
+    facts = tmp_path / "g.yaml"
+    facts.write_text("graduate: {family_identities: [orphan, dibao_family, disabled]}\n", encoding="utf-8")
+    assert main(["eval", "liaoning", str(facts), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["clauses"]["job_seeking_subsidy"]["conclusions"]["matched_identities"] == \
+        ["dibao_family", "disabled", "orphan"]
+
+
+def test_a_loaded_set_serves_many_threads() -> None:
+    engine = load(ROOT / "policies" / "fushun")
+    cases = [{"as_of": "2021-09-01", "region": {"ui_fund_reserve_months": 12 + i % 3},
+              "unit": {"kind": "enterprise", "size": ["large", "medium"][i % 2], "ui_insured": True,
+                       "insured_headcount": 10 + i, "layoffs": i % 7, "ui_contribution_last_year": f"{1000 + i}.05",
+                       "insured_headcount_end_2020": 150 + i, "application_date": "2021-12-31"}} for i in range(200)]
+    expected = [engine.evaluate(c).to_json() for c in cases]
+    results: dict[int, dict] = {}
+
+    def work(offset: int) -> None:
+        for i in range(offset, len(cases), 4):
+            results[i] = engine.evaluate(cases[i]).to_json()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [results[i] for i in range(len(cases))] == expected
