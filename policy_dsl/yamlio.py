@@ -119,11 +119,23 @@ def load_text(text: str, name: str) -> Any:
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        span = Span(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2, source) if mark else None
-        raise RuleFileError(f"YAML 格式错误 malformed YAML: {exc.problem or exc.context}", span) from None
+        span = _mark_span(exc.problem_mark or exc.context_mark, source)
+        opened = _mark_span(exc.context_mark, source) if exc.context_mark and exc.problem_mark else None
+        hint = f"YAML: {exc.context}，开始于 {opened.location()}；检查那里的括号或引号是否闭合" if opened else None
+        raise RuleFileError(f"YAML 格式错误 malformed YAML: {exc.problem or exc.context}", span, hint=hint,
+                            related=opened) from None
     finally:
         loader.dispose()
+
+
+def _mark_span(mark, source: Source) -> Span | None:
+    if mark is None:
+        return None
+    line, column = mark.line + 1, mark.column + 1
+    lines = source.text.splitlines()
+    if line > len(lines) and lines:  # the end of the file: show the last line
+        line, column = len(lines), len(lines[-1]) + 1
+    return Span(line, column, line, column + 1, source)
 
 
 def load_file(path: str | Path) -> Any:
