@@ -99,6 +99,14 @@ def _div(a, b, nid, nodes):
     return Decimal(a) / b
 
 
+def _date_add(d, dur, sign, nid, nodes):
+    try:
+        return add_duration(d, dur, sign)
+    except (ValueError, OverflowError):
+        raise PolicyEvaluationError("日期超出范围 date out of range", nodes[nid].span,
+                                    found=f"{d} {'+' if sign > 0 else '-'} {dur}", expected="公元1年至9999年之间的日期") from None
+
+
 def _and_u(a, b):
     """a is Unknown, b is the right side (a was not false)."""
     if b is False:
@@ -164,7 +172,7 @@ def _history(as_of, table):
 
 _RUNTIME = {
     "_U": Unknown, "_merge": merge, "_div": _div, "_and_u": _and_u, "_or_u": _or_u, "_if_u": _if_u,
-    "_field": _field, "_dur": add_duration, "_q": quantize_money, "_exc": _exceptions, "_MISS": _MISS,
+    "_field": _field, "_dur": _date_add, "_q": quantize_money, "_exc": _exceptions, "_MISS": _MISS,
     "_D0": Decimal(0), "_fs": frozenset, "_Dec": Decimal, "_CENT": CENT, "_HALF_UP": ROUND_HALF_UP, "_hist": _history, "_AS_OF_UNKNOWN": Unknown({"as_of"}),
 }
 
@@ -312,7 +320,7 @@ class _Gen:
             op = f"(_Dec({a}) / {b} if {b} else _div({a}, {b}, {nid}, _NODES))"
         elif lt.kind == "date" or rt.kind == "date":
             date_side, dur_side = (a, b) if lt.kind == "date" else (b, a)
-            op = f"_dur({date_side}, {dur_side}, {1 if node.op == '+' else -1})"
+            op = f"_dur({date_side}, {dur_side}, {1 if node.op == '+' else -1}, {nid}, _NODES)"
         elif lt.kind == "set":
             op = f"({a} | {b})"
         else:

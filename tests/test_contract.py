@@ -102,3 +102,53 @@ def test_a_loaded_set_serves_many_threads() -> None:
     for t in threads:
         t.join()
     assert [results[i] for i in range(len(cases))] == expected
+
+
+# --- whole rule sets under arbitrary well-typed facts --------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from policy_dsl import PolicyError  # noqa: E402
+
+
+def _value_strategy(t) -> st.SearchStrategy:
+    k = t.kind
+    if k == "bool":
+        return st.booleans()
+    if k == "int":
+        return st.integers(-5, 10**6)
+    if k in ("decimal", "money", "rate"):
+        return st.decimals(min_value=-1000, max_value=10**7, places=2, allow_nan=False, allow_infinity=False).map(str)
+    if k == "date":
+        return st.dates().map(lambda d: d.isoformat())
+    if k == "enum":
+        return st.sampled_from(list(t.values))
+    if k == "set":
+        return st.lists(st.sampled_from(list(t.elem.values)), unique=True, max_size=4)
+    if k == "list":
+        fields = {name: st.booleans() for name, _ in t.elem.fields}
+        return st.lists(st.fixed_dictionaries({}, optional=fields), max_size=4)
+    return st.text(max_size=5)
+
+
+def _facts() -> st.SearchStrategy:
+    by_subject: dict[str, dict] = {}
+    for path, spec in vocabulary().facts.items():
+        if "." in path:
+            subject, name = path.split(".", 1)
+            by_subject.setdefault(subject, {})[name] = _value_strategy(spec.type)
+    subjects = {s: st.fixed_dictionaries({}, optional=f) for s, f in by_subject.items()}
+    return st.fixed_dictionaries({}, optional={**subjects, "as_of": st.dates().map(lambda d: d.isoformat())})
+
+
+_ENGINES = {name: load(ROOT / "policies" / name) for name in ("liaoning", "fushun")}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_facts())
+def test_any_well_typed_facts_give_a_decision_or_a_policy_error(facts: dict) -> None:
+    for engine in _ENGINES.values():
+        try:
+            engine.evaluate(facts, trace=True).to_json()
+        except PolicyError:
+            pass
