@@ -8,6 +8,7 @@ naming file:line:column.
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 from datetime import date
 from decimal import Decimal
@@ -100,7 +101,7 @@ class _Reader:
             return None
         return Citation(str(data.get("document", default_document) or "") or None,
                         str(data["article"]) if "article" in data else None,
-                        str(data["text"]) if "text" in data else None)
+                        _unfold(str(data["text"])) if "text" in data else None)
 
     def expression(self, raw: Any, where: Span) -> tuple[n.Expr | None, str]:
         if isinstance(raw, bool):
@@ -261,6 +262,14 @@ class _Reader:
         return clause
 
 
+_CJK = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’]"
+
+
+def _unfold(text: str) -> str:
+    """A quote folded over several YAML lines gets a space at each break; Chinese has none."""
+    return re.sub(rf"(?<={_CJK})\s+|\s+(?={_CJK})", "", text).strip()
+
+
 def _with_declared(item: Named, t: T.Type) -> Named:
     from dataclasses import replace
 
@@ -351,9 +360,13 @@ def _load(path: Path, seen: tuple[str, ...]) -> RuleSet:
 
 
 def _hash(files: tuple[str, ...]) -> str:
+    """Content hash of a set and its base: each file named relative to its own set
+    (manifest: `<set>/policy-set.yaml`, clause: `<set>/clauses/x.yaml`), so a copy of
+    the rules elsewhere on disk hashes the same."""
     digest = hashlib.sha256()
     for f in files:
         p = Path(f)
-        digest.update(f"{p.parent.parent.name}/{p.parent.name}/{p.name}".encode())
+        rel = f"{p.parent.name}/{p.name}" if p.name == MANIFEST else f"{p.parent.parent.name}/{p.parent.name}/{p.name}"
+        digest.update(rel.encode() + b"\0")
         digest.update(p.read_bytes())
     return "sha256:" + digest.hexdigest()

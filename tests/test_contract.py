@@ -152,3 +152,14 @@ def test_any_well_typed_facts_give_a_decision_or_a_policy_error(facts: dict) -> 
             engine.evaluate(facts, trace=True).to_json()
         except PolicyError:
             pass
+
+
+def test_content_hash_depends_on_the_rules_not_where_they_sit(tmp_path) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "policies", tmp_path / "elsewhere")
+    here = load_rule_set(ROOT / "policies" / "fushun").content_hash
+    assert load_rule_set(tmp_path / "elsewhere" / "fushun").content_hash == here
+    clause = tmp_path / "elsewhere" / "liaoning" / "clauses" / "stable_job_refund.yaml"
+    clause.write_text(clause.read_text(encoding="utf-8") + "\n# 改动\n", encoding="utf-8")
+    assert load_rule_set(tmp_path / "elsewhere" / "fushun").content_hash != here  # the base is part of it
