@@ -150,7 +150,8 @@ def explain_json(decision: "Decision", clause: str | None = None) -> dict:
         "extends": engine.rule_set.extends,
         "content_hash": decision.content_hash,
         "as_of": decision.as_of.isoformat() if decision.as_of else None,
-        "facts": {k: json_value(v) for k, v in decision.facts.items() if not k.startswith("$")},
+        "facts": {k: json_value(v, engine.vocab.facts[k].type if k in engine.vocab.facts else None)
+                  for k, v in decision.facts.items() if not k.startswith("$")},
         "clauses": clauses,
     }
 

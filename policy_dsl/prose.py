@@ -13,6 +13,8 @@ from .values import Unknown, format_decimal, format_money
 
 _ZH_TRUE = {"<=": "不高于", "<": "低于", ">=": "不低于", ">": "高于", "==": "等于", "!=": "不等于"}
 _ZH_FALSE = {"<=": "高于", "<": "不低于", ">=": "低于", ">": "不高于", "==": "不等于", "!=": "等于"}
+_ZH_DATE_TRUE = {"<=": "不晚于", "<": "早于", ">=": "不早于", ">": "晚于", "==": "是", "!=": "不是"}
+_ZH_DATE_FALSE = {"<=": "晚于", "<": "不早于", ">=": "早于", ">": "不晚于", "==": "不是", "!=": "是"}
 _EN_TRUE = {"<=": "is at most", "<": "is below", ">=": "is at least", ">": "is above", "==": "equals", "!=": "differs from"}
 _EN_FALSE = {"<=": "is above", "<": "is not below", ">=": "is below", ">": "is not above", "==": "differs from",
              "!=": "equals"}
@@ -84,7 +86,11 @@ def comparison(node: TraceNode, lang: str) -> str | None:
         return None
     left, right = node.children
     percent = "rate" in (left.value_type, right.value_type)
-    table = (_ZH_TRUE if node.value else _ZH_FALSE) if lang == "zh" else (_EN_TRUE if node.value else _EN_FALSE)
+    dates = "date" in (left.value_type, right.value_type)
+    if lang == "zh" and dates:
+        table = _ZH_DATE_TRUE if node.value else _ZH_DATE_FALSE
+    else:
+        table = (_ZH_TRUE if node.value else _ZH_FALSE) if lang == "zh" else (_EN_TRUE if node.value else _EN_FALSE)
     parts = []
     for side in (left, right):
         name = describe(side, lang)

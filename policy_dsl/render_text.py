@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .render_json import json_value
-from .values import Unknown
+from .values import Unknown, format_typed
 
 if TYPE_CHECKING:
     from .engine import Decision
@@ -14,7 +14,10 @@ def value_text(value: object, engine, key: str) -> str:
     t = engine.slot_type(key) if engine else None
     if value.__class__ is Unknown:
         shown = json_value(value, t, engine.vocab if engine else None)
-        return f"未确定 undetermined（{shown['reason']}）"  # type: ignore[index]
+        missing = "、".join(shown["missing"])  # type: ignore[index]
+        return f"未确定 undetermined（缺少 {missing}：{shown['reason']}）"  # type: ignore[index]
+    if t is not None and t.kind == "rate":
+        return format_typed(value, "rate")
     shown = json_value(value, t)
     if isinstance(shown, bool):
         return "是 true" if shown else "否 false"

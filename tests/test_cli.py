@@ -106,8 +106,8 @@ def test_eval_text(capsys: pytest.CaptureFixture[str]) -> None:
         "失业保险稳岗返还（测试） [stable_job_refund]（某市人社发〔2021〕2号 一）",
         "  eligible: 是 true",
         "  layoff_rate: 0.04",
-        "  max_refund_rate: 0.6",
-        "  refund_rate: 0.6",
+        "  max_refund_rate: 60%",
+        "  refund_rate: 60%",
         "  max_amount: 30000.00 元",
         "  amount: 30000.00 元",
         "  auto_pay: 是 true",
@@ -120,8 +120,8 @@ def test_eval_text_of_the_province_shows_why_the_rate_is_undetermined(capsys: py
     code, out, _ = run(capsys, "eval", PROVINCE, MEDIUM)
     assert code == 0
     lines = out.split("\n")
-    assert "  refund_rate: 未确定 undetermined（由各市确定，不超过60%）" in lines
-    assert "  amount: 未确定 undetermined（由各市确定，不超过60%）" in lines
+    assert "  refund_rate: 未确定 undetermined（缺少 中小微返还比例：由各市确定，不超过60%）" in lines
+    assert "  amount: 未确定 undetermined（缺少 中小微返还比例：由各市确定，不超过60%）" in lines
     assert "  max_amount: 30000.00 元" in lines
 
 
