@@ -27,11 +27,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .checker import analyse
     from .loader import load_rule_set
 
-    rs = load_rule_set(args.set)
+    try:
+        rs = load_rule_set(args.set)
+    except CheckFailed as failed:  # the files could not even be read: same report, no analysis
+        for error in failed.diagnostics:
+            print(f"[错误 error] {error.render()}\n")
+        print(f"✗ {args.set}: {len(failed.diagnostics)} 个错误（规则文件无法读取，未做进一步检查）")
+        return 1
     analysis = analyse(rs)
     for diag in analysis.diagnostics:
-        tag = "警告 warning" if diag.severity == "warning" else "错误 error"
-        print(f"[{tag}] {diag.error.render()}\n")
+        if diag.severity == "warning":
+            print(f"[警告 warning] {diag.error.render('规则文件 rule file')}\n")
+        else:
+            print(f"[错误 error] {diag.error.render()}\n")
     computable = sum(1 for c in rs.clauses.values() if c.kind == "computable")
     summary = (f"{rs.name}: {len(rs.clauses)} 个条款（{computable} 个可计算），"
                f"{len(analysis.errors)} 个错误，{len(analysis.warnings)} 个警告")

@@ -41,9 +41,9 @@ class PolicyError(Exception):
             self.span = span
         return self
 
-    def render(self) -> str:
+    def render(self, label: str | None = None) -> str:
         where = self.span.location() + ": " if self.span else ""
-        out = [f"{where}{self.label}: {self.message}"]
+        out = [f"{where}{label or self.label}: {self.message}"]
         if self.span and self.span.snippet():
             out.append(self.span.snippet())
         if self.found is not None:
@@ -120,8 +120,8 @@ class FactsError(PolicyError):
         head = f"{source}: " if source else ""
         super().__init__(f"{head}{len(problems)} 处问题\n" + "\n".join(lines))
 
-    def render(self) -> str:
-        return f"{self.label}: {self.message}"
+    def render(self, label: str | None = None) -> str:
+        return f"{label or self.label}: {self.message}"
 
 
 class CheckFailed(PolicyError):
@@ -134,8 +134,8 @@ class CheckFailed(PolicyError):
         self.diagnostics = diagnostics
         super().__init__(f"{len(diagnostics)} 个问题")
 
-    def render(self) -> str:
-        return "\n\n".join(d.render() for d in self.diagnostics) + f"\n\n{self.label}: {self.message}"
+    def render(self, label: str | None = None) -> str:
+        return "\n\n".join(d.render() for d in self.diagnostics) + f"\n\n{label or self.label}: {self.message}"
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

@@ -90,9 +90,10 @@ def test_check_with_a_warning_only_exits_1(capsys: pytest.CaptureFixture[str]) -
 def test_check_a_set_that_fails_to_load_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "check", "tests/fixtures/bad/duplicate_key")
     assert code == 1
-    assert out == ""
-    assert "重复的键 '参保' duplicate key" in err
-    assert err.rstrip("\n").endswith("检查未通过 check failed: 1 个问题")
+    assert err == ""
+    assert out.startswith("[错误 error] tests/fixtures/bad/duplicate_key/")
+    assert "重复的键 '参保' duplicate key" in out
+    assert out.endswith("✗ tests/fixtures/bad/duplicate_key: 1 个错误（规则文件无法读取，未做进一步检查）\n")
 
 
 # --- eval ----------------------------------------------------------------------------------------

@@ -90,9 +90,9 @@ def test_invalid_unquoted_yaml_date_is_a_rule_file_error_not_an_internal_error()
 
 def test_policy_check_reports_an_invalid_yaml_date_as_a_diagnostic(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["check", f"{BAD}/invalid_yaml_date"])
-    err = capsys.readouterr().err
-    assert "内部错误" not in err
-    assert clause_file("invalid_yaml_date") in err
+    captured = capsys.readouterr()
+    assert "内部错误" not in captured.err + captured.out
+    assert clause_file("invalid_yaml_date") in captured.out
     assert code == 1
 
 
