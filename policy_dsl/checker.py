@@ -151,7 +151,30 @@ class _Checker:
         self._contract()
         self._dependencies()
         self._unused()
+        self._undelegated_overrides()
         return self.out
+
+    def _undelegated_overrides(self) -> None:
+        """A variant may fill what its base delegates; changing anything else is worth a look."""
+        base = self.rs.base
+        if base is None:
+            return
+        for cid, clause in self.rs.clauses.items():
+            base_clause = base.clauses.get(cid)
+            if base_clause is None:
+                continue
+            for name, p in clause.parameters.items():
+                old = base_clause.parameters.get(name)
+                if old is None or old.delegated is not None or p.origin is None or p.origin.set_name == base.name:
+                    continue
+                if (old.value, old.history) != (p.value, p.history):
+                    self.error(RuleFileError(
+                        f"参数 {name} 在 {base.name} 中不是委托给下级的参数，{self.rs.name} 改变了它的值 "
+                        "a parameter the base set did not delegate is changed",
+                        p.value_span or p.origin.span, found=format_typed(p.value, p.type.kind),
+                        expected=f"{base.name} 的值 {format_typed(old.value, old.type.kind)}",
+                        hint="若市级文件确实改变了该标准，请在 source 中引用市级原文，并在 expected-differences.yaml 中声明",
+                        related=old.origin.span if old.origin else None), "warning")
 
     def _exceptions(self, clause: Clause) -> None:
         for rule in clause.exceptions:

@@ -112,9 +112,9 @@ def _item_change(cid: str, kind: str, name: str, bi, vi, bc: Clause, vc: Clause)
     if vi is None:
         return Change(cid, kind, name, "removed", base=_item_text(bi), base_citation=_cite(bc.cite(bi.source, bi.origin)))
     if isinstance(bi, Parameter):
-        if (bi.type, bi.value, bi.history) == (vi.type, vi.value, vi.history):
+        if (bi.type, bi.value, bi.history, bi.delegated) == (vi.type, vi.value, vi.history, vi.delegated):
             return None
-        change = "filled" if not bi.filled and bi.delegated else "changed"
+        change = ("filled" if vi.filled else "redelegated") if not bi.filled and bi.delegated else "changed"
         return Change(cid, kind, name, change, _param_text(bi), _param_text(vi), _cite(bc.cite(bi.source, bi.origin)),
                       _cite(vc.cite(vi.source, vi.origin)), bounds=_bounds(bi))
     if (bi.expr, bi.declared) == (vi.expr, vi.declared):

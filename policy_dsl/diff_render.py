@@ -10,7 +10,7 @@ from rich.table import Table
 
 from .diff import DiffReport
 
-_CHANGE_ZH = {"added": "新增", "removed": "删除", "changed": "修改", "filled": "填写委托参数"}
+_CHANGE_ZH = {"added": "新增", "removed": "删除", "changed": "修改", "filled": "填写委托参数", "redelegated": "仍未定，改了依据"}
 _KIND_ZH = {"clause": "条款", "metadata": "条款信息", "parameter": "参数", "definition": "定义", "condition": "条件",
             "conclusion": "结论", "exception": "例外"}
 

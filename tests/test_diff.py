@@ -108,3 +108,17 @@ def test_static_text_output_names_both_sides(capsys) -> None:
     assert main(["diff", "liaoning", "fushun"]) == 0
     out = capsys.readouterr().out
     assert "liaoning → fushun" in out and "大型企业返还比例" in out and "填写委托参数" in out
+
+
+def test_changing_a_parameter_the_province_did_not_delegate_is_a_warning(capsys) -> None:
+    assert main(["check", str(VARIANTS / "city_all")]) == 1
+    out = capsys.readouterr().out
+    assert "[警告 warning]" in out and "参数 免申即享人数上限 在 mini_province 中不是委托给下级的参数" in out
+    assert "[错误 error]" not in out
+
+
+def test_a_city_that_keeps_a_delegation_open_but_changes_its_basis_is_listed(capsys) -> None:
+    change = next(c for c in static_diff(engine("liaoning").rule_set, engine("fushun").rule_set)
+                  if c.name == "以工代训补贴标准")
+    assert change.change == "redelegated"
+    assert "抚人社函〔2021〕23号" in change.variant
