@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .engine import RuleEngine, load
-from .errors import RuleFileError
+from .errors import RuleFileError, did_you_mean
 from .model import Citation, Clause, ExceptionRule, Named, Parameter, RuleSet
 from .render_json import json_value
 from .testing import same_value
@@ -211,8 +211,9 @@ def _rendered(engine: RuleEngine, decision, key: str) -> Any:
     return json_value(decision.slots[key], engine.slot_type(key), engine.vocab)
 
 
-def read_expected(path: Path) -> dict[str, str]:
-    """expected-differences.yaml: [{conclusion: clause.name, citation: …, reason: …}] → key → justification."""
+def read_expected(path: Path, variant: RuleEngine | None = None) -> dict[str, str]:
+    """expected-differences.yaml: [{conclusion: clause.name, citation: …, reason: …}] → key → justification.
+    Each entry must name a conclusion the variant has (a misspelt one would silently declare nothing)."""
     if not path.is_file():
         return {}
     data = load_file(path)
@@ -223,7 +224,15 @@ def read_expected(path: Path) -> dict[str, str]:
         if not isinstance(entry, PosDict) or "conclusion" not in entry or "citation" not in entry:
             raise RuleFileError("每一项需要 conclusion 和 citation（说明依据） each entry needs conclusion and citation",
                                 getattr(entry, "span", None))
-        out[str(entry["conclusion"])] = f"{entry['citation']}" + (f"：{entry['reason']}" if "reason" in entry else "")
+        key = str(entry["conclusion"])
+        if variant is not None:
+            cid, _, name = key.partition(".")
+            clause = variant.rule_set.clauses.get(cid)
+            if clause is None or name not in clause.conclusions:
+                known = [f"{c}.{n}" for c, cl in variant.rule_set.clauses.items() for n in cl.conclusions]
+                raise RuleFileError(f"{key!r} 不是 {variant.name} 的结论 no such conclusion",
+                                    entry.key_span("conclusion"), found=key, hint=did_you_mean(key, known))
+        out[key] = f"{entry['citation']}" + (f"：{entry['reason']}" if "reason" in entry else "")
     return out
 
 
@@ -235,6 +244,7 @@ class DiffReport:
     differences: list[Difference] = field(default_factory=list)
     cases: int = 0
     generated: dict | None = None
+    unobserved: list[str] = field(default_factory=list)   # declared differences no case showed
 
     @property
     def undeclared(self) -> list[Difference]:
@@ -252,6 +262,7 @@ class DiffReport:
                         "differences": len(self.differences), "undeclared": len(self.undeclared),
                         "by_conclusion": by_conclusion},
             "differences": [asdict(d) for d in self.differences],
+            "declared_not_observed": self.unobserved,
             **({"generated": self.generated} if self.generated is not None else {}),
         }
 
@@ -274,10 +285,12 @@ def run_diff(args) -> int:
     if cases:
         report.differences, report.cases = dynamic_diff(base, variant, cases, report.changes)
         expected_path = Path(args.expected) if args.expected else resolve_set_path(args.variant) / "expected-differences.yaml"
-        expected = read_expected(expected_path)
+        expected = read_expected(expected_path, variant)
         for d in report.differences:
             if d.conclusion in expected:
                 d.declared, d.justification = True, expected[d.conclusion]
+        seen = {d.conclusion for d in report.differences}
+        report.unobserved = [k for k in expected if k not in seen]
     if args.format == "json":
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
     else:

@@ -70,6 +70,8 @@ def render_report(report: DiffReport, width: int = 140) -> str:
             declared = f"是：{d.justification}" if d.declared else "否"
             table.add_row(d.conclusion, str(counts[d.conclusion]), declared, "、".join(d.because) or "—", example)
         console.print(table)
+        if report.unobserved:
+            console.print("已声明但这些案例中没有出现的差异（请确认案例覆盖或声明是否过时）：" + "、".join(report.unobserved))
         for d in report.undeclared[:20]:
             console.print(f"未声明：{d.case} · {d.conclusion}: {_val(d.base)} → {_val(d.variant)}（{'、'.join(d.because)}）")
     return console.file.getvalue()  # type: ignore[attr-defined]

@@ -62,9 +62,23 @@ def _show(value: Any) -> str:
     return json.dumps(plain(value), ensure_ascii=False, default=str)
 
 
+_FAILED_LOADS: dict[str, PolicyError] = {}
+
+
 @lru_cache(maxsize=None)
-def engine_for(path: str) -> RuleEngine:
+def _engine(path: str) -> RuleEngine:
     return load(path)
+
+
+def engine_for(path: str) -> RuleEngine:
+    """One load per set; a set that fails to load fails every case with the same error object."""
+    if path in _FAILED_LOADS:
+        raise _FAILED_LOADS[path]
+    try:
+        return _engine(path)
+    except PolicyError as exc:
+        _FAILED_LOADS[path] = exc
+        raise
 
 
 def discover(paths: list[str]) -> list[Path]:
@@ -229,13 +243,17 @@ def run_cli(args) -> int:
                              "expected": plain(m.expected), "actual": m.actual} for m in o.mismatches]}
             for o in failed]}, ensure_ascii=False, indent=2, default=str))
     else:
+        shown: set[int] = set()
         for o in failed:
             print(f"✗ {o.case.location}  {o.case.name}")
-            if o.error:
+            if o.error and id(o.error) in shown:
+                print("    （同上：规则集无法加载 the same error as above）")
+            elif o.error:
+                shown.add(id(o.error))
                 print("    " + o.error.render().replace("\n", "\n    "))
             for m in o.mismatches:
                 print(m.render())
-        print(f"\n{len(files)} 个测试文件：{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+        print(("\n" if failed else "") + f"{len(files)} 个测试文件：{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     if not outcomes:
         print("没有找到测试用例 no test cases found")
         return 1

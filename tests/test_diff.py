@@ -122,3 +122,21 @@ def test_a_city_that_keeps_a_delegation_open_but_changes_its_basis_is_listed(cap
                   if c.name == "以工代训补贴标准")
     assert change.change == "redelegated"
     assert "抚人社函〔2021〕23号" in change.variant
+
+
+def test_a_misspelt_expected_difference_is_an_error_not_a_silent_declaration(tmp_path, capsys) -> None:
+    bad = tmp_path / "expected.yaml"
+    bad.write_text("- conclusion: stable_job_refund.amout\n  citation: 某市人社发〔2021〕9号 一\n", encoding="utf-8")
+    code = main(["diff", str(VARIANTS / "mini_province"), str(VARIANTS / "city_all"), "--cases",
+                 str(VARIANTS / "cases.yaml"), "--expected", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{bad}:1:3:" in err and "是否要写 did you mean: stable_job_refund.amount？" in err
+
+
+def test_declared_differences_that_no_case_shows_are_reported(capsys) -> None:
+    main(["diff", "liaoning", "fushun", "--cases", str(ROOT / "policies" / "fushun" / "tests" / "stable_job_refund.yaml"),
+          "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert "implementation_deadlines.policy_list_due" not in report["declared_not_observed"]
+    assert "graduate_training_subsidy.list_approver" in report["declared_not_observed"]
