@@ -15,7 +15,7 @@ from rich.tree import Tree
 from .prose import conclusion_lines, show_value
 from .render_json import json_value
 from .trace import NOT_EVALUATED, TraceNode, build_trace
-from .values import Unknown
+from .values import Unknown, format_decimal
 
 if TYPE_CHECKING:
     from .engine import Decision
@@ -105,6 +105,10 @@ def node_json(node: TraceNode, engine) -> dict:
             out[key] = v
     if node.citation:
         out["citation"] = {k: v for k, v in vars(node.citation).items() if v}
+    raw = node.raw_value
+    if node.value_type == "money" and raw is not None and raw.__class__ is not Unknown and not isinstance(raw, bool) \
+            and raw != node.value:
+        out["unrounded"] = format_decimal(raw)  # the amount before the conclusion's rounding to the fen
     if node.value.__class__ is Unknown:
         out["missing"] = sorted(node.value.missing)  # type: ignore[attr-defined]
     if node.ref:

@@ -32,7 +32,8 @@ def show_value(value: object, vtype: str | None, lang: str = "zh", percent: bool
         return "否" if lang == "zh" else "false"
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         if vtype == "money":
-            return f"{format_money(Decimal(value))}元" if lang == "zh" else f"{format_money(Decimal(value))} yuan"
+            text = _exact_money(Decimal(value))
+            return f"{text}元" if lang == "zh" else f"{text} yuan"
         if vtype == "rate" or percent:
             return f"{format_decimal(Decimal(value) * 100)}%"
         return format_decimal(value)
@@ -42,6 +43,13 @@ def show_value(value: object, vtype: str | None, lang: str = "zh", percent: bool
         items = sorted(map(str, value))
         return ("、".join(items) or "（空）") if lang == "zh" else ("{" + ", ".join(items) + "}")
     return str(value)
+
+
+def _exact_money(value: Decimal) -> str:
+    """Two places, or more when an intermediate amount has them: rounding happens only at
+    the conclusion, and the explanation must not hide the fraction of a fen it rounds."""
+    rounded = format_money(value)
+    return rounded if Decimal(rounded) == value else format_decimal(value)
 
 
 def node_value(node: TraceNode, lang: str, percent: bool = False) -> str:
@@ -141,7 +149,10 @@ def conclusion_lines(node: TraceNode, lang: str) -> list[str]:
     head = f"{node.label} = {show_value(node.value, node.value_type, lang)}"
     lines.append(head + (f"（{cite(node)}）" if cite(node) else ""))
     parts = [c for c in node.children if c.kind not in ("exception", "literal")]
-    if node.op in ("and", "or") and parts:
+    applied = [c for c in node.children if c.kind == "exception" and c.value is True]
+    if applied:
+        pass  # the exception decided it: the base rule's reasons are beside the point
+    elif node.op in ("and", "or") and parts:
         for c in parts:
             mark = _verdict(c, lang)
             detail = "；".join(reasons(c, lang)) if c.evaluated else ("未计算（前面的条件已决定结果）" if lang == "zh"
@@ -159,13 +170,20 @@ def conclusion_lines(node: TraceNode, lang: str) -> list[str]:
     else:
         for sentence in reasons(node, lang):
             lines.append(("  因为 " if lang == "zh" else "  because ") + sentence)
+    raw = node.raw_value
+    if node.value_type == "money" and isinstance(raw, (int, Decimal)) and not isinstance(raw, bool) \
+            and isinstance(node.value, Decimal) and Decimal(raw) != node.value:
+        exact = f"{format_decimal(Decimal(raw))}元"
+        lines.append(f"  计算结果 {exact}，四舍五入到分为 {show_value(node.value, 'money', lang)}" if lang == "zh"
+                     else f"  computed {format_decimal(Decimal(raw))} yuan, rounded half-up to the fen")
     for exc in (c for c in node.children if c.kind == "exception"):
-        applied = exc.value is True
+        agree = exc.value.__class__ is Unknown and node.value.__class__ is not Unknown
         if lang == "zh":
-            state = "适用" if applied else "不适用" if exc.value is False else "未确定"
-            lines.append(f"  例外「{exc.label}」{state}：{exc.expr} = {show_value(exc.value, 'bool', lang)}（{cite(exc)}）")
+            state = "适用" if exc.value is True else "不适用" if exc.value is False else "未确定"
+            tail = "；无论是否适用，结论都相同" if agree else ""
+            lines.append(f"  例外「{exc.label}」{state}：{exc.expr} = {show_value(exc.value, 'bool', lang)}{tail}（{cite(exc)}）")
         else:
-            state = "applies" if applied else "does not apply" if exc.value is False else "undecided"
+            state = "applies" if exc.value is True else "does not apply" if exc.value is False else "undecided"
             lines.append(f"  exception '{exc.label}' {state}: {exc.expr} = {show_value(exc.value, 'bool', lang)}")
     return lines
 

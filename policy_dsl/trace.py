@@ -39,6 +39,7 @@ class TraceNode:
     op: str | None = None           # for comparisons: the operator
     value_type: str | None = None
     value_label: str | None = None  # a fact's enum value in words: 企业（enterprise）
+    raw_value: object = None        # a money conclusion's value before rounding to the fen
     children: list["TraceNode"] = field(default_factory=list)
     ref: bool = False               # a repeated reference, expanded elsewhere in the tree
 
@@ -115,6 +116,7 @@ class TraceBuilder:
         root = self._expr(item.expr, cid)
         # The named item stands for its expression: adopt the root's operator and operands.
         base.op = root.op
+        base.raw_value = root.value
         base.children = [root] if isinstance(item.expr, n.Ref) else root.children
         for rule in sorted((r for r in clause.exceptions if r.conclusion == name), key=lambda r: -r.priority):
             when = self._expr(rule.when, cid)
