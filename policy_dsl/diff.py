@@ -230,8 +230,9 @@ def read_expected(path: Path, variant: RuleEngine | None = None) -> dict[str, st
             clause = variant.rule_set.clauses.get(cid)
             if clause is None or name not in clause.conclusions:
                 known = [f"{c}.{n}" for c, cl in variant.rule_set.clauses.items() for n in cl.conclusions]
+                where = getattr(entry["conclusion"], "span", None) or entry.key_span("conclusion")
                 raise RuleFileError(f"{key!r} 不是 {variant.name} 的结论 no such conclusion",
-                                    entry.key_span("conclusion"), found=key, hint=did_you_mean(key, known))
+                                    where, found=key, hint=did_you_mean(key, known))
         out[key] = f"{entry['citation']}" + (f"：{entry['reason']}" if "reason" in entry else "")
     return out
 

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .diff import DiffReport
@@ -38,7 +39,8 @@ def render_report(report: DiffReport, width: int = 140) -> str:
         base = "\n".join(x for x in (_clip(c.base), c.base_citation and f"[{_clip(c.base_citation)}]") if x)
         variant = "\n".join(x for x in (_clip(c.variant), c.bounds and f"范围 {c.bounds}",
                                          c.variant_citation and f"[{_clip(c.variant_citation)}]") if x)
-        table.add_row(c.clause, _KIND_ZH.get(c.kind, c.kind), c.name, _CHANGE_ZH.get(c.change, c.change), base, variant)
+        table.add_row(*map(escape, (c.clause, _KIND_ZH.get(c.kind, c.kind), c.name, _CHANGE_ZH.get(c.change, c.change),
+                                    base, variant)))
     console.print(table)
     if meta:
         by_clause: dict[str, list[str]] = {}
@@ -68,10 +70,11 @@ def render_report(report: DiffReport, width: int = 140) -> str:
             seen.add(d.conclusion)
             example = f"{_val(d.base)} → {_val(d.variant)}"
             declared = f"是：{d.justification}" if d.declared else "否"
-            table.add_row(d.conclusion, str(counts[d.conclusion]), declared, "、".join(d.because) or "—", example)
+            table.add_row(*map(escape, (d.conclusion, str(counts[d.conclusion]), declared, "、".join(d.because) or "—",
+                                        example)))
         console.print(table)
         if report.unobserved:
             console.print("已声明但这些案例中没有出现的差异（请确认案例覆盖或声明是否过时）：" + "、".join(report.unobserved))
         for d in report.undeclared[:20]:
-            console.print(f"未声明：{d.case} · {d.conclusion}: {_val(d.base)} → {_val(d.variant)}（{'、'.join(d.because)}）")
+            console.print(escape(f"未声明：{d.case} · {d.conclusion}: {_val(d.base)} → {_val(d.variant)}（{'、'.join(d.because)}）"))
     return console.file.getvalue()  # type: ignore[attr-defined]

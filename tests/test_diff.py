@@ -131,7 +131,7 @@ def test_a_misspelt_expected_difference_is_an_error_not_a_silent_declaration(tmp
                  str(VARIANTS / "cases.yaml"), "--expected", str(bad)])
     err = capsys.readouterr().err
     assert code == 2
-    assert f"{bad}:1:3:" in err and "是否要写 did you mean: stable_job_refund.amount？" in err
+    assert f"{bad}:1:15:" in err and "是否要写 did you mean: stable_job_refund.amount？" in err
 
 
 def test_declared_differences_that_no_case_shows_are_reported(capsys) -> None:
