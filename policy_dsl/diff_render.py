@@ -57,7 +57,7 @@ def render_report(report: DiffReport, width: int = 140) -> str:
             console.print("只出现一面的条件：" + "、".join(g["conditions_one_way"]))
     if report.cases:
         differing = len({d.case for d in report.differences})
-        console.print(f"\n{report.cases} 个案例中 {differing} 个结论不同；{len(report.differences)} 处差异，"
+        console.print(f"\n{report.cases} 个案例中有 {differing} 个至少一个结论不同；{len(report.differences)} 处差异，"
                       f"其中未声明 {len(report.undeclared)} 处")
         counts = Counter(d.conclusion for d in report.differences)
         table = Table(show_lines=False)
