@@ -94,6 +94,13 @@ class RuleFileError(PolicyError):
     label = "规则文件错误 rule-file error"
 
 
+class TestFileError(RuleFileError):
+    """A malformed YAML rule test (policies/<set>/tests/*.yaml)."""
+
+    label = "测试文件错误 test-file error"
+    __test__ = False  # not a pytest test class, whatever its name
+
+
 class UsageError(PolicyError):
     """The command was asked for something that is not there (a rule set, a clause)."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .engine import Decision, RuleEngine, load
-from .errors import PolicyError, RuleFileError, did_you_mean
+from .errors import PolicyError, TestFileError, did_you_mean
 from .loader import MANIFEST, resolve_set_path
 from .render_json import json_value
 from .source import Span
@@ -39,6 +39,7 @@ class Case:
     expect_base: dict = field(default_factory=dict)
     changes: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    spans: dict[str, Span] = field(default_factory=dict)   # where each asserted key is written
 
     @property
     def location(self) -> str:
@@ -100,27 +101,40 @@ def read_cases(file: Path) -> list[Case]:
     data = load_file(file)
     set_path = file.parent.parent
     if not (set_path / MANIFEST).is_file():
-        raise RuleFileError(f"测试文件应放在规则集的 tests/ 目录下 test file outside a rule set: {file}")
+        raise TestFileError(f"测试文件应放在规则集的 tests/ 目录下 test file outside a rule set: {file}")
     if not isinstance(data, list):
-        raise RuleFileError("测试文件应是用例列表 a test file is a list of cases", getattr(data, "span", None))
+        raise TestFileError("测试文件应是用例列表 a test file is a list of cases", getattr(data, "span", None))
     cases = []
     for raw in data:
         if not isinstance(raw, PosDict):
-            raise RuleFileError("每个用例应是映射 each case is a mapping", getattr(raw, "span", None))
+            raise TestFileError("每个用例应是映射 each case is a mapping", getattr(raw, "span", None))
         for key in raw:
             if key not in CASE_KEYS:
-                raise RuleFileError(f"未知的键 {key!r} unknown key in a test case", raw.key_span(key), found=key,
+                raise TestFileError(f"未知的键 {key!r} unknown key in a test case", raw.key_span(key), found=key,
                                     expected=", ".join(CASE_KEYS), hint=did_you_mean(key, CASE_KEYS))
         for key in ("name", "facts", "expect"):
             if key not in raw:
-                raise RuleFileError(f"用例缺少 {key} missing key", raw.span)
+                raise TestFileError(f"用例缺少 {key} missing key", raw.span)
         cases.append(Case(name=str(raw["name"]), file=str(file), span=raw.span, set_path=set_path,
                           facts=plain(raw["facts"]) or {}, expect=dict(raw["expect"] or {}), as_of=raw.get("as_of"),
                           compare=str(raw["compare"]) if "compare" in raw else None,
                           expect_base=dict(raw.get("expect_base") or {}),
                           changes=[str(x) for x in raw.get("changes", [])],
-                          unchanged=[str(x) for x in raw.get("unchanged", [])]))
+                          unchanged=[str(x) for x in raw.get("unchanged", [])], spans=_key_spans(raw)))
     return cases
+
+
+def _key_spans(raw: PosDict) -> dict[str, Span]:
+    spans: dict[str, Span] = {}
+    for section in ("expect", "expect_base"):
+        table = raw.get(section)
+        if isinstance(table, PosDict):
+            spans.update({str(k): table.key_span(k) for k in table})
+    for section in ("changes", "unchanged"):
+        for item in raw.get(section) or []:
+            if hasattr(item, "span"):
+                spans.setdefault(str(item), item.span)
+    return spans
 
 
 def run_case(case: Case) -> list[Mismatch]:
@@ -144,13 +158,14 @@ def run_case(case: Case) -> list[Mismatch]:
 def _actual(engine: RuleEngine, decision: Decision, key: str, case: Case) -> Any:
     cid, _, name = key.partition(".")
     if cid not in decision.clauses:
-        raise RuleFileError(f"{case.location}: 未知的条款 {cid!r} unknown clause",
+        raise TestFileError(f"未知的条款 {cid!r} unknown clause（用例「{case.name}」）", case.spans.get(key, case.span),
                             hint=did_you_mean(cid, decision.clauses))
     if name == "applicable":
         return decision.clauses[cid].applicable
     if key not in decision.slots:
         items = [k.split(".", 1)[1] for k in decision.slots if k.startswith(cid + ".")]
-        raise RuleFileError(f"{case.location}: 条款 {cid} 没有 {name!r} no such conclusion", hint=did_you_mean(name, items))
+        raise TestFileError(f"条款 {cid} 没有 {name!r} no such conclusion（用例「{case.name}」）",
+                            case.spans.get(key, case.span), hint=did_you_mean(name, items))
     return json_value(decision.slots[key], engine.slot_type(key), engine.vocab)
 
 
