@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import types
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import localcontext
 from typing import Callable, Sequence
 
 from . import nodes as n
-from .errors import PolicyEvaluationError, PolicyError
+from .errors import PolicyError, PolicyEvaluationError
 from .functions import BUILTINS
+from .runtime import RUNTIME
 from .typer import Annotations, FactBinding, SlotBinding, VarBinding
-from .values import CENT, CONTEXT, Duration, Unknown, add_duration, merge, quantize_money
-
-_MISS = object()
+from .values import CONTEXT, Unknown
 
 
 @dataclass
@@ -90,93 +88,6 @@ def _roots(slot: SlotSpec):
         yield value
 
 
-# runtime helpers the generated code calls ---------------------------------------------------
-
-def _div(a, b, nid, nodes):
-    if b == 0:
-        raise PolicyEvaluationError("除数为零 division by zero", nodes[nid].span, found=f"{a} / 0",
-                                    expected="除数不为零；可先用 if 判断 guard the divisor with if")
-    return Decimal(a) / b
-
-
-def _date_add(d, dur, sign, nid, nodes):
-    try:
-        return add_duration(d, dur, sign)
-    except (ValueError, OverflowError):
-        raise PolicyEvaluationError("日期超出范围 date out of range", nodes[nid].span,
-                                    found=f"{d} {'+' if sign > 0 else '-'} {dur}", expected="公元1年至9999年之间的日期") from None
-
-
-def _and_u(a, b):
-    """a is Unknown, b is the right side (a was not false)."""
-    if b is False:
-        return False
-    if b is True:
-        return a
-    return a.merge(b)
-
-
-def _or_u(a, b):
-    if b is True:
-        return True
-    if b is False:
-        return a
-    return a.merge(b)
-
-
-def _if_u(c, x, y):
-    if x.__class__ is not Unknown and y.__class__ is not Unknown and x == y:
-        return x
-    return merge(*(v for v in (c, x, y) if v.__class__ is Unknown))
-
-
-def _field(record, name, path, index):
-    value = record.get(name, _MISS) if isinstance(record, dict) else _MISS
-    if value is _MISS or value is None:
-        return Unknown({f"{path}[{index}].{name}"})
-    return value
-
-
-def _exceptions(base, cases):
-    """Catala-style: the first applicable exception by priority wins; an undecided
-    higher one makes the result unknown unless every candidate agrees."""
-    pending = []
-    for when, value in cases:
-        if when is True:
-            candidates = [value, *pending]
-            break
-        if when.__class__ is Unknown:
-            pending.append((when, value))
-    else:
-        candidates = [base, *pending]
-    if not pending:
-        return candidates[0]
-    values = [candidates[0]] + [v for _, v in pending]
-    first = values[0]
-    if all(v.__class__ is not Unknown and v == first for v in values):
-        return first
-    return merge(*[w for w, _ in pending], *[v for v in values if v.__class__ is Unknown])
-
-
-def _history(as_of, table):
-    """The value in force on as_of: the last entry whose start is on or before it."""
-    if as_of.__class__ is Unknown:
-        values = {v for _, v in table}
-        return table[0][1] if len(values) == 1 else as_of
-    current = Unknown({"as_of"}, {"as_of": f"评估日期早于参数生效日 {table[0][0]}"})
-    for start, value in table:
-        if start <= as_of:
-            current = value
-    return current
-
-
-_RUNTIME = {
-    "_U": Unknown, "_merge": merge, "_div": _div, "_and_u": _and_u, "_or_u": _or_u, "_if_u": _if_u,
-    "_field": _field, "_dur": _date_add, "_q": quantize_money, "_exc": _exceptions, "_MISS": _MISS,
-    "_D0": Decimal(0), "_fs": frozenset, "_Dec": Decimal, "_CENT": CENT, "_HALF_UP": ROUND_HALF_UP, "_hist": _history, "_AS_OF_UNKNOWN": Unknown({"as_of"}),
-}
-
-
 class _Gen:
     """Writes the Python source of one rule set, line by line."""
 
@@ -207,7 +118,7 @@ class _Gen:
     def function(self, name: str, nodes: list[n.Expr]) -> Callable:
         code = compile(self.source, f"<policy {name}>", "exec")
         fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-        namespace = {**_RUNTIME, **self.consts, "_NODES": nodes, "__builtins__": {"enumerate": enumerate}}
+        namespace = {**RUNTIME, **self.consts, "_NODES": nodes, "__builtins__": {"enumerate": enumerate}}
         return types.FunctionType(fn_code, namespace, name)
 
     # plumbing -------------------------------------------------------------------

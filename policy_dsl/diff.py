@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from .engine import RuleEngine, load
 from .errors import RuleFileError, did_you_mean
-from .model import Citation, Clause, ExceptionRule, Named, Parameter, RuleSet
+from .model import Citation, Clause, ExceptionRule, Parameter, RuleSet
 from .render_json import json_value
 from .testing import same_value
 from .trace import TraceBuilder

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 from . import types as T
 from .checker import Analysis, analyse, split_key
 from .compiler import Program, SlotSpec, compile_program
-from .errors import CheckFailed, PolicyEvaluationError
+from .errors import CheckFailed
 from .facts import prepare
 from .loader import load_rule_set
 from .model import Parameter, RuleSet

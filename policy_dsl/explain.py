@@ -14,7 +14,7 @@ from rich.tree import Tree
 
 from .prose import conclusion_lines, show_value
 from .render_json import json_value
-from .trace import NOT_EVALUATED, TraceNode, build_trace
+from .trace import TraceNode, build_trace
 from .values import Unknown, format_decimal
 
 if TYPE_CHECKING:

@@ -176,7 +176,7 @@ class _Reader:
             start = _as_date(entry["from"])
             if got is None or start is None:
                 if start is None:
-                    self.fail(RuleFileError(f"history 的 from 必须是日期 must be a date", entry.span))
+                    self.fail(RuleFileError("history 的 from 必须是日期 must be a date", entry.span))
                 continue
             history.append((start, got[0]))
             declared = got[1]

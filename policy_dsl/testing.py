@@ -20,7 +20,6 @@ from .errors import PolicyError, TestFileError, did_you_mean
 from .loader import MANIFEST, resolve_set_path
 from .render_json import json_value
 from .source import Span
-from .values import Unknown
 from .yamlio import PosDict, load_file, plain
 
 CASE_KEYS = ("name", "facts", "as_of", "expect", "note", "source", "compare", "expect_base", "changes", "unchanged")

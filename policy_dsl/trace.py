@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import nodes as n
-from .model import Citation, Clause, Named, Parameter
+from .model import Citation, Named, Parameter
 from .typer import FactBinding, SlotBinding
 from .unparse import unparse
 from .values import Unknown
