@@ -13,7 +13,7 @@ from . import types as T
 from .errors import PolicyError, PolicyNameError, PolicyTypeError, RuleFileError, did_you_mean
 from .model import Clause, Named, Parameter, RuleSet
 from .source import Span
-from .typer import Annotations, SlotBinding, Typer
+from .typer import Annotations, FactBinding, SlotBinding, Typer
 from .values import format_typed
 from .vocabulary import Vocabulary, vocabulary
 
