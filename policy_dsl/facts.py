@@ -19,6 +19,7 @@ import jsonschema
 from . import types as T
 from .errors import FactsError, did_you_mean
 from .vocabulary import Vocabulary, vocabulary
+from .yamlio import plain
 
 _DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -74,17 +75,6 @@ def facts_schema(vocab: Vocabulary | None = None) -> dict:
     }
 
 
-def _jsonable(value: Any) -> Any:
-    """Dates become ISO text so the schema sees what a JSON file would carry."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def validate(facts: Any, vocab: Vocabulary | None = None) -> list[tuple[str, str]]:
     """Every problem in `facts`, as (fact path, message)."""
     vocab = vocab or vocabulary()
@@ -93,7 +83,7 @@ def validate(facts: Any, vocab: Vocabulary | None = None) -> list[tuple[str, str
     schema = _cached_schema(vocab)
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
-    data = _jsonable(_drop_nulls(facts))
+    data = plain(_drop_nulls(facts), dates_as_text=True)
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         problems.extend(_describe(err, data, vocab))
     problems.extend(_check_values(data, vocab))
@@ -222,7 +212,7 @@ def read_facts(path: str) -> Any:
     from pathlib import Path
 
     from .errors import FactsFileError, RuleFileError
-    from .yamlio import load_text, plain
+    from .yamlio import load_text
 
     if path == "-":
         text, name = sys.stdin.read(), "<stdin>"

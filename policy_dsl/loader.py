@@ -64,7 +64,7 @@ class _Reader:
             return False
         validator = jsonschema.Draft202012Validator(_schema(schema_name))
         ok = True
-        for err in sorted(validator.iter_errors(_jsonable(data)), key=lambda e: list(map(str, e.absolute_path))):
+        for err in sorted(validator.iter_errors(plain(data, dates_as_text=True)), key=lambda e: list(map(str, e.absolute_path))):
             ok = False
             self.fail(self._schema_error(err, data))
         return ok
@@ -283,20 +283,6 @@ def _as_date(raw: Any) -> date | None:
         return date.fromisoformat(str(raw))
     except ValueError:
         return None
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else str(value)  # only the shape matters here
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, PosStr):
-        return str(value)
-    return value
 
 
 def load_rule_set(where: str | Path) -> RuleSet:

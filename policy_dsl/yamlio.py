@@ -4,6 +4,7 @@ fraction as exact Decimals (never binary float).
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -149,12 +150,15 @@ def load_file(path: str | Path) -> Any:
     return load_text(text, str(path))
 
 
-def plain(value: Any) -> Any:
-    """Strip position wrappers (for JSON output, schema validation)."""
+def plain(value: Any, dates_as_text: bool = False) -> Any:
+    """Strip position wrappers; with dates_as_text, also turn dates into ISO text, so a JSON
+    Schema sees what a JSON file would carry (Decimals stay numbers)."""
     if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): plain(v, dates_as_text) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v, dates_as_text) for v in value]
     if isinstance(value, PosStr):
         return str(value)
+    if dates_as_text and isinstance(value, date):
+        return value.isoformat()
     return value
