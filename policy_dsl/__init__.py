@@ -4,7 +4,7 @@
     decision = engine.evaluate({"unit": {...}})       # many times, thread-safe
     decision.to_json()
 """
-from .engine import Decision, RuleEngine, load
+from .engine import CaseError, Decision, RuleEngine, load
 from .errors import (CheckFailed, FactsError, PolicyError, PolicyEvaluationError, PolicyLimitError, PolicyNameError,
                      PolicySyntaxError, PolicyTypeError, RuleFileError)
 from .expression import CompiledExpression, compile_expression, evaluate_expression
@@ -13,7 +13,7 @@ from .values import Duration, Unknown
 
 __version__ = "0.1.0"
 __all__ = [
-    "load", "RuleEngine", "Decision", "compile_expression", "evaluate_expression", "CompiledExpression",
+    "load", "RuleEngine", "Decision", "CaseError", "compile_expression", "evaluate_expression", "CompiledExpression",
     "parse_expression", "Unknown", "Duration", "PolicyError", "PolicySyntaxError", "PolicyNameError",
     "PolicyTypeError", "PolicyEvaluationError", "PolicyLimitError", "RuleFileError", "FactsError", "CheckFailed",
 ]

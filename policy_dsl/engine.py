@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from . import types as T
 from .checker import Analysis, analyse, split_key
 from .compiler import Program, SlotSpec, compile_program
-from .errors import CheckFailed
+from .errors import CheckFailed, FactsError
 from .facts import prepare
 from .loader import load_rule_set
 from .model import Parameter, RuleSet
@@ -51,6 +51,18 @@ class Decision:
         return decision_json(self)
 
 
+@dataclass(frozen=True)
+class CaseError:
+    """A case of `evaluate_many` whose facts do not fit the vocabulary: its 0-based position
+    in the input and every problem as (fact path, message). The stream goes on after it."""
+
+    index: int
+    problems: tuple[tuple[str, str], ...]
+
+    def __bool__(self) -> bool:  # so `if result:` reads "evaluated"
+        return False
+
+
 class RuleEngine:
     def __init__(self, rule_set: RuleSet, analysis: Analysis, program: Program, vocab: Vocabulary) -> None:
         self.rule_set, self.analysis, self.program, self.vocab = rule_set, analysis, program, vocab
@@ -71,6 +83,16 @@ class RuleEngine:
             data["as_of"] = as_of
         flat = prepare(data, self.vocab, source)
         return self.evaluate_prepared(flat, trace=trace)
+
+    def evaluate_many(self, cases: Iterable[Mapping[str, Any]], *, as_of: date | None = None,
+                      trace: bool = False) -> Iterator[Decision | CaseError]:
+        """One result per case, in order: a Decision, or a CaseError for a case whose facts are
+        invalid. Lazy: the input is read as the results are consumed, so it may be unbounded."""
+        for index, facts in enumerate(cases):
+            try:
+                yield self.evaluate(facts, as_of=as_of, trace=trace)
+            except FactsError as exc:
+                yield CaseError(index, tuple(exc.problems))
 
     def evaluate_prepared(self, flat: dict[str, Any], *, trace: bool = False) -> Decision:
         recorded: dict[int, object] | None = {} if trace else None
