@@ -8,6 +8,7 @@ Exit codes: 0 fine, 1 diagnostics / failing tests / undeclared differences,
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from datetime import date
@@ -80,6 +81,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return run_diff(args)
 
 
+# Commands that live in their own subpackage register themselves there: each module named here
+# has `register(subparsers)`, which adds its parser and sets `func`. One line per capability.
+PLUGGED_COMMANDS: tuple[str, ...] = (
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="policy", description="政策规则即代码 policy rules as code")
     sub = p.add_subparsers(dest="command", required=True)
@@ -118,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--format", choices=["text", "json"], default="text")
     d.add_argument("--expected", help="预期差异文件 (default: <variant>/expected-differences.yaml)")
     d.set_defaults(func=cmd_diff)
+
+    for module in PLUGGED_COMMANDS:
+        importlib.import_module(module, __package__).register(sub)
     return p
 
 
