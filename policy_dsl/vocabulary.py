@@ -3,7 +3,7 @@ fact paths and their types, subjects, clause ids and their conclusions.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -27,6 +27,8 @@ class ClauseSpec:
     zh: str
     subject: str
     conclusions: dict[str, T.Type]
+    labels: dict[str, str] = field(default_factory=dict)  # conclusion → Chinese label, for people
+    units: dict[str, str] = field(default_factory=dict)   # conclusion → unit word (个月, 次) for counts
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,9 @@ def parse_vocabulary(data: dict) -> Vocabulary:
     clauses = {}
     for cid, spec in data["clauses"].items():
         conclusions = {name: _conclusion_type(spec, name, str(kind)) for name, kind in spec["conclusions"].items()}
-        clauses[cid] = ClauseSpec(cid, spec.get("zh", cid), spec["subject"], conclusions)
+        clauses[cid] = ClauseSpec(cid, spec.get("zh", cid), spec["subject"], conclusions,
+                                  {str(k): str(v) for k, v in (spec.get("labels") or {}).items()},
+                                  {str(k): str(v) for k, v in (spec.get("units") or {}).items()})
     return Vocabulary(facts, clauses)
 
 
