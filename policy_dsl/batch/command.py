@@ -17,7 +17,7 @@ from datetime import date
 from typing import Iterator
 
 from ..engine import CaseError, RuleEngine
-from ..errors import FactsError, PolicyError, UsageError, did_you_mean
+from ..errors import PolicyError, UsageError, did_you_mean
 from .engines import ENGINES
 from .readers import Reader, Row, input_format, open_reader
 from .render import JsonRows, TableShape
@@ -121,8 +121,11 @@ def _run(args, engine: RuleEngine, batch_engine, reader: Reader, fmt: str, out: 
     progress = _progress(reader)
     previous = _on_sigterm()
     try:
-        for row, result in _evaluated(batch_engine, reader.rows(), args.as_of, args.explain, errors, summary):
-            if isinstance(result, (CaseError, Failed)):
+        for row, result in _evaluated(batch_engine, reader.rows(), args.as_of, args.explain):
+            if result is None:
+                errors.write(row.number, row.line, row.problems)
+                summary.error()
+            elif isinstance(result, (CaseError, Failed)):
                 problems = [(path, _value_at(row.case, path), message) for path, message in result.problems]
                 errors.write(row.number, row.line, problems)
                 summary.error()
@@ -154,16 +157,11 @@ def _run(args, engine: RuleEngine, batch_engine, reader: Reader, fmt: str, out: 
     return 1 if summary.errors else 0
 
 
-def _evaluated(batch_engine, rows: Iterator[Row], as_of, trace: bool, errors: ErrorsWriter,
-               summary: Summary) -> Iterator[tuple[Row, object]]:
-    """(row, Decision | CaseError | Failed) for every row with a case, in order; rows with problems
-    go to the errors file as they are read."""
+def _evaluated(batch_engine, rows: Iterator[Row], as_of, trace: bool) -> Iterator[tuple[Row, object]]:
+    """(row, result) for every row, in order: result is None for a row with problems of its own,
+    else the engine's Decision or CaseError, or Failed."""
     chunk: list[Row] = []
     for row in rows:
-        if row.case is None:
-            errors.write(row.number, row.line, row.problems)
-            summary.error()
-            continue
         chunk.append(row)
         if len(chunk) >= CHUNK:
             yield from _chunk(batch_engine, chunk, as_of, trace)
@@ -173,20 +171,25 @@ def _evaluated(batch_engine, rows: Iterator[Row], as_of, trace: bool, errors: Er
 
 
 def _chunk(batch_engine, chunk: list[Row], as_of, trace: bool) -> Iterator[tuple[Row, object]]:
+    results = _results(batch_engine, [r.case for r in chunk if r.case is not None], as_of, trace)
+    for row in chunk:
+        yield row, (None if row.case is None else next(results))
+
+
+def _results(batch_engine, cases: list[dict], as_of, trace: bool) -> Iterator[object]:
     start = 0
-    while start < len(chunk):
+    while start < len(cases):
         try:
-            for result in batch_engine.evaluate_many((r.case for r in chunk[start:]), as_of=as_of, trace=trace):
-                yield chunk[start], result
+            for result in batch_engine.evaluate_many(iter(cases[start:]), as_of=as_of, trace=trace):
+                yield result
                 start += 1
-        except (PolicyError, FactsError) as exc:
-            # Some case from `start` on failed; an engine may read ahead, so find which one alone.
+        except PolicyError:
+            # Some case from `start` on failed to evaluate; an engine may read ahead, so find which one alone.
             try:
-                result = next(iter(batch_engine.evaluate_many([chunk[start].case], as_of=as_of, trace=trace)))
-            except (PolicyError, FactsError) as single:
+                result = next(iter(batch_engine.evaluate_many([cases[start]], as_of=as_of, trace=trace)))
+            except PolicyError as single:
                 result = Failed((("", f"求值错误：{single.message}"),))
-            del exc
-            yield chunk[start], result
+            yield result
             start += 1
 
 
