@@ -3,6 +3,7 @@ leaves no result file), the batch JSON renderer is `Decision.to_json()` exactly 
 case both rule sets give, and a row the engine cannot evaluate is isolated, not fatal."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -60,6 +61,7 @@ def test_a_run_killed_midway_leaves_no_result_file(tmp_path, sig):
 
 @pytest.mark.parametrize("base,variant", [("liaoning", "fushun")])
 def test_batch_json_is_to_json_exactly(base, variant):
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     engines = [load(base), load(variant)]
     cases, _ = generate_cases(*engines)
     assert len(cases) > 50
@@ -69,6 +71,8 @@ def test_batch_json_is_to_json_exactly(base, variant):
             decision = engine.evaluate(case)
             assert renderer.render(decision) == decision.to_json()
             assert renderer.render(decision) == decision.to_json()  # cached undetermined values render the same
+            line = renderer.line(7, decision, {"explain": {"c": "理由"}})
+            assert line == encode({"row": 7, **decision.to_json(), "explain": {"c": "理由"}})
 
 
 class _FlakyEngine:

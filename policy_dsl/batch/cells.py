@@ -46,6 +46,7 @@ EMPTY_SET = "[]"
 FLOAT_SAFE_DIGITS = 15
 
 _INT = re.compile(r"[+-]?\d+")
+_PLAIN_DECIMAL = re.compile(r"\d+(\.\d+)?")
 _DECIMAL = re.compile(r"[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?")
 _DATE = re.compile(r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|年(\d{1,2})月(\d{1,2})日)")
 
@@ -66,6 +67,8 @@ def parse_bool(value: Any) -> bool:
 
 
 def parse_int(value: Any) -> int:
+    if value.__class__ is str and value.isascii() and value.isdigit():  # the common case first
+        return int(value)
     if isinstance(value, bool):
         raise CellError(f"应为整数，实际是布尔值 {value}")
     if isinstance(value, int):
@@ -104,6 +107,8 @@ def _from_float(value: float, what: str) -> Decimal:
 
 def decimal_parser(what: str, percent: bool = False) -> Parser:
     def parse(value: Any) -> Decimal:
+        if value.__class__ is str and _PLAIN_DECIMAL.fullmatch(value):  # the common case first
+            return Decimal(value)
         if isinstance(value, bool):
             raise CellError(f"应为{what}，实际是布尔值 {value}")
         if isinstance(value, Decimal):
@@ -121,6 +126,11 @@ def decimal_parser(what: str, percent: bool = False) -> Parser:
 
 
 def parse_date(value: Any) -> date:
+    if value.__class__ is str and len(value) == 10 and value[4] == "-" and value[7] == "-" and value.isascii():
+        try:
+            return date.fromisoformat(value)  # the common case first
+        except ValueError:
+            pass  # an impossible date or a stray character: the full check below says which
     if isinstance(value, datetime):
         if value.time() != datetime.min.time():
             raise CellError(f"应为日期，实际是带时刻的时间 {value.isoformat()}")

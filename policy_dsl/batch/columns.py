@@ -8,6 +8,7 @@ undetermined rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..errors import UsageError, did_you_mean
 from ..vocabulary import Vocabulary
@@ -32,6 +33,11 @@ class Header:
     @property
     def facts(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.path is not None)
+
+    @cached_property
+    def plan(self) -> tuple[tuple, ...]:
+        """(index, name, subject, field or whole path, parser) of each fact column, for the row loop."""
+        return tuple((c.index, c.name, c.subject, c.field if c.subject else c.path, c.parse) for c in self.facts)
 
     @property
     def subjects(self) -> frozenset[str]:

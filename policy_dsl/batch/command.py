@@ -112,10 +112,9 @@ def _run(args, engine: RuleEngine, batch_engine, reader: Reader, fmt: str, out: 
     header = reader.header
     table = chosen_clauses(engine, args.clause, header.subjects if header else None)
     json_clauses = table if args.clause else tuple(engine.rule_set.clauses)
-    renderer = JsonRows(engine, json_clauses)
-    shape = TableShape(engine, table, tuple(args.keep), args.explain)
+    shape = TableShape(engine, JsonRows(engine, table), tuple(args.keep), args.explain)
     summary = Summary(engine, table)
-    writer = open_writer(fmt, out, shape)
+    writer = open_writer(fmt, out, JsonRows(engine, json_clauses), shape)
     errors = ErrorsWriter(errors_path)
     files = [writer.file, errors.file]
     progress = _progress(reader)
@@ -131,7 +130,7 @@ def _run(args, engine: RuleEngine, batch_engine, reader: Reader, fmt: str, out: 
                 summary.error()
             else:
                 reason = row_reasons(result, table) if args.explain else None
-                writer.write(row.number, row.kept, result, renderer.render(result), reason)
+                writer.write(row.number, row.kept, result, reason)
                 summary.add(result)
             if progress and summary.rows % 500 == 0:
                 progress.tick(summary.rows)

@@ -92,39 +92,35 @@ def _undecodable_message(encoding: str) -> str:
     return f"含有无法按 {encoding} 解读的字节" + hint
 
 
-def nest(case: dict, column, value: Any) -> None:
-    if column.subject is None:
-        case[column.path] = value
-    else:
-        sub = case.get(column.subject)
-        if sub is None:
-            case[column.subject] = {column.field: value}
-        else:
-            sub[column.field] = value
-
-
 def typed_row(number: int, cells: list, header: Header, kept_index: tuple[int, ...],
               line: int | None = None, undecodable: str | None = None) -> Row:
     """Type every non-empty cell of one row; collect every problem of the row."""
     case: dict = {}
     problems: list[Problem] = []
-    for column in header.facts:
-        cell = cells[column.index]
+    for index, name, subject, fact, parse in header.plan:
+        cell = cells[index]
         if cell is None:
             continue
-        if isinstance(cell, str):
+        if cell.__class__ is str:
             cell = cell.strip()
             if not cell:
                 continue
             if undecodable and _UNDECODABLE.search(cell):
-                problems.append((column.name, cell.encode("utf-8", "replace").decode(), undecodable))
+                problems.append((name, cell.encode("utf-8", "replace").decode(), undecodable))
                 continue
         try:
-            value = column.parse(cell)  # type: ignore[misc]
+            value = parse(cell)
         except CellError as exc:
-            problems.append((column.name, cell if isinstance(cell, str) else _text(cell), str(exc)))
+            problems.append((name, cell if isinstance(cell, str) else _text(cell), str(exc)))
             continue
-        nest(case, column, value)
+        if subject is None:
+            case[fact] = value
+        else:
+            sub = case.get(subject)
+            if sub is None:
+                case[subject] = {fact: value}
+            else:
+                sub[fact] = value
     kept = tuple(_text(cells[i]) for i in kept_index)
     return Row(number, None if problems else case, problems, kept, line)
 

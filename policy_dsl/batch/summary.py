@@ -58,6 +58,12 @@ class Summary:
         self.reasons: dict[str, str] = {}
         self.kinds = {cid: {name: engine.slot_type(f"{cid}.{name}").kind
                             for name in engine.rule_set.clauses[cid].conclusions} for cid in clauses}
+        self.watched = {cid: (tuple(n for n, k in kinds.items() if k == "bool"),
+                              tuple(n for n, k in kinds.items() if k == "money")) for cid, kinds in self.kinds.items()}
+        for cid, (bools, moneys) in self.watched.items():
+            tally = self.tallies[cid]
+            tally.bools = {name: Counter() for name in bools}
+            tally.money = {name: Decimal(0) for name in moneys}
 
     def error(self) -> None:
         self.rows += 1
@@ -73,24 +79,27 @@ class Summary:
                 continue
             tally = self.tallies[cid]
             tally.applicable += 1
-            kinds = self.kinds[cid]
-            for name, value in result.conclusions.items():
+            conclusions = result.conclusions
+            for value in conclusions.values():
                 if value.__class__ is Unknown:
                     missing |= value.missing  # type: ignore[attr-defined]
-                    self.reasons.update(value.reasons)  # type: ignore[attr-defined]
-                kind = kinds.get(name)
-                if kind == "bool":
-                    tally.bools.setdefault(name, Counter())[_state(value)] += 1
-                elif kind == "money":
-                    if isinstance(value, Decimal):
-                        tally.money[name] = tally.money.get(name, Decimal(0)) + value
-                        tally.money_known[name] += 1
-                    else:
-                        tally.money_unknown[name] += 1
+                    if value.reasons:  # type: ignore[attr-defined]
+                        self.reasons.update(value.reasons)  # type: ignore[attr-defined]
+            bools, moneys = self.watched[cid]
+            for name in bools:
+                tally.bools[name][_state(conclusions.get(name))] += 1
+            for name in moneys:
+                value = conclusions.get(name)
+                if value.__class__ is Decimal:
+                    tally.money[name] += value  # type: ignore[operator]
+                    tally.money_known[name] += 1
+                else:
+                    tally.money_unknown[name] += 1
             rule = PAYOUTS.get(cid)
             if rule is not None:
-                self._payout(tally, rule, result.conclusions)
-        self.missing.update(missing)
+                self._payout(tally, rule, conclusions)
+        if missing:
+            self.missing.update(missing)
 
     @staticmethod
     def _payout(tally: Tally, rule: Payout, c: dict) -> None:

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
-from .render import TableShape
+from .render import JsonRows, TableShape
 
 OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
 
@@ -59,16 +59,15 @@ class ErrorsWriter:
 
 
 class JsonlWriter:
-    def __init__(self, target: str, shape: TableShape) -> None:
+    """`{"row": N, **decision.to_json()}` per line (with --explain, an "explain" object after it)."""
+
+    def __init__(self, target: str, rows: JsonRows) -> None:
         self.file = AtomicFile(target)
         self._write = self.file.stream.write
-        self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        self.rows = rows
 
-    def write(self, number: int, kept: tuple, decision, as_json: dict, reason: dict | None) -> None:
-        record = {"row": number, **as_json}
-        if reason is not None:
-            record["explain"] = reason
-        self._write(self._dumps(record) + "\n")
+    def write(self, number: int, kept: tuple, decision, reason: dict | None) -> None:
+        self._write(self.rows.line(number, decision, None if reason is None else {"explain": reason}) + "\n")
 
 
 class CsvWriter:
@@ -79,8 +78,8 @@ class CsvWriter:
         self._writer = csv.writer(self.file.stream)
         self._writer.writerow(shape.names)
 
-    def write(self, number: int, kept: tuple, decision, as_json: dict, reason: dict | None) -> None:
-        self._writer.writerow(self.shape.csv_cells(number, kept, decision, as_json, _joined(reason)))
+    def write(self, number: int, kept: tuple, decision, reason: dict | None) -> None:
+        self._writer.writerow(self.shape.csv_cells(number, kept, decision, _joined(reason)))
 
 
 class ParquetOut:
@@ -91,8 +90,8 @@ class ParquetOut:
         self.shape = shape
         self._writer = ParquetWriter(self.file.stream, [(c.name, c.kind) for c in shape.columns])
 
-    def write(self, number: int, kept: tuple, decision, as_json: dict, reason: dict | None) -> None:
-        self._writer.write(self.shape.parquet_values(number, kept, decision, as_json, _joined(reason)))
+    def write(self, number: int, kept: tuple, decision, reason: dict | None) -> None:
+        self._writer.write(self.shape.parquet_values(number, kept, decision, _joined(reason)))
 
     def finish(self) -> None:
         self._writer.close()
@@ -106,9 +105,9 @@ def _joined(reason: dict | None) -> str | None:
     return "；".join(f"【{cid}】{text}" for cid, text in reason.items())
 
 
-def open_writer(fmt: str, target: str, shape: TableShape, csv_encoding: str = "utf-8-sig"):
+def open_writer(fmt: str, target: str, rows: JsonRows, shape: TableShape, csv_encoding: str = "utf-8-sig"):
     if fmt == "jsonl":
-        return JsonlWriter(target, shape)
+        return JsonlWriter(target, rows)
     if fmt == "csv":
         return CsvWriter(target, shape, csv_encoding)
     return ParquetOut(target, shape)
