@@ -65,6 +65,7 @@ def test_example_register_payout_and_accounting(tmp_path, capsys):
     assert amounts[2] == "7407.40" and amounts[3] == "300000.02" and amounts[4] == "144000.00"
     assert "共 12 行 = 已求值 10 行 + 错误 2 行" in text
     assert "免申即享（auto_pay）：4 行，稳岗返还金额合计 42,807.40 元" in text
+    assert "已在申请期限内申请（非免申即享，或是否免申即享未确定）：2 行，稳岗返还金额合计 378,000.02 元" in text
     assert "拨付合计：420,807.42 元" in text
     assert "逾期申请（不拨付）：1 行，稳岗返还金额 144,000.00 元 不计入拨付" in text
     assert "上年度裁员人数（unit.layoffs）：1 行" in text
@@ -245,3 +246,25 @@ def test_explain_gives_the_deciding_condition_with_its_citation(tmp_path, capsys
     assert reasons[7].startswith("不符合稳岗返还条件：裁员率达标——") and "裁员率 20% 高于 裁员率上限 6%" in reasons[7]
     assert reasons[1].startswith("免申即享，直接拨付：") and reasons[1].endswith("稳岗返还金额 30000.00元")
     assert "缺少事实：上年度裁员人数（unit.layoffs）" in reasons[6]
+
+
+def test_docs_show_real_output(tmp_path, capsys, monkeypatch):
+    """docs/batch.md pastes the summary, the error lines and a reason: they are what the command prints."""
+    import re
+
+    doc = (ROOT / "docs" / "batch.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```text\n(.*?)```", doc, re.S)
+    summary = next(b for b in blocks if b.startswith("批量求值"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    (tmp_path / "policies").symlink_to(ROOT / "policies")
+    args = ["fushun", "examples/register-fushun.csv", "--out", "拨付清单.csv", "--clause", "stable_job_refund",
+            "--keep", "unit.name"]
+    code, out, _ = run(capsys, *args)
+    assert code == 1 and out == summary
+    errors = (tmp_path / "拨付清单.csv.errors.jsonl").read_text(encoding="utf-8")
+    assert errors in blocks
+    run(capsys, *args, "--explain")
+    with (tmp_path / "拨付清单.csv").open(encoding="utf-8-sig") as f:
+        reason = [r for r in csv.DictReader(f) if r["row"] == "4"][0]["理由"]
+    assert reason + "\n" in blocks

@@ -151,6 +151,7 @@ class Summary:
                 known, unknown = tally.money_known[name], tally.money_unknown[name]
                 total = tally.money.get(name, Decimal(0))
                 lines.append(f"  {labels.get(name, name)}（{name}）：已确定 {known:,} 行，合计 {_yuan(total)}"
+                             + ("（各行直接相加，不是拨付额）" if rule else "")
                              + (f"；未确定 {unknown:,} 行，未计入" if unknown else ""))
         if self.missing:
             lines.append("未确定的结论按缺少的事实（一行缺几项就各计一次）：")
@@ -172,7 +173,7 @@ class Summary:
         unknown_paid = p["automatic_unknown_amount"] + p["applied_unknown_amount"]
         lines = [
             f"  {auto_label}（{rule.automatic}）：{p['automatic']:,} 行，{amount}合计 {total('automatic')}",
-            f"  未确定为免申即享、已在申请期限内申请：{p['applied']:,} 行，{amount}合计 {total('applied')}",
+            f"  已在申请期限内申请（非免申即享，或是否免申即享未确定）：{p['applied']:,} 行，{amount}合计 {total('applied')}",
             f"  非免申即享且逾期申请（不拨付）：{p['late']:,} 行，{amount} {total('late')} 不计入拨付",
             f"  是否免申即享、是否按期申请尚未确定（暂不拨付）：{p['pending']:,} 行，{amount} {total('pending')} 不计入拨付",
             f"  拨付合计：{_yuan(paid)}" + (f"（另有 {unknown_paid:,} 行金额未确定，未计入）" if unknown_paid else ""),
