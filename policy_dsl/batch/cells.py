@@ -195,8 +195,8 @@ def records_parser(spec: FactSpec) -> Parser:
     fields = "、".join(name for name, _ in spec.type.elem.fields) if spec.type.elem else ""
 
     def parse(value: Any) -> Any:
-        if isinstance(value, (list, tuple)):  # Parquet list<struct>, or already JSON
-            return [dict(v) if isinstance(v, dict) else v for v in value]
+        if isinstance(value, (list, tuple)):  # Parquet list<struct>: a null field is an unknown one
+            return [{k: x for k, x in v.items() if x is not None} if isinstance(v, dict) else v for v in value]
         try:
             data = json.loads(str(value), parse_float=Decimal)
         except json.JSONDecodeError:
