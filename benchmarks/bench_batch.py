@@ -46,9 +46,9 @@ LISTED = set(KINDS) - {"other"}
 CENT = Decimal("0.01")
 
 
-def units(n: int, seed: int = 20211231):
+def units(n: int, state: int = 20211231):
     """Rows of text cells, streamed: a register is written, never held."""
-    rng = random.Random(seed)
+    rng = random.Random(state)
     start = date(2021, 7, 1)
     for i in range(n):
         headcount = max(1, int(rng.lognormvariate(2.708, 1.2)))  # median about 15
