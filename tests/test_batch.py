@@ -54,8 +54,9 @@ def jsonl(path: Path) -> list[dict]:
 
 def test_example_register_payout_and_accounting(tmp_path, capsys):
     out = tmp_path / "payout.jsonl"
-    code, text, _ = run(capsys, FUSHUN, REGISTER, "--out", out, "--clause", "stable_job_refund")
+    code, text, err = run(capsys, FUSHUN, REGISTER, "--out", out, "--clause", "stable_job_refund")
     assert code == 1  # two rows are in the errors file
+    assert err == ""  # not a terminal: no progress bar, only the summary
     rows, errors = jsonl(out), jsonl(tmp_path / "payout.jsonl.errors.jsonl")
     assert [r["row"] for r in rows] == [1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
     assert [e["row"] for e in errors] == [9, 12]
@@ -118,6 +119,8 @@ def test_usage_errors_exit_2_and_write_nothing(tmp_path, capsys):
     assert code == 2 and ".csv" in err
     code, _, err = run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "o.jsonl", "--encoding", "big-5x")
     assert code == 2 and "gb18030" in err
+    code, _, err = run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "o.jsonl", "--errors", tmp_path / "o.jsonl")
+    assert code == 2 and "同一个文件" in err
     assert list(tmp_path.iterdir()) == [register]
 
 

@@ -67,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or default_output(args.input, fmt)
     errors_path = args.errors or f"{out}.errors.jsonl"
     input_format(args.input)  # a usage error before the rule set is even loaded
+    if os.path.abspath(out) == os.path.abspath(errors_path):
+        raise UsageError(f"结果文件和错误行文件不能是同一个文件：{out}")
     for target in (out, errors_path):
         if os.path.abspath(target) == os.path.abspath(args.input):
             raise UsageError(f"输出文件不能是输入文件本身：{target}")
