@@ -315,3 +315,15 @@ def test_kept_columns_need_not_be_facts(tmp_path, capsys):
         [row] = list(csv.DictReader(f))
     assert row["统一社会信用代码"] == "91210400MA0XXXXX1" and row["stable_job_refund.eligible"] == ""
     assert "unit.ui_insured" in row["待补充事实"]
+
+
+def test_province_set_leaves_the_amount_to_the_city(tmp_path, capsys):
+    """辽人社发〔2021〕7号 only caps the refund rate (按不超过……返还): each city sets it, so under the province
+    set every amount of an eligible unit is undetermined and the payout is not a number. The rate is open
+    for every row of its size class, eligible or not: 8 中小微/non-enterprise rows, 2 large ones."""
+    code, text, _ = run(capsys, str(ROOT / "policies" / "liaoning"), REGISTER, "--out", tmp_path / "o.csv",
+                        "--clause", "stable_job_refund")
+    assert code == 1
+    assert "拨付合计：未确定（6 行金额都未确定）" in text
+    assert "中小微企业及其他单位返还比例（由各市确定，不超过60%）：8 行" in text
+    assert "大型企业返还比例（由各市确定，不超过30%）：2 行" in text
