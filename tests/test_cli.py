@@ -105,15 +105,15 @@ def test_eval_text(capsys: pytest.CaptureFixture[str]) -> None:
         "规则集 mini_city  评估日期 2021-09-01",
         "",
         "失业保险稳岗返还（测试） [stable_job_refund]（某市人社发〔2021〕2号 一）",
-        "  eligible: 是 true",
-        "  layoff_rate: 0.04",
-        "  max_refund_rate: 60%",
-        "  refund_rate: 60%",
-        "  max_amount: 30000.00 元",
-        "  amount: 30000.00 元",
-        "  auto_pay: 是 true",
-        "  apply_by: 2021-12-31",
-        "  application_in_time: 是 true",
+        "  eligible（符合稳岗返还条件）：是",
+        "  layoff_rate（上年度裁员率）：4%",
+        "  max_refund_rate（最高返还比例）：60%",
+        "  refund_rate（返还比例）：60%",
+        "  max_amount（最高可返还金额）：30000.00元",
+        "  amount（稳岗返还金额）：30000.00元",
+        "  auto_pay（免申即享）：是",
+        "  apply_by（申请截止日期）：2021年12月31日",
+        "  application_in_time（在申请期限内）：是",
     ]) + "\n"
 
 
@@ -121,9 +121,9 @@ def test_eval_text_of_the_province_shows_why_the_rate_is_undetermined(capsys: py
     code, out, _ = run(capsys, "eval", PROVINCE, MEDIUM)
     assert code == 0
     lines = out.split("\n")
-    assert "  refund_rate: 未确定 undetermined（缺少 中小微返还比例：由各市确定，不超过60%）" in lines
-    assert "  amount: 未确定 undetermined（缺少 中小微返还比例：由各市确定，不超过60%）" in lines
-    assert "  max_amount: 30000.00 元" in lines
+    assert "  refund_rate（返还比例）：未确定（缺少 中小微返还比例：由各市确定，不超过60%）" in lines
+    assert "  amount（稳岗返还金额）：未确定（缺少 中小微返还比例：由各市确定，不超过60%）" in lines
+    assert "  max_amount（最高可返还金额）：30000.00元" in lines
 
 
 def test_eval_json(capsys: pytest.CaptureFixture[str]) -> None:

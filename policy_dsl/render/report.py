@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..model import Citation
 from ..trace import TraceNode, build_trace
-from ..values import Unknown
+from ..values import Unknown, format_decimal
 from .zh import UNDETERMINED, Words, day, deciding
 
 if TYPE_CHECKING:
@@ -216,16 +216,23 @@ def _refund_payable(words: Words, conclusions: dict[str, TraceNode]) -> Verdict:
     if eligible.value is not True:
         v = verdict(words, eligible)
         return Verdict(label, v.status, v.reasons, v.also)
+    met = (_conditions_met(words, eligible),)
     if auto.value is True:
-        return Verdict(label, MET, why(words, eligible)[0][:1] + (
-            f"免申即享：{words.reason(_last(auto))}，无需申请，直接拨付",), ())
+        return Verdict(label, MET, met + (f"免申即享：{words.reason(_last(auto))}，无需申请，直接拨付",), ())
     if in_time.value is False:
         late = words.reason(in_time)
         return Verdict(label, NOT_MET, (late,), (), notice="逾期申请，不予受理")
     if in_time.value is True:
-        return Verdict(label, MET, why(words, eligible)[0][:1] + (f"需申请：{words.reason(in_time)}",), ())
+        return Verdict(label, MET, met + (f"需申请：{words.reason(in_time)}",), ())
     reasons = tuple(words.reason(n) for n in (auto, in_time) if n.value.__class__ is Unknown)
     return Verdict(label, OPEN, reasons[:MAX_REASONS])
+
+
+def _conditions_met(words: Words, eligible: TraceNode) -> str:
+    """'符合稳岗返还条件：参保单位类型符合、基金备付期限1年以上、裁员率达标'."""
+    names = [words.name(c) for c in eligible.children if c.kind == "condition" and c.value is True]
+    label = words.conclusion(eligible.clause or "", eligible.label)
+    return f"{label}：{'、'.join(names)}" if names else f"{label}：是"
 
 
 def _last(node: TraceNode) -> TraceNode:
@@ -235,7 +242,13 @@ def _last(node: TraceNode) -> TraceNode:
 
 
 def _result_text(words: Words, node: TraceNode) -> str:
-    return words.value(node)
+    text = words.value(node)
+    raw = node.raw_value
+    if node.value_type == "money" and isinstance(node.value, Decimal) and isinstance(raw, (int, Decimal)) \
+            and not isinstance(raw, bool) and Decimal(raw) != node.value:
+        exact = format_decimal(Decimal(raw))
+        text += f"（计算结果{exact}元，四舍五入到分）"  # the fraction of a fen rounded away is shown, not hidden
+    return text
 
 
 def _basis(clause, conclusions: dict[str, TraceNode]) -> tuple[str, ...]:
