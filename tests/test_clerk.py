@@ -51,6 +51,7 @@ def test_clerk_text_is_pinned(case: dict) -> None:
 @pytest.mark.parametrize("case", [c for c in CASES if c.get("notice")], ids=lambda c: c["id"])
 def test_notice_is_pinned(case: dict) -> None:
     _golden(GOLDEN / f"{case['id']}.notice.md", render_notice(_decision(case), case.get("clause"), "md"))
+    _golden(GOLDEN / f"{case['id']}.notice.html", render_notice(_decision(case), case.get("clause"), "html"))
 
 
 def test_golden_cases_cover_every_computable_clause() -> None:
@@ -200,3 +201,89 @@ def test_a_province_note_about_what_the_city_set_no_longer_shows() -> None:
     province = render_tree(engine("liaoning").evaluate(read_facts(str(ROOT / case["facts"])), trace=True),
                            "stable_job_refund", "zh", width=200, full=True)
     assert "返还比例由各市确定，省级规则集中未确定" in province
+
+
+# --- the rules in words, without a case (what a catalog of the rules shows) ------------------------
+RULES_IN_WORDS = [
+    ("liaoning", "stable_job_refund", "小微参保单位", "上年度参保职工总数30人（含）以下"),
+    ("liaoning", "stable_job_refund", "裁员率达标", "未裁员或（如果小微参保单位，裁员率不高于20%；否则裁员率不高于6%）"),
+    ("liaoning", "stable_job_refund", "基金备付期限1年以上", "上年度失业保险基金滚存结余备付期限（月）12个月（含）以上"),
+    ("liaoning", "stable_job_refund", "application_in_time", "申请日期在申请截止日期前（含当日）"),
+    ("liaoning", "public_welfare_post_priority", "距法定退休年龄不足5年",
+     "评估日期在法定退休日期前（不含当日）且评估日期在法定退休日期前5年之后（不含当日）"),
+    ("liaoning", "zero_employment_family", "劳动年龄内成员均未就业", "家庭成员中没有在法定劳动年龄内且已就业的"),
+    ("liaoning", "zero_employment_family", "无业且无经营投资性收入的成员达2名以上",
+     "家庭成员中在法定劳动年龄内、有劳动能力、有就业要求、未就业且无经营性、投资性收入的人数2人（含）以上"),
+    ("liaoning", "implementation_deadlines", "local_rules_due", "通知发布日期（2021年6月30日）后30日"),
+    ("fushun", "graduate_training_subsidy", "list_approver",
+     "如果中高职院校X证书，为市教育局；如果本科高校X证书，为各级教育行政部门；否则为县（区）人力资源社会保障部门"),
+    ("fushun", "stable_job_refund", "refund_rate", "如果按大型企业返还，为30%；否则为60%"),
+]
+
+
+@pytest.mark.parametrize("name,cid,item,words", RULES_IN_WORDS, ids=[f"{r[0]}-{r[2]}" for r in RULES_IN_WORDS])
+def test_a_rule_in_words(name: str, cid: str, item: str, words: str) -> None:
+    from policy_dsl.render.zh import Words
+
+    assert Words(engine(name)).rule(cid, item) == words
+
+
+@pytest.mark.parametrize("name", ["liaoning", "fushun"])
+def test_every_rule_of_both_sets_in_words_has_no_code(name: str) -> None:
+    from policy_dsl.render.zh import Words
+
+    words = Words(engine(name))
+    for cid, clause in engine(name).rule_set.clauses.items():
+        for item in list(clause.definitions) + list(clause.conditions) + list(clause.conclusions):
+            text = words.rule(cid, item)
+            assert _CODE.search(text) is None and "按规则计算的值" not in text, f"{cid}.{item}: {text}"
+
+
+# --- the terminal ----------------------------------------------------------------------------------
+def test_tree_lines_break_between_words_never_inside_a_label_or_identifier() -> None:
+    from rich.cells import cell_len
+
+    case = next(c for c in CASES if c["id"] == "fushun_zero_employment_household")
+    decision = _decision(case)
+    for width in (80, 100):
+        full = render_tree(decision, None, "zh", width=width, full=True)
+        assert max(cell_len(line) for line in full.splitlines()) <= width
+        lines = full.splitlines()
+        for path in ("household.members", "person.statutory_retirement_date", "employment_difficulty.城镇零就业家庭成员"):
+            assert any(path in line for line in lines if path.split(".")[0] in line) or path not in full.replace("\n", "")
+        for node_label in ("城镇零就业家庭成员", "同一家庭户口内的家庭成员（民法典第1045条）"):
+            assert node_label in full  # a label is never split over two lines
+        clerk = render_tree(decision, None, "zh", width=width, full=False)
+        assert max(cell_len(line) for line in clerk.splitlines()) <= width
+        for label in ("属于就业困难人员：符合", "城镇公益性岗位优先安置：符合"):
+            assert label in clerk
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:
+    import io
+
+    from policy_dsl.render.tree import use_colour
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_colour(Tty()) and not use_colour(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_colour(Tty())
+    case = next(c for c in CASES if c["id"] == "fushun_unit_medium")
+    coloured = render_tree(_decision(case), None, "zh", width=100, full=False, colour=True)
+    plain = render_tree(_decision(case), None, "zh", width=100, full=False, colour=False)
+    assert "\x1b[" in coloured and "\x1b[" not in plain
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+
+
+def test_width_comes_from_the_terminal(monkeypatch) -> None:
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", "64")
+    case = next(c for c in CASES if c["id"] == "fushun_unit_medium")
+    out = render_tree(_decision(case), None, "zh", width=None, full=False)
+    assert max(cell_len(line) for line in out.splitlines()) <= 64
+    assert max(cell_len(line) for line in out.splitlines()) > 50

@@ -52,24 +52,31 @@ def atom(text: str, style: str = "") -> Segment:
 _BREAK_AFTER = re.compile(r"(?<=[，；：、。）」”])|(?<= )")
 
 
-def _tokens(segments: list[Segment]) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
+def _tokens(segments: list[Segment]) -> list[tuple[str, str, bool]]:
+    out: list[tuple[str, str, bool]] = []
     for text, style, atomic in segments:
         if atomic or text == "\n":
-            out.append((text, style))
+            out.append((text, style, True))
             continue
-        out.extend((piece, style) for piece in _BREAK_AFTER.split(text) if piece)
+        out.extend((piece, style, False) for piece in _BREAK_AFTER.split(text) if piece)
     return out
+
+
+# Inside running Chinese text a line may break between two characters (as Chinese typesetting does)
+# when no punctuation comes soon enough; never inside a run of ASCII (a number, a date, a code).
+_PARTICLE = re.compile(r"(?<=[和或及按的与并且])(?![）〕」”])")
+_UNITS = re.compile(r"[\u4e00-\u9fff]{0,8}〔\d{4}〕\d+号"       # a document number: 抚人社函〔2021〕23号
+                    r"|\d{4}年\d{1,2}月\d{1,2}日"                 # a date
+                    r"|≈?[\d.,]+(?:个月|万元|元|人|天|次|年|日|周岁|倍|名|%)?"  # an amount with its unit
+                    r"|[A-Za-z0-9_.%/+-]+|.", re.S)
 
 
 def _wrap(segments: list[Segment], width: int) -> list[list[tuple[str, str]]]:
     lines: list[list[tuple[str, str]]] = [[]]
     used = 0
-    for text, style in _tokens(segments):
-        if text == "\n":
-            lines.append([])
-            used = 0
-            continue
+
+    def put(text: str, style: str) -> None:
+        nonlocal used
         size = cell_len(text)
         if used and used + size > width:
             lines.append([])
@@ -78,6 +85,20 @@ def _wrap(segments: list[Segment], width: int) -> list[list[tuple[str, str]]]:
             size = cell_len(text)
         lines[-1].append((text, style))
         used += size
+
+    for text, style, atomic in _tokens(segments):
+        if text == "\n":
+            lines.append([])
+            used = 0
+        elif atomic or cell_len(text) <= width - used or cell_len(text) <= width // 2:
+            put(text, style)
+        else:  # a long run of text: break after a particle, or else between two characters
+            for chunk in _PARTICLE.split(text):
+                if cell_len(chunk) <= width // 2:
+                    put(chunk, style)
+                    continue
+                for unit in _UNITS.findall(chunk):
+                    put(unit, style)
     return lines
 
 
@@ -140,16 +161,26 @@ def report_tree(report: CaseReport) -> Node:
         for p in c.pending:
             clause.add(seg(p, "yellow"))
         for r in c.results + c.deadlines:
-            line = clause.add(atom(f"{r.label}："), atom(r.text, "cyan"),
-                              *([seg(f"（{'；'.join(r.cites)}）", "dim")] if r.cites else []))
+            cited = [seg("（", "dim"), *_joined(r.cites, "；", "dim"), seg("）", "dim")] if r.cites else []
+            line = clause.add(atom(f"{r.label}："), atom(r.text, "cyan"), *cited)
             for reason in r.reasons:
                 line.add(seg(reason))
-        clause.add(atom("依据：", "dim"), seg("；".join(c.basis), "dim"))
+        clause.add(atom("依据：", "dim"), *_joined(c.basis, "；", "dim"))
         if c.departments:
             clause.add(atom("责任单位：", "dim"), seg("、".join(c.departments), "dim"))
     if report.untouched:
         root.add(atom("未涉及：", "dim"), seg("、".join(report.untouched), "dim"))
     return root
+
+
+def _joined(items, separator: str, style: str = "") -> list[Segment]:
+    """Each item whole (a citation, a name), the line free to break after the separators."""
+    out: list[Segment] = []
+    for i, item in enumerate(items):
+        if i:
+            out.append(seg(separator, style))
+        out.append(atom(item, style))
+    return out
 
 
 # --- the full condition tree, for developers ------------------------------------------------------

@@ -11,146 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .. import nodes as n
+from ..model import Parameter
 from ..trace import NOT_EVALUATED, TraceNode
-from ..values import Duration, Unknown, format_decimal, round_half_up
+from ..typer import FactBinding, SlotBinding
+from ..values import Unknown
+from .words import (NOT_COMPUTED, UNDETERMINED, day, duration, money, negate, number, percent, phrase,  # noqa: F401
+                    quantity_kind, unit_of, value_words)
 
 if TYPE_CHECKING:
     from ..engine import RuleEngine
-
-UNDETERMINED = "未确定"
-NOT_COMPUTED = "未计算"
-
-# Unit words for counts, read from the end of a Chinese name ("上年度参保职工总数" → 人).
-# Checked in order; the first that matches wins. Tested against every count in both sets.
-_UNIT_RULES: tuple[tuple[str, str], ...] = (
-    (r"（月）$|月数(上限|下限)?$|见习期$", "个月"),
-    (r"天数$", "天"),
-    (r"次数(上限|（含本次）|（不含本次）)?$", "次"),
-    (r"人数(上限)?$|职工总数$|最少人数$", "人"),
-    (r"年龄$", "周岁"),
-    (r"倍数$", "倍"),
-)
-
-
-def unit_of(name: str) -> str:
-    """The unit word of a count or amount named `name` (a Chinese label), or ''."""
-    for pattern, unit in _UNIT_RULES:
-        if re.search(pattern, name):
-            return unit
-    return ""
-
-
-def day(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
-def number(value: Decimal | int, places: int = 2) -> str:
-    """At most `places` decimals; '≈' when that rounds (the exact value stays in JSON)."""
-    exact = Decimal(value)
-    shown = round_half_up(exact, places)
-    text = format_decimal(shown)
-    return text if shown == exact else f"≈{text}"
-
-
-def money(value: Decimal | int) -> str:
-    """'30000.00元'; '≈300.02元' for an exact intermediate amount; '5000000.00元（500万元）'."""
-    exact = Decimal(value)
-    shown = round_half_up(exact, 2)
-    text = format(shown, "f")
-    if shown != exact:
-        return f"≈{text}元"
-    if exact >= 100000 and exact % 10000 == 0:
-        return f"{text}元（{format_decimal(exact / 10000)}万元）"
-    return f"{text}元"
-
-
-def percent(value: Decimal | int) -> str:
-    text = number(Decimal(value) * 100)
-    return f"{text}%"
-
-
-def duration(d: Duration) -> str:
-    return f"{d.amount}{ {'day': '日', 'month': '个月', 'year': '年'}[d.unit] }"
-
-
-def value_words(value: object, vtype: str | None = "", unit: str = "", enum_labels: dict | None = None) -> str:
-    """A value for people. `vtype` is the type name (money, rate, date, int …); `unit` the unit
-    word of a count; `enum_labels` the Chinese labels of an enum's codes."""
-    vtype = (vtype or "").split(" ")[0]
-    if value is NOT_EVALUATED:
-        return NOT_COMPUTED
-    if value.__class__ is Unknown:
-        return UNDETERMINED
-    if value is True:
-        return "是"
-    if value is False:
-        return "否"
-    if isinstance(value, (int, Decimal)):
-        if vtype == "money":
-            return money(value)
-        if vtype == "rate" or unit == "%":
-            return percent(value)
-        return number(value) + unit
-    if isinstance(value, date):
-        return day(value)
-    if isinstance(value, Duration):
-        return duration(value)
-    if isinstance(value, (frozenset, set, tuple, list)):
-        if value and all(isinstance(v, dict) for v in value):
-            return f"{len(value)}名"
-        items = [value_words(v, "", "", enum_labels) for v in sorted(value, key=str)]
-        return "、".join(items) if items else "无"
-    if isinstance(value, str):
-        return (enum_labels or {}).get(value, value)
-    return str(value)
-
-
-# --- comparisons ---------------------------------------------------------------------------
-# How the source text says a comparison, by the kind of quantity: (holds, fails) for each operator.
-_AMOUNT = {"<=": ("不高于{t}", "高于{t}"), "<": ("低于{t}", "不低于{t}"), ">=": ("不低于{t}", "低于{t}"),
-           ">": ("高于{t}", "不高于{t}"), "==": ("等于{t}", "不等于{t}"), "!=": ("不等于{t}", "等于{t}")}
-_COUNT = {"<=": ("在{t}（含）以下", "超过{t}"), "<": ("不足{t}", "达到{t}"), ">=": ("达到{t}（含）以上", "不足{t}"),
-          ">": ("超过{t}", "在{t}（含）以下"), "==": ("等于{t}", "不等于{t}"), "!=": ("不等于{t}", "等于{t}")}
-_DATE = {"<=": ("在{t}前（含当日）", "晚于{t}"), "<": ("早于{t}（不含当日）", "在{t}当日或之后"),
-         ">=": ("在{t}当日或之后", "早于{t}"), ">": ("晚于{t}", "在{t}前（含当日）"),
-         "==": ("是{t}", "不是{t}"), "!=": ("不是{t}", "是{t}")}
-# The rule itself, with no case: "上年度参保职工总数30人（含）以下".
-_RULE_COUNT = {"<=": "{t}（含）以下", "<": "不足{t}", ">=": "{t}（含）以上", ">": "超过{t}", "==": "等于{t}",
-               "!=": "不等于{t}"}
-_RULE_DATE = {"<=": "{t}前（含当日）", "<": "{t}前（不含当日）", ">=": "{t}当日或之后", ">": "{t}之后（不含当日）",
-              "==": "为{t}", "!=": "不是{t}"}
-
-
-def phrase(op: str, kind: str, threshold: str, holds: bool | None) -> str:
-    """'不高于6%' / '高于6%' / '在30人（含）以下' … ; holds=None states the rule."""
-    if holds is None:
-        table = _RULE_DATE if kind == "date" else _RULE_COUNT if kind == "count" else \
-            {k: v[0] for k, v in _AMOUNT.items()}
-        return table[op].format(t=threshold)
-    table2 = _DATE if kind == "date" else _COUNT if kind == "count" else _AMOUNT
-    return table2[op][0 if holds else 1].format(t=threshold)
-
-
-def quantity_kind(vtype: str | None, unit: str = "") -> str:
-    vtype = (vtype or "").split(" ")[0]
-    if vtype == "date":
-        return "date"
-    if vtype in ("rate", "money") or unit == "%":
-        return "amount"
-    return "count" if unit else "amount"
-
-
-def negate(label: str) -> str:
-    """'已就业' → '未就业', '有劳动能力' → '无劳动能力', '在法定劳动年龄内' → '不在法定劳动年龄内'."""
-    for yes, no in (("已", "未"), ("有", "无"), ("在", "不在"), ("属", "不属"), ("处于", "不处于")):
-        if label.startswith(yes):
-            return no + label[len(yes):]
-    return "不" + label if not label.startswith(("不", "未", "无")) else label
-
 
 @dataclass(frozen=True)
 class Words:
@@ -189,10 +61,15 @@ class Words:
         return own or self.all_enum_labels()
 
     def all_enum_labels(self) -> dict[str, str]:
+        """Every enum code's label, facts first: for a value whose own labels are not known."""
         out: dict[str, str] = {}
         for spec in self.engine.vocab.facts.values():
             for code, label in spec.value_labels:
                 out.setdefault(code, label)
+        for clause in self.engine.vocab.clauses.values():
+            for table in clause.value_labels.values():
+                for code, label in table.items():
+                    out.setdefault(code, label)
         return out
 
     def clause(self, cid: str) -> str:
@@ -399,40 +276,177 @@ class Words:
         return "计算结果"
 
     # -- the rule itself, with no case (also for a catalog of the rules) ----------------------
-    def rule_words(self, expr: n.Expr, collection: str = "", var: str = "") -> str:
-        """An expression in words without values: 'm.working_age and not m.employed' over household
-        members → '在法定劳动年龄内且未就业'."""
+    def rule(self, cid: str, name: str) -> str:
+        """A named condition, definition or conclusion of clause `cid` in words, without a case:
+        小微参保单位 → '上年度参保职工总数30人（含）以下'."""
+        item = self.engine.rule_set.clauses[cid].items()[name]
+        if isinstance(item, Parameter):
+            return self._parameter_words(cid, name)
+        labels = self.conclusion_enum(cid, name) if item.role == "conclusion" else None
+        return self.rule_words(item.expr, labels=labels)
+
+    def rule_words(self, expr: n.Expr, collection: str = "", var: str = "",
+                   labels: dict[str, str] | None = None) -> str:
+        """An expression in words without values: '上年度参保职工总数30人（含）以下', over household
+        members 'm.working_age and not m.employed' → '在法定劳动年龄内且未就业'. `labels` name the
+        codes a conclusion can take (证书目录审定部门: 市教育局 …)."""
+        w = lambda e: self.rule_words(e, collection, var, labels)  # noqa: E731
+        grouped = lambda e: f"（{w(e)}）" if isinstance(e, (n.Or, n.If)) else w(e)  # noqa: E731
         if isinstance(expr, n.And):
-            parts = [self.rule_words(e, collection, var) for e in _conjuncts(expr)]
+            parts = [grouped(e) for e in _conjuncts(expr)]
             return "、".join(parts[:-1]) + "且" + parts[-1]
         if isinstance(expr, n.Or):
-            return f"{self.rule_words(expr.left, collection, var)}或{self.rule_words(expr.right, collection, var)}"
+            return "或".join(f"（{w(e)}）" if isinstance(e, (n.If, n.And)) else w(e) for e in _disjuncts(expr))
         if isinstance(expr, n.Not):
-            return negate(self.rule_words(expr.operand, collection, var))
+            if isinstance(expr.operand, n.Aggregate) and expr.operand.kind == "any":
+                return w(expr.operand).replace("中有", "中没有", 1)
+            return negate(w(expr.operand))
+        if isinstance(expr, n.Literal) and labels and isinstance(expr.value, str):
+            return labels.get(expr.value, expr.value)
         if isinstance(expr, n.Ref):
-            if var and expr.parts[0] == var and len(expr.parts) == 2:
-                return self.field(collection, expr.parts[1])
-            dotted = expr.dotted
-            if dotted in self.engine.vocab.facts:
-                return self.fact(dotted)
-            return expr.parts[-1]
+            return self._ref_words(expr, collection, var)
         if isinstance(expr, n.Literal):
-            return value_words(expr.value, str(expr.type))
+            return self._literal_words(expr)
         if isinstance(expr, n.Compare):
-            left = self.rule_words(expr.left, collection, var)
-            unit = unit_of(left)
-            right = expr.right
-            kind = "date" if isinstance(right, n.Literal) and isinstance(right.value, date) else \
-                "count" if unit else "amount"
-            t = value_words(right.value, str(right.type), unit) if isinstance(right, n.Literal) else \
-                self.rule_words(right, collection, var)
-            return f"{left}{phrase(expr.op, kind, t, None)}"
-        return "满足所列条件"
+            return self._compare_words(expr, collection, var)
+        if isinstance(expr, n.Member):
+            return self._member_words(expr, collection, var)
+        if isinstance(expr, n.If):
+            boolean = str(self.engine.analysis.notes.types.get(id(expr), "")) == "bool"
+            be = "" if boolean else "为"
+            out = []
+            while isinstance(expr, n.If):
+                out.append(f"如果{w(expr.cond)}，{be}{grouped(expr.then)}")
+                expr = expr.orelse
+            last = "视为符合" if boolean and isinstance(expr, n.Literal) and expr.value is True else f"{be}{w(expr)}"
+            return "；".join(out) + f"；否则{last}"
+        if isinstance(expr, n.Arith):
+            return self._arith_words(expr, collection, var)
+        if isinstance(expr, n.Neg):
+            return f"负{w(expr.operand)}"
+        if isinstance(expr, n.Collection):
+            return "、".join(w(e) for e in expr.items) or "无"
+        if isinstance(expr, n.Aggregate):
+            coll = self.rule_words(expr.collection)
+            inner_coll = expr.collection.dotted if isinstance(expr.collection, n.Ref) else ""
+            where = self.rule_words(expr.where, inner_coll, expr.var) if expr.where is not None else ""
+            whole = "家庭成员" if inner_coll.startswith("household.") else coll
+            if expr.kind == "count":
+                return f"{whole}中{where}的人数" if where else f"{whole}人数"
+            if expr.kind == "any":
+                return f"{whole}中有{where}的" if where else f"有{whole}"
+            if expr.kind == "all":
+                return f"{whole}都{where}"
+            value = self.rule_words(expr.value, inner_coll, expr.var) if expr.value is not None else ""
+            return f"{whole}中{where}的{value}合计" if where else f"{whole}的{value}合计"
+        if isinstance(expr, n.Call):
+            return self._call_words(expr, collection, var)
+        return "按规则计算的值"
+
+    def _ref_words(self, expr: n.Ref, collection: str, var: str) -> str:
+        if var and expr.parts[0] == var and len(expr.parts) == 2:
+            return self.field(collection, expr.parts[1])
+        binding = self.engine.analysis.notes.bindings.get(id(expr))
+        if isinstance(binding, FactBinding):
+            return self.fact(binding.path)
+        if isinstance(binding, SlotBinding):
+            cid, name = binding.key.split(".", 1)
+            item = self.engine.rule_set.clauses[cid].items().get(name)
+            if isinstance(item, Parameter):
+                return self._parameter_words(cid, name)
+            return self.conclusion(cid, name) if item is not None and item.role == "conclusion" else name
+        if expr.dotted in self.engine.vocab.facts:
+            return self.fact(expr.dotted)
+        return expr.parts[-1] if not expr.dotted.isascii() else "评估日期" if expr.dotted == "as_of" else "所列项目"
+
+    def _parameter_words(self, cid: str, name: str) -> str:
+        """A parameter's value with its unit ('30人', '20%', '2021年12月31日'), or its name when the
+        rules leave it open."""
+        from ..engine import parameter_value
+
+        p = self.engine.rule_set.clauses[cid].parameters[name]
+        value = parameter_value(p)
+        if value is None or value.__class__ is Unknown:
+            return name
+        labels = self.all_enum_labels() if p.type.kind in ("set", "enum") else {}
+        return value_words(value, str(p.type), unit_of(name), labels)
+
+    def _literal_words(self, expr: n.Literal, labels: dict[str, str] | None = None) -> str:
+        labels = (labels or self.all_enum_labels()) if isinstance(expr.value, str) else {}
+        return value_words(expr.value, str(expr.type), "", labels)
+
+    def _fact_labels(self, expr: n.Expr) -> dict[str, str] | None:
+        binding = self.engine.analysis.notes.bindings.get(id(expr))
+        return self.enum_labels(binding.path) or None if isinstance(binding, FactBinding) else None
+
+    def _compare_words(self, expr: n.Compare, collection: str, var: str) -> str:
+        left = self.rule_words(expr.left, collection, var)
+        right = self.rule_words(expr.right, collection, var)
+        ltype = str(self.engine.analysis.notes.types.get(id(expr.left), ""))
+        if isinstance(expr.right, n.Literal) and isinstance(expr.right.value, str) and expr.op in ("==", "!="):
+            right = self._literal_words(expr.right, self._fact_labels(expr.left))
+            return f"{left}{'为' if expr.op == '==' else '不为'}{right}"
+        if isinstance(expr.left, n.Call) and expr.left.name == "size" and expr.op == ">" and \
+                isinstance(expr.right, n.Literal) and expr.right.value == 0:
+            return f"有{self.rule_words(expr.left.args[0], collection, var)}"
+        kind = "date" if ltype == "date" else "count" if unit_of(left) or unit_of(right) else "amount"
+        if kind == "count" and isinstance(expr.right, n.Literal):
+            right = value_words(expr.right.value, str(expr.right.type), unit_of(left))
+        if ltype in ("rate",) or right.endswith("%"):
+            kind = "amount"
+        text = phrase(expr.op, kind, right, None)
+        if kind == "date" and expr.op in ("<", "<=", ">", ">="):
+            text = "在" + text
+        return f"{left}{text}"
+
+    def _member_words(self, expr: n.Member, collection: str, var: str) -> str:
+        verb_in, verb_out = ("包括", "不包括") if isinstance(expr.element, n.Literal) else ("属于", "不属于")
+        if isinstance(expr.element, n.Literal):
+            whole = self.rule_words(expr.collection, collection, var)
+            part = self._literal_words(expr.element, self._fact_labels(expr.collection))
+        else:
+            whole, part = self.rule_words(expr.element, collection, var), self.rule_words(expr.collection, collection, var)
+        return f"{whole}{verb_out if expr.negated else verb_in}{part}"
+
+    def _arith_words(self, expr: n.Arith, collection: str, var: str) -> str:
+        left = self.rule_words(expr.left, collection, var)
+        right = self.rule_words(expr.right, collection, var)
+        ltype = str(self.engine.analysis.notes.types.get(id(expr.left), ""))
+        if ltype == "date" and expr.op in "+-":
+            binding = self.engine.analysis.notes.bindings.get(id(expr.left))
+            if isinstance(binding, SlotBinding) and isinstance(expr.left, n.Ref):
+                left = f"{expr.left.parts[-1]}（{left}）"  # 通知发布日期（2021年6月30日）后30日
+            return f"{left}{'前' if expr.op == '-' else '后'}{right}"
+        if expr.op == "*" and left.endswith("倍"):
+            return f"{right}的{left}"
+        return f"{left}{ {'+': '加', '-': '减', '*': '乘以', '/': '除以'}[expr.op] }{right}"
+
+    def _call_words(self, expr: n.Call, collection: str, var: str) -> str:
+        args = [self.rule_words(a, collection, var) for a in expr.args]
+        if expr.name == "known" and args:
+            return f"已提供{args[0]}"
+        if expr.name == "size" and args:
+            return f"{args[0]}的项数"
+        if expr.name in ("max", "min") and args:
+            return f"{'、'.join(args)}中{'较高' if expr.name == 'max' else '较低'}者"
+        if expr.name == "intersect" and len(args) == 2:
+            return f"{args[0]}中属于{args[1]}的项"
+        if expr.name == "tags":
+            return "所符合的各项对应的类别"
+        if expr.name == "round" and len(args) == 2:
+            return f"{args[0]}四舍五入到{args[1]}位小数"
+        return "按规则计算的值"
 
 
 def _conjuncts(expr: n.Expr) -> list[n.Expr]:
     if isinstance(expr, n.And):
         return _conjuncts(expr.left) + _conjuncts(expr.right)
+    return [expr]
+
+
+def _disjuncts(expr: n.Expr) -> list[n.Expr]:
+    if isinstance(expr, n.Or):
+        return _disjuncts(expr.left) + _disjuncts(expr.right)
     return [expr]
 
 
