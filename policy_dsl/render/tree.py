@@ -146,7 +146,7 @@ _STATUS_STYLE = {MET: "bold green", NOT_MET: "bold red"}
 
 def report_tree(report: CaseReport) -> Node:
     root = Node([atom(report.set_title, "bold"), seg(" · 评估日期 "), atom(report.as_of),
-                 seg(" · 申请人："), atom(report.applicant)])
+                 seg("\n"), seg("申请人："), atom(report.applicant)])
     for c in report.clauses:
         clause = root.add(atom(c.title, "bold"))
         for v in c.verdicts:

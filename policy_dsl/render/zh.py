@@ -117,8 +117,10 @@ class Words:
         if form in ("compare", "member"):
             return self.comparison(node)
         if form in ("and", "or"):
-            parts = [self.reason(c) for c in deciding(node)]
-            return "；".join(p for p in parts if p)
+            kids = deciding(node)
+            known = [c for c in kids if c.form == "call:known" and c.value is True]
+            parts = [self.reason(c) for c in kids if c not in known or len(kids) == len(known)]
+            return "；".join(p for p in parts if p)  # "已提供…" says nothing next to the values themselves
         if form == "not" and kids:
             return self.reason(kids[0])
         if form == "if" and len(kids) >= 2:
