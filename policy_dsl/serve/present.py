@@ -55,7 +55,9 @@ def _clause(engine: RuleEngine, s: Screening, cid: str) -> dict:
         conclusions.append({"name": name, "label": spec.labels.get(name, name) if spec else name, "type": t.kind,
                             "value": json_value(value, t, engine.vocab), "text": text + (unit if unit and text != "待定" else ""),
                             "determined": value.__class__ is not Unknown})
-    verdict = next((decision.slots[f"{cid}.{v}"] for v in _VERDICT if v in clause.conclusions), None)
+    # only the vocabulary's verdicts: a set's own extra conclusion (onthejob in_force: the period is
+    # still open) does not say the applicant qualifies
+    verdict = next((decision.slots[f"{cid}.{v}"] for v in _VERDICT if spec and v in spec.conclusions), None)
     if verdict is True:
         status = "applies"
     elif verdict is False:

@@ -95,11 +95,11 @@ def _askable(engine: RuleEngine, path: str) -> bool:
 
 
 def _best(engine: RuleEngine, flat: dict, decision: Decision, open_: dict[str, frozenset[str]]) -> Question | None:
-    thresholds = _thresholds(engine, decision)
+    around = thresholds(engine, decision)
     order = {path: i for i, path in enumerate(engine.vocab.facts)}
     best: tuple | None = None
     for fact in sorted({f for facts in open_.values() for f in facts}, key=order.__getitem__):
-        always, expected = _settled(engine, flat, fact, candidates(engine, fact, flat, thresholds.get(fact, ())), open_)
+        always, expected = _settled(engine, flat, fact, candidates(engine, fact, flat, around.get(fact, ())), open_)
         listed = tuple(sorted(k for k, facts in open_.items() if fact in facts))
         rank = (len(always), len(listed), expected, -order[fact])
         if best is None or rank > best[0]:
@@ -152,7 +152,7 @@ def candidates(engine: RuleEngine, fact: str, flat: dict, around: Iterable[Any] 
     return unique
 
 
-def _thresholds(engine: RuleEngine, decision: Decision) -> dict[str, list[Any]]:
+def thresholds(engine: RuleEngine, decision: Decision) -> dict[str, list[Any]]:
     """Values around what each fact is compared with in this (traced) evaluation."""
     trace = decision.trace or {}
     program, bindings = engine.program, engine.analysis.notes.bindings

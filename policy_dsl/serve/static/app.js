@@ -64,7 +64,8 @@ function showQuestion(q) {
   form.dataset.type = q.type;
   $("count").textContent = String(state.answers.length + 1);
   $("q-label").textContent = q.label + (q.type === "money" ? "（元）" : "");
-  $("q-why").textContent = "回答后可确定：" + q.conclusions.map(label).join("、");
+  const names = [...new Set(q.conclusions.map((key) => label(key).split("·").pop()))];
+  $("q-why").textContent = "与此有关：" + names.slice(0, 5).join("、") + (names.length > 5 ? " 等" : "");
   $("q-error").textContent = "";
   const box = $("q-input");
   box.textContent = "";
