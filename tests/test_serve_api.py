@@ -193,3 +193,10 @@ def test_the_page_and_its_assets_are_served_without_external_references(client) 
         assert r.status_code == 200
         assert "http://" not in r.text and "https://" not in r.text and "//cdn" not in r.text
     assert "http://" not in page.text and "https://" not in page.text
+
+
+def test_policy_serve_refuses_a_missing_policies_directory_before_listening(capsys, tmp_path) -> None:
+    assert main(["serve", "--policies", str(tmp_path / "nowhere"), "--port", "1"]) == 2
+    assert "找不到规则集目录" in capsys.readouterr().err
+    assert main(["serve", "--policies", str(tmp_path), "--port", "1"]) == 2  # a directory with no set in it
+    assert "没有规则集" in capsys.readouterr().err
