@@ -85,6 +85,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 # has `register(subparsers)`, which adds its parser and sets `func`. One line per capability.
 PLUGGED_COMMANDS: tuple[str, ...] = (
     ".batch.command",
+    ".serve.command",
 )
 
 
