@@ -129,7 +129,8 @@ class TableShape:
         self.explain = explain
         self._labels: dict[str, str] = {}
         # CSV text of a determined value: _cell of its JSON value, by the conclusion's JSON converter.
-        self._cells = {cid: {name: _cell_converter(convert) for name, convert in rows.converters[cid].items()}
+        self._cells = {cid: {name: _cell_converter(convert, engine.slot_type(f"{cid}.{name}").kind)
+                             for name, convert in rows.converters[cid].items()}
                        for cid in self.clauses}
 
     @property
@@ -208,7 +209,9 @@ def missing_label(name: str, vocab, reasons) -> str:
     return name
 
 
-def _cell_converter(convert):
+def _cell_converter(convert, kind: str):
+    """The CSV text of a determined value: `_cell(convert(value))`, remembered per column for the
+    kinds whose values repeat across a register (rates, dates, counts, enums)."""
     def cell(value: object) -> str:
         if value is True:
             return "true"
@@ -216,7 +219,21 @@ def _cell_converter(convert):
             return "false"
         return _cell(convert(value))
 
-    return cell
+    if kind in ("money", "bool", "set", "list", "record"):
+        return cell
+    seen: dict = {}
+
+    def remembered(value: object) -> str:
+        if value.__class__ is bool:  # True == 1: never share a remembered text with a number
+            return cell(value)
+        text = seen.get(value)
+        if text is None:
+            if len(seen) > 4096:  # bounded, whatever the register
+                seen.clear()
+            text = seen[value] = cell(value)
+        return text
+
+    return remembered
 
 
 def _cell(value: object) -> str:
