@@ -101,7 +101,8 @@ class _Reader:
             return None
         return Citation(str(data.get("document", default_document) or "") or None,
                         str(data["article"]) if "article" in data else None,
-                        _unfold(str(data["text"])) if "text" in data else None)
+                        _unfold(str(data["text"])) if "text" in data else None,
+                        getattr(data.get("text"), "span", None))
 
     def expression(self, raw: Any, where: Span) -> tuple[n.Expr | None, str]:
         if isinstance(raw, bool):
@@ -212,6 +213,7 @@ class _Reader:
             return None
         return Named(name=name, role=role, expr=expr, text=text, declared=self.declared_type(data, where),
                      quote=str(data["text"]) if "text" in data else None,
+                     quote_span=getattr(data.get("text"), "span", None),
                      note=str(data["note"]) if "note" in data else None,
                      source=self.citation(data.get("source")),
                      origin=Origin(origin.set_name, origin.file, getattr(raw, "span", where)))
@@ -311,9 +313,15 @@ def _load(path: Path, seen: tuple[str, ...]) -> RuleSet:
     documents = dict(base.documents) if base else {}
     for d in manifest["documents"]:
         issuer = d.get("issuer", ())
+        text_path = None
+        if "file" in d:
+            text_path = str(path / str(d["file"]))
+            if not Path(text_path).is_file():
+                reader.fail(RuleFileError(f"找不到文件原文 {d['file']!r} document text not found", d["file"].span,
+                                          expected=f"规则集目录中的文件 {text_path}"))
         documents[str(d["id"])] = Document(str(d["id"]), str(d.get("title", "")),
                                            (str(issuer),) if isinstance(issuer, str) else tuple(map(str, issuer)),
-                                           _as_date(d.get("date")))
+                                           _as_date(d.get("date")), text_path)
     clauses = {cid: c for cid, c in base.clauses.items()} if base else {}
     files = [str(manifest_path)]
     for file in sorted((path / "clauses").glob("*.yaml")):
