@@ -234,8 +234,11 @@ class _Reader:
         cid = str(data["id"])
         spec = vocabulary().clauses.get(cid)
         start, end = (None, None)
-        if "valid" in data:
-            start, end = _as_date(data["valid"].get("from")), _as_date(data["valid"].get("to"))
+        if "valid" in data:  # a period nothing enforced; deadlines are conditions on the dates they concern
+            self.fail(RuleFileError(
+                "valid: 不再使用 a clause-wide validity period is not supported", data.key_span("valid"),
+                hint="把期限写成条件或结论，按它所针对的日期判断：申请期限比较申请日期（如 application_in_time），"
+                     "政策是否仍在实施比较评估日期 as_of（如 in_force: as_of <= 实施期限）"))
         kind = str(data.get("kind", base.kind if base else "computable"))
         clause = Clause(
             id=cid, title=str(data.get("title", base.title if base else (spec.zh if spec else cid))), kind=kind,

@@ -97,7 +97,7 @@ class Clause:
     subject: str
     source: Citation | None
     departments: tuple[str, ...] = ()
-    valid: tuple[date | None, date | None] = (None, None)
+    valid: tuple[date | None, date | None] = (None, None)   # kept for callers; always open: `valid:` is rejected
     notes: str | None = None
     parameters: dict[str, Parameter] = field(default_factory=dict)
     definitions: dict[str, Named] = field(default_factory=dict)
