@@ -102,7 +102,7 @@ class _Reader:
         return Citation(str(data.get("document", default_document) or "") or None,
                         str(data["article"]) if "article" in data else None,
                         _unfold(str(data["text"])) if "text" in data else None,
-                        getattr(data.get("text"), "span", None))
+                        getattr(data.get("text", data.get("article")), "span", None))
 
     def expression(self, raw: Any, where: Span) -> tuple[n.Expr | None, str]:
         if isinstance(raw, bool):

@@ -18,7 +18,7 @@ class Citation:
     document: str | None = None
     article: str | None = None
     text: str | None = None
-    span: Span | None = field(default=None, compare=False)   # where the quote is written (checked against the document)
+    span: Span | None = field(default=None, compare=False)   # where the quote (else the article) is written, for checks
 
     def short(self) -> str:
         return " ".join(x for x in (self.document, self.article) if x)

@@ -122,8 +122,9 @@ def resolve_articles(doc: DocumentText, ref: str) -> list[Article] | None:
 class Quote:
     what: str                 # "条款出处" / "参数 X 的出处" / "条件 X 的原文" ...
     citation: Citation        # document and article, completed from the clause
-    text: str
+    text: str                 # "" for a citation without a quote: only its article is looked up
     span: Span | None
+    article_span: Span | None = None  # where the cited article is written, when apart from the quote
 
 
 def quotes_of(rs: RuleSet) -> Iterator[Quote]:
@@ -132,26 +133,27 @@ def quotes_of(rs: RuleSet) -> Iterator[Quote]:
 
 
 def _clause_quotes(clause: Clause) -> Iterator[Quote]:
-    for set_name, own in clause.sources.items():
-        if own.text:
-            yield Quote(f"条款 {clause.id} 的出处", own, own.text, own.span)
+    """Every quote, and every citation without one (its article must still exist)."""
+    for own in clause.sources.values():
+        yield Quote(f"条款 {clause.id} 的出处", own, own.text or "", own.span)
     for p in clause.parameters.values():
         cite = clause.cite(p.source, p.origin)
-        if p.source is not None and p.source.text and cite is not None:
-            yield Quote(f"参数 {p.name} 的出处", cite, p.source.text, p.source.span)
+        if p.source is not None and cite is not None:
+            yield Quote(f"参数 {p.name} 的出处", cite, p.source.text or "", p.source.span)
     for role, table in (("定义", clause.definitions), ("条件", clause.conditions), ("结论", clause.conclusions)):
         for item in table.values():
             cite = clause.cite(item.source, item.origin)
             if cite is None:
                 continue
             if item.quote:
-                yield Quote(f"{role} {item.name} 的原文", cite, item.quote, item.quote_span)
-            if item.source is not None and item.source.text:
-                yield Quote(f"{role} {item.name} 的出处", cite, item.source.text, item.source.span)
+                own = item.source if item.source is not None and not item.source.text else None
+                yield Quote(f"{role} {item.name} 的原文", cite, item.quote, item.quote_span, own.span if own else None)
+            if item.source is not None and (item.source.text or not item.quote):  # the quote already checks the article
+                yield Quote(f"{role} {item.name} 的出处", cite, item.source.text or "", item.source.span)
     for rule in clause.exceptions:
         cite = clause.cite(rule.source, rule.origin)
-        if rule.source is not None and rule.source.text and cite is not None:
-            yield Quote(f"例外 {rule.id} 的出处", cite, rule.source.text, rule.source.span)
+        if rule.source is not None and cite is not None:
+            yield Quote(f"例外 {rule.id} 的出处", cite, rule.source.text or "", rule.source.span)
 
 
 def check_quotes(rs: RuleSet) -> list[PolicyError]:
@@ -186,12 +188,14 @@ def verify(q: Quote, doc: DocumentText) -> QuoteError | None:
         articles = resolve_articles(doc, q.citation.article)
         if articles is None:
             return QuoteError(f"{q.what}引用的条目 {q.citation.article!r} 在 {q.citation.document} 原文中不存在 no such article",
-                              q.span, found=q.citation.article,
+                              q.article_span or q.span, found=q.citation.article,
                               hint=did_you_mean(q.citation.article, doc.articles) or f"原文的条目编号见 {doc.path} 的标题行")
         bodies = [a.text for a in articles]
     else:
         articles, bodies = [], [doc.whole]
     quote = squeeze(q.text)
+    if not quote:
+        return None
     cursors = [0] * len(bodies)
     consumed = 0
     for piece in quote.split(ELLIPSIS):

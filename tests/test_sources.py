@@ -139,3 +139,11 @@ def test_check_cli_reports_a_wrong_quote(liaoning_copy: Path, capsys: pytest.Cap
     assert code == 1
     assert re.search(r"training_living_allowance\.yaml:\d+:\d+: 引文错误 quote error", out)
     assert "1 个错误" in out
+
+
+def test_a_citation_without_a_quote_must_name_an_existing_article(liaoning_copy: Path) -> None:
+    clause = liaoning_copy / "clauses" / "employment_difficulty.yaml"
+    _edit(clause, "article: 附件2 一、4}", "article: 附件2 一、40}")
+    [error] = _quote_errors(liaoning_copy)
+    line = next(i for i, row in enumerate(clause.read_text(encoding="utf-8").splitlines(), 1) if "附件2 一、40" in row)
+    assert error.span.line == line and "附件2 一、40" in error.message and "不存在" in error.message
