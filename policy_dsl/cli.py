@@ -15,6 +15,9 @@ from datetime import date
 from typing import Callable, Sequence
 
 from .errors import CheckFailed, FactsError, FactsFileError, PolicyError, UsageError
+from .sets import using
+
+_SET_HELP = "规则集目录或名称 rule-set directory or name (e.g. liaoning)"
 
 
 def _date(text: str) -> date:
@@ -84,50 +87,60 @@ def cmd_diff(args: argparse.Namespace) -> int:
 # Commands that live in their own subpackage register themselves there: each module named here
 # has `register(subparsers)`, which adds its parser and sets `func`. One line per capability.
 PLUGGED_COMMANDS: tuple[str, ...] = (
+    ".authoring.commands",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="policy", description="政策规则即代码 policy rules as code")
-    sub = p.add_subparsers(dest="command", required=True)
+    from . import __version__
+    from .authoring.helptext import add_policies_option, finish
+
+    p = argparse.ArgumentParser(prog="policy", description="政策规则即代码 policy rules as code",
+                                epilog="每个命令的示例和退出码见 policy COMMAND --help", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"policy-dsl {__version__}")
+    add_policies_option(p)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = sub.add_parser("check", help="检查规则集 check a rule set")
-    c.add_argument("set", help="规则集目录或名称 rule-set directory or name (e.g. liaoning)")
+    c.add_argument("set", help=_SET_HELP)
     c.set_defaults(func=cmd_check)
 
     e = sub.add_parser("eval", help="对一个案例求值 evaluate a case")
-    e.add_argument("set")
-    e.add_argument("facts", help="事实文件 YAML/JSON，或 - 表示标准输入")
-    e.add_argument("--format", choices=["text", "json"], default="text")
+    e.add_argument("set", help=_SET_HELP)
+    e.add_argument("facts", help="事实文件 YAML/JSON，或 - 表示标准输入 facts file, or - for stdin")
+    e.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text：给人看的结论；json：机器可读（见 policy_dsl/schema/decision-v1.json）(default: text)")
     e.add_argument("--as-of", type=_date, dest="as_of", help="评估日期 evaluation date (overrides the facts' as_of)")
     e.set_defaults(func=cmd_eval)
 
     x = sub.add_parser("explain", help="解释结论 explain a decision")
-    x.add_argument("set")
-    x.add_argument("facts")
+    x.add_argument("set", help=_SET_HELP)
+    x.add_argument("facts", help="事实文件 YAML/JSON，或 - 表示标准输入 facts file, or - for stdin")
     x.add_argument("--clause", help="只解释一个条款 only this clause id")
-    x.add_argument("--format", choices=["tree", "text", "json"], default="tree")
-    x.add_argument("--lang", choices=["zh", "en"], default="zh")
-    x.add_argument("--as-of", type=_date, dest="as_of")
+    x.add_argument("--format", choices=["tree", "text", "json"], default="tree",
+                   help="tree：带出处的树；text：连续文字；json：机器可读 (default: tree)")
+    x.add_argument("--lang", choices=["zh", "en"], default="zh", help="解释的语言 language of the explanation (default: zh)")
+    x.add_argument("--as-of", type=_date, dest="as_of", help="评估日期 evaluation date (overrides the facts' as_of)")
     x.add_argument("--width", type=int, default=100, help=argparse.SUPPRESS)
     x.set_defaults(func=cmd_explain)
 
     t = sub.add_parser("test", help="运行规则测试 run YAML rule tests")
     t.add_argument("paths", nargs="*", help="规则集或测试文件 sets or test files (default: every set under policies/)")
-    t.add_argument("--format", choices=["text", "json"], default="text")
+    t.add_argument("--format", choices=["text", "json"], default="text", help="text 或机器可读的 json (default: text)")
     t.set_defaults(func=cmd_test)
 
     d = sub.add_parser("diff", help="比较省级与市级规则集 compare a base set with a variant")
-    d.add_argument("base")
-    d.add_argument("variant")
+    d.add_argument("base", help="上级（省级）规则集 base set, e.g. liaoning")
+    d.add_argument("variant", help="下级（市级）规则集 variant set, e.g. fushun")
     d.add_argument("--cases", help="案例目录或文件 cases to evaluate under both sets")
     d.add_argument("--generate", action="store_true", help="由规则中的阈值自动生成边界案例")
-    d.add_argument("--format", choices=["text", "json"], default="text")
+    d.add_argument("--format", choices=["text", "json"], default="text", help="text 表格或机器可读的 json (default: text)")
     d.add_argument("--expected", help="预期差异文件 (default: <variant>/expected-differences.yaml)")
     d.set_defaults(func=cmd_diff)
 
     for module in PLUGGED_COMMANDS:
         importlib.import_module(module, __package__).register(sub)
+    finish(sub)
     return p
 
 
@@ -136,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        with using(getattr(args, "policies", None)):
+            return func(args)
     except (FactsError, FactsFileError, UsageError) as exc:
         print(exc.render(), file=sys.stderr)
         return 2

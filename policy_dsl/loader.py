@@ -21,15 +21,15 @@ import jsonschema
 
 from . import nodes as n
 from . import types as T
-from .errors import CheckFailed, PolicyError, RuleFileError, UsageError, did_you_mean
+from .errors import CheckFailed, PolicyError, RuleFileError, did_you_mean
 from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named, Origin, Parameter, RuleSet
 from .parser import parse_expression
+from .sets import MANIFEST, resolve_set
 from .source import Span
 from .variants import apply_patch
 from .vocabulary import vocabulary
 from .yamlio import PosDict, PosStr, load_file, plain
 
-MANIFEST = "policy-set.yaml"
 
 
 @lru_cache(maxsize=None)
@@ -38,13 +38,8 @@ def _schema(name: str) -> dict:
 
 
 def resolve_set_path(name: str | Path) -> Path:
-    """A directory, or a bare set name looked up under ./policies and the checkout's policies/."""
-    candidates = [Path(name), Path("policies") / str(name), Path(__file__).resolve().parent.parent / "policies" / str(name)]
-    for c in candidates:
-        if (c / MANIFEST).is_file():
-            return c
-    raise UsageError(f"找不到规则集 {name!s} no such rule set（需要含 {MANIFEST} 的目录）",
-                        hint="可写目录路径，或 policies/ 下的规则集名，如 liaoning")
+    """A set directory or name, by the one rule of sets.resolve_set (kept for callers of this name)."""
+    return resolve_set(name)
 
 
 class _Reader:

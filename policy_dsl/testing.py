@@ -18,6 +18,7 @@ from typing import Any, Iterator
 from .engine import Decision, RuleEngine, load
 from .errors import PolicyError, TestFileError, did_you_mean
 from .loader import MANIFEST, resolve_set_path
+from .sets import available_sets, resolve_set
 from .render_json import json_value
 from .source import Span
 from .yamlio import PosDict, load_file, plain
@@ -82,10 +83,9 @@ def engine_for(path: str) -> RuleEngine:
 
 
 def discover(paths: list[str]) -> list[Path]:
-    """Test files of the given sets or files; every set under ./policies by default."""
+    """Test files of the given sets or files; by default every set in the policy directories (sets.py)."""
     if not paths:
-        root = Path("policies")
-        return sorted(root.glob("*/tests/*.yaml"))
+        return [f for name in available_sets() for f in sorted((resolve_set(name) / "tests").glob("*.yaml"))]
     files: list[Path] = []
     for p in paths:
         path = Path(p)
