@@ -217,3 +217,56 @@ def test_bash_completion_completes_commands_options_choices_and_set_names(capsys
     assert complete("policy", "facts", "x", "--format", "") == ["json-schema", "yaml"]
     assert complete("policy", "check", "fu") == ["fushun"]
     assert "--clause" in complete("policy", "show", "--")
+
+
+# --- policy facts ----------------------------------------------------------------------------------
+
+def test_facts_template_lists_what_the_clause_reads_with_labels_types_and_values(capsys) -> None:
+    code, out, _ = run(capsys, "facts", "fushun", "--clause", "stable_job_refund")
+    assert code == 0
+    data = yaml.safe_load(out)
+    # stable_job_refund's conditions and conclusions read exactly these (read by hand from the clause file)
+    assert {k: sorted(v) for k, v in data.items()} == {
+        "region": ["ui_fund_reserve_months"],
+        "unit": sorted(["kind", "size", "ui_insured", "insured_headcount", "layoffs", "ui_contribution_last_year",
+                        "insured_headcount_end_2020", "application_date"]),
+    }
+    assert all(v is None for section in data.values() for v in section.values())  # empty = unknown
+    lines = out.splitlines()
+    assert any(line.startswith("  kind:") and line.endswith(
+        "# 参保单位类型 (enum: enterprise 企业 | social_organization 社会团体 | foundation 基金会 | "
+        "social_service_agency 社会服务机构 | law_firm 律师事务所 | accounting_firm 会计师事务所 | "
+        "individual_economic_org 以单位形式参保的个体经济组织 | other 其他)") for line in lines)
+    assert any(line.startswith("  ui_contribution_last_year:") and line.endswith(
+        "# 上年度单位及其职工实际缴纳失业保险费 (money，元，如 \"6000.00\")") for line in lines)
+
+
+def test_facts_template_runs_as_is_and_every_conclusion_is_undetermined(capsys, tmp_path: Path) -> None:
+    template = tmp_path / "case.yaml"
+    template.write_text(run(capsys, "facts", "fushun", "--clause", "stable_job_refund")[1], encoding="utf-8")
+    code, out, _ = run(capsys, "eval", "fushun", str(template), "--format", "json")
+    assert code == 0
+    refund = json.loads(out)["clauses"]["stable_job_refund"]
+    assert refund["applicable"] is True
+    assert refund["conclusions"]["eligible"]["undetermined"] is True
+
+
+def test_facts_of_a_clause_include_those_read_through_another_clause(capsys, tmp_path: Path) -> None:
+    for name in ("mini_province", "city_new_clause"):
+        shutil.copytree(FIXTURES / "variants" / name, tmp_path / name)
+    code, out, _ = run(capsys, "facts", str(tmp_path / "city_new_clause"), "--clause", "city_bonus")
+    assert code == 0
+    # city_bonus reads stable_job_refund.eligible = 参保 and 裁员率达标 (unit.ui_insured, layoffs, headcount)
+    assert sorted(yaml.safe_load(out)["unit"]) == ["insured_headcount", "layoffs", "ui_insured"]
+
+
+def test_facts_json_schema_is_a_schema_of_just_those_facts(capsys) -> None:
+    code, out, _ = run(capsys, "facts", "liaoning", "--clause", "stable_job_refund", "--format", "json-schema")
+    assert code == 0
+    schema = json.loads(out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    assert not list(validator.iter_errors({"unit": {"kind": "enterprise", "layoffs": 0}}))
+    assert [e.validator for e in validator.iter_errors({"unit": {"kind": "company"}})] == ["enum"]
+    assert [e.validator for e in validator.iter_errors({"person": {"age": 30}})] == ["additionalProperties"]
+    assert schema["properties"]["unit"]["properties"]["kind"]["title"] == "参保单位类型"
