@@ -275,6 +275,8 @@ class _Checker:
         used = set().union(*self.out.deps.values()) if self.out.deps else set()
         for cid, clause in self.rs.clauses.items():
             for name, item in [*clause.parameters.items(), *clause.definitions.items()]:
+                if item.origin is not None and item.origin.set_name != self.rs.name:
+                    continue  # the base's item: this set cannot delete it (policy show lists it as unused)
                 if f"{cid}.{name}" not in used:
                     span = item.origin.span if item.origin else None
                     kind = "参数" if isinstance(item, Parameter) else "定义"

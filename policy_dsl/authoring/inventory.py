@@ -79,6 +79,7 @@ def parameter(rs: RuleSet, clause: Clause, p: Parameter) -> dict:
 
 def clause_data(rs: RuleSet, analysis: Analysis, clause: Clause) -> dict:
     spec = vocabulary().clauses.get(clause.id)
+    used = set().union(*analysis.deps.values()) if analysis.deps else set()
     start, end = clause.valid
     return {
         "id": clause.id, "title": clause.title, "kind": clause.kind, "subject": clause.subject,
@@ -95,6 +96,8 @@ def clause_data(rs: RuleSet, analysis: Analysis, clause: Clause) -> dict:
                          "label": spec.labels.get(c.name) if spec else None,
                          "in_vocabulary": bool(spec and c.name in spec.conclusions),
                          "set": c.origin.set_name if c.origin else None} for c in clause.conclusions.values()],
+        "unused": [name for name in [*clause.parameters, *clause.definitions]
+                   if f"{clause.id}.{name}" not in used],
         "exceptions": [{"id": e.id, "conclusion": e.conclusion, "when": e.when_text,
                         "set": e.origin.set_name if e.origin else None} for e in clause.exceptions],
     }

@@ -60,6 +60,8 @@ def clause_text(c: dict, own: str) -> list[str]:
         for x in c["conclusions"]:
             label = f"  {x['label']}" if x["label"] else ""
             out.append(f"    {x['name']}: {x['type']}{label}")
+    if c["unused"]:
+        out.append("  未被引用 not used: " + "、".join(c["unused"]))
     if c["exceptions"]:
         out.append("  例外 exceptions: " + "、".join(f"{e['id']}（→ {e['conclusion']}）" for e in c["exceptions"]))
     return out
