@@ -60,7 +60,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     facts = read_facts(args.facts)
     decision = engine.evaluate(facts, as_of=args.as_of, source=args.facts)
     if args.format == "json":
-        print(json.dumps(decision.to_json(), ensure_ascii=False, indent=2))
+        # versioned on the command line only: decision.to_json() is the embedding contract and stays as it is
+        print(json.dumps({"schema": "policy-dsl/evaluation", "version": 1, **decision.to_json()}, ensure_ascii=False, indent=2))
     else:
         print(decision_text(decision))
     return 0
@@ -109,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("set", help=_SET_HELP)
     e.add_argument("facts", help="事实文件 YAML/JSON，或 - 表示标准输入 facts file, or - for stdin")
     e.add_argument("--format", choices=["text", "json"], default="text",
-                   help="text：给人看的结论；json：机器可读（见 policy_dsl/schema/decision-v1.json）(default: text)")
+                   help="text：给人看的结论；json：机器可读（policy_dsl/schema/evaluation-v1.json）(default: text)")
     e.add_argument("--as-of", type=_date, dest="as_of", help="评估日期 evaluation date (overrides the facts' as_of)")
     e.set_defaults(func=cmd_eval)
 

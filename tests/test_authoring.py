@@ -270,3 +270,72 @@ def test_facts_json_schema_is_a_schema_of_just_those_facts(capsys) -> None:
     assert [e.validator for e in validator.iter_errors({"unit": {"kind": "company"}})] == ["enum"]
     assert [e.validator for e in validator.iter_errors({"person": {"age": 30}})] == ["additionalProperties"]
     assert schema["properties"]["unit"]["properties"]["kind"]["title"] == "参保单位类型"
+
+
+# --- diff and test reports -------------------------------------------------------------------------
+
+def _variants(tmp_path: Path) -> Path:
+    for name in ("mini_province", "city_new_clause"):
+        shutil.copytree(FIXTURES / "variants" / name, tmp_path / name)
+    return tmp_path
+
+
+def test_diff_text_says_how_many_undeclared_differences_it_does_not_list(capsys, tmp_path: Path) -> None:
+    d = _variants(tmp_path)
+    argv = ["diff", str(d / "mini_province"), str(d / "city_new_clause"), "--generate"]
+    assert main([*argv, "--format", "json"]) == 1
+    undeclared = [x for x in json.loads(capsys.readouterr().out)["differences"] if not x["declared"]]
+    assert len(undeclared) > 20
+    code, out, _ = run(capsys, *argv)
+    assert code == 1
+    assert sum(line.startswith("未声明：") for line in out.splitlines()) == 20
+    assert (f"……另有 {len(undeclared) - 20} 处未声明的差异未列出 not shown；加 --format json 查看全部"
+            "（differences 中 declared 为 false 的项）") in out
+
+
+def test_diff_shows_a_new_clauses_values_as_new_not_null(capsys, tmp_path: Path) -> None:
+    d = _variants(tmp_path)
+    argv = ["diff", str(d / "mini_province"), str(d / "city_new_clause"), "--cases", str(FIXTURES / "variants" / "cases.yaml")]
+    code, out, _ = run(capsys, *argv)
+    assert code == 1  # the new clause's values are undeclared differences
+    bonus = [line for line in out.splitlines() if line.startswith("未声明：") and "city_bonus.bonus" in line]
+    assert bonus and all("city_bonus.bonus: （新增） → " in line for line in bonus)
+    assert "null" not in out
+    data = json.loads(run(capsys, *argv, "--format", "json")[1])
+    new = [x for x in data["differences"] if x["conclusion"] == "city_bonus.bonus"]
+    assert new and all(x["added"] is True and x["base"] is None for x in new)
+    assert all(x["added"] is False for x in data["differences"] if x["conclusion"] != "city_bonus.bonus")
+
+
+def test_diff_with_a_missing_expected_file_is_a_usage_error(capsys) -> None:
+    code, out, err = run(capsys, "diff", "liaoning", "fushun", "--generate", "--expected", "no/such/file.yaml")
+    assert code == 2 and out == ""
+    assert err.startswith("用法错误 usage error: 找不到预期差异文件 --expected no/such/file.yaml no such file")
+
+
+def test_a_malformed_test_file_is_reported_once_and_not_counted_as_failed_cases(capsys, tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "policies" / "liaoning", tmp_path / "liaoning")
+    tests = tmp_path / "liaoning" / "tests"
+    (tests / "zz_broken.yaml").write_text(
+        "- name: a\n  facts: {}\n  expect: {}\n- name: b\n  fact: {}\n  expect: {}\n", encoding="utf-8")
+    good = run(capsys, "test", str(tmp_path / "liaoning" / "tests" / "stable_job_refund.yaml"))[1].splitlines()[-1]
+    passed = int(good.split("：")[1].split(" ")[0])
+    code, out, _ = run(capsys, "test", str(tests / "stable_job_refund.yaml"), str(tests / "zz_broken.yaml"))
+    assert code == 1
+    assert out.count("测试文件无法读取") == 1
+    assert f"zz_broken.yaml  测试文件无法读取，其中的用例没有运行 test file unreadable, its cases did not run" in out
+    assert "未知的键 'fact' unknown key in a test case" in out
+    assert out.splitlines()[-1] == f"2 个测试文件：{passed} passed, 0 failed，1 个文件无法读取 unreadable"
+
+
+def test_an_expected_percentage_gets_a_hint_on_how_to_write_it(capsys, tmp_path: Path) -> None:
+    for name in ("liaoning", "fushun"):
+        shutil.copytree(ROOT / "policies" / name, tmp_path / name)
+    file = tmp_path / "fushun" / "tests" / "stable_job_refund.yaml"
+    text = file.read_text(encoding="utf-8")
+    file.write_text(text.replace('stable_job_refund.refund_rate: "0.3"', 'stable_job_refund.refund_rate: "30%"', 1),
+                    encoding="utf-8")
+    code, out, _ = run(capsys, "test", str(file))
+    assert code == 1
+    assert "      应为 expected: \"30%\"\n      实际 actual:   \"0.3\"\n" \
+           "      提示 hint: 比例在测试中写成小数：30% 应写作 \"0.3\"，与实际值相同" in out

@@ -46,7 +46,7 @@ CITY_CONCLUSIONS = {
 
 
 def city_json(as_of: str = "2021-09-01") -> dict:
-    return {"policy_set": "mini_city", "as_of": as_of,
+    return {"schema": "policy-dsl/evaluation", "version": 1, "policy_set": "mini_city", "as_of": as_of,
             "clauses": {"stable_job_refund": {"applicable": True, "conclusions": CITY_CONCLUSIONS}}}
 
 
