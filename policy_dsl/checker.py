@@ -153,9 +153,35 @@ class _Checker:
         self._dependencies()
         self._unused()
         self._undelegated_overrides()
+        self._unfilled_delegations()
         for error in check_quotes(self.rs):
             self.error(error)
         return self.out
+
+    def _unfilled_delegations(self) -> None:
+        """A variant is who a base delegates to: each delegated value it neither fills nor passes on
+        with its own reason leaves conclusions undetermined. (The base itself is not warned: there
+        the delegation is the point.)"""
+        base = self.rs.base
+        if base is None:
+            return
+        for cid, clause in self.rs.clauses.items():
+            base_clause = base.clauses.get(cid)
+            for name, p in clause.parameters.items():
+                old = base_clause.parameters.get(name) if base_clause else None
+                if p.filled or p.delegated is None or old is None or old.delegated != p.delegated:
+                    continue
+                patch = getattr(clause, "patched_by", None)
+                bounds = " ".join(([f"≥ {format_typed(p.bounds[0], p.type.kind)}"] if p.bounds[0] is not None else []) +
+                                  ([f"≤ {format_typed(p.bounds[1], p.type.kind)}"] if p.bounds[1] is not None else []))
+                self.error(RuleFileError(
+                    f"{base.name} 把参数 {cid}.{name} 交由{p.delegated.to}确定，{self.rs.name} 没有填写，"
+                    "依赖它的结论将是“未确定” delegated parameter not filled",
+                    patch.span if patch is not None else None,
+                    expected=f"{p.type}" + (f"，范围 {bounds}" if bounds else "") + f"（{base.name}：{p.delegated.reason}）",
+                    hint=(f"在 {patch.file if patch else f'{self.rs.path}/clauses/{cid}.yaml'} 的 parameters 中写 "
+                          f"{name}: {{value: …}}；若本市也未确定，写 delegated: {{to: …, reason: …}} 说明原因"),
+                    related=old.origin.span if old.origin else None), "warning")
 
     def _undelegated_overrides(self) -> None:
         """A variant may fill what its base delegates; changing anything else is worth a look."""
@@ -252,6 +278,8 @@ class _Checker:
         used = set().union(*self.out.deps.values()) if self.out.deps else set()
         for cid, clause in self.rs.clauses.items():
             for name, item in [*clause.parameters.items(), *clause.definitions.items()]:
+                if item.origin is not None and item.origin.set_name != self.rs.name:
+                    continue  # the base's item: this set cannot delete it (policy show lists it as unused)
                 if f"{cid}.{name}" not in used:
                     span = item.origin.span if item.origin else None
                     kind = "参数" if isinstance(item, Parameter) else "定义"

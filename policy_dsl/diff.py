@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .engine import RuleEngine, load
-from .errors import RuleFileError, did_you_mean
+from .errors import RuleFileError, UsageError, did_you_mean
 from .model import Citation, Clause, ExceptionRule, Parameter, RuleSet
 from .render_json import json_value
 from .testing import same_value
@@ -136,6 +136,7 @@ class Difference:
     because: list[str]
     declared: bool = False
     justification: str | None = None
+    added: bool = False   # the base has no such conclusion (a new clause or conclusion): base is null
 
 
 def read_cases(path: str | Path) -> list[tuple[str, dict]]:
@@ -171,7 +172,8 @@ def dynamic_diff(base: RuleEngine, variant: RuleEngine, cases: Iterable[tuple[st
                 vval = json_value(vd.slots[key], variant.slot_type(key), variant.vocab)
                 if bres is not None and bres.applicable == vres.applicable and same_value(bval, vval):
                     continue
-                out.append(Difference(name, key, bval, vval, _responsible(base, bd, variant, vd, cid, concl, changed)))
+                out.append(Difference(name, key, bval, vval, _responsible(base, bd, variant, vd, cid, concl, changed),
+                                      added=key not in bd.slots))
     return out, count
 
 
@@ -256,6 +258,7 @@ class DiffReport:
         for d in self.differences:
             by_conclusion[d.conclusion] = by_conclusion.get(d.conclusion, 0) + 1
         return {
+            "schema": "policy-dsl/diff", "version": 1,  # policy_dsl/schema/diff-v1.json
             "base": self.base, "variant": self.variant,
             "changes": [asdict(c) for c in self.changes],
             "cases": self.cases,
@@ -272,6 +275,9 @@ def run_diff(args) -> int:
     from .diff_render import render_report
     from .loader import resolve_set_path
 
+    if args.expected and not Path(args.expected).is_file():
+        raise UsageError(f"找不到预期差异文件 --expected {args.expected} no such file",
+                         hint="不写 --expected 时使用 <市级规则集>/expected-differences.yaml")
     base, variant = load(args.base), load(args.variant)
     report = DiffReport(base.name, variant.name, static_diff(base.rule_set, variant.rule_set))
     cases: list[tuple[str, dict]] = []

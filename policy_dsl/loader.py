@@ -21,15 +21,17 @@ import jsonschema
 
 from . import nodes as n
 from . import types as T
-from .errors import CheckFailed, PolicyError, RuleFileError, UsageError, did_you_mean
+from .errors import CheckFailed, PolicyError, RuleFileError, did_you_mean
+from .filechecks import clause_file_problems
 from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named, Origin, Parameter, RuleSet
 from .parser import parse_expression
+from .sets import MANIFEST, available_sets, resolve_set
 from .source import Span
 from .variants import apply_patch
+from .values import format_typed
 from .vocabulary import vocabulary
 from .yamlio import PosDict, PosStr, load_file, plain
 
-MANIFEST = "policy-set.yaml"
 
 
 @lru_cache(maxsize=None)
@@ -38,13 +40,8 @@ def _schema(name: str) -> dict:
 
 
 def resolve_set_path(name: str | Path) -> Path:
-    """A directory, or a bare set name looked up under ./policies and the checkout's policies/."""
-    candidates = [Path(name), Path("policies") / str(name), Path(__file__).resolve().parent.parent / "policies" / str(name)]
-    for c in candidates:
-        if (c / MANIFEST).is_file():
-            return c
-    raise UsageError(f"找不到规则集 {name!s} no such rule set（需要含 {MANIFEST} 的目录）",
-                        hint="可写目录路径，或 policies/ 下的规则集名，如 liaoning")
+    """A set directory or name, by the one rule of sets.resolve_set (kept for callers of this name)."""
+    return resolve_set(name)
 
 
 class _Reader:
@@ -64,10 +61,11 @@ class _Reader:
             return False
         validator = jsonschema.Draft202012Validator(_schema(schema_name))
         ok = True
-        for err in sorted(validator.iter_errors(plain(data, dates_as_text=True)), key=lambda e: list(map(str, e.absolute_path))):
-            ok = False
-            self.fail(self._schema_error(err, data))
-        return ok
+        found = [self._schema_error(leaf, data) for err in validator.iter_errors(plain(data, dates_as_text=True))
+                 for leaf in _branch_errors(err)]
+        for error in sorted(found, key=lambda e: (e.span.line, e.span.column) if e.span else (0, 0)):
+            self.fail(error)
+        return not found
 
     def _schema_error(self, err: jsonschema.ValidationError, data: PosDict) -> RuleFileError:
         node, span = data, data.span
@@ -85,13 +83,18 @@ class _Reader:
             return RuleFileError(f"未知的键 {key!r} unknown key（在 {where}）", node.key_span(key), found=key,
                                  expected=", ".join(allowed), hint=did_you_mean(key, allowed))
         if err.validator == "required":
-            return RuleFileError(f"缺少必需的键 missing key（在 {where}）：{err.message}", span)
+            missing = [k for k in err.validator_value if isinstance(err.instance, dict) and k not in err.instance]
+            return RuleFileError(f"缺少必需的键 {'、'.join(missing) or err.message} missing key（在 {where}）", span,
+                                 expected=", ".join(err.validator_value))
         if err.validator == "enum":
             return RuleFileError(f"{where} 的值不在可选范围内 not an allowed value", span, found=repr(plain(err.instance)),
                                  expected=", ".join(map(str, err.validator_value)),
                                  hint=did_you_mean(str(err.instance), map(str, err.validator_value)))
+        if err.validator == "oneOf":
+            return RuleFileError(f"{where} 应是表达式文字，或含 expr 的映射 must be an expression or a mapping with expr",
+                                 span, found=_yaml_kind(err.instance), expected="如 unit.layoffs > 0，或 {expr: …, text: …}")
         if err.validator == "type":
-            return RuleFileError(f"{where} 的类型不对 wrong type", span, found=type(err.instance).__name__,
+            return RuleFileError(f"{where} 的类型不对 wrong type", span, found=_yaml_kind(err.instance),
                                  expected=str(err.validator_value))
         return RuleFileError(f"{where}: {err.message}", span)
 
@@ -151,10 +154,27 @@ class _Reader:
             return None
         if declared.kind in ("money", "decimal", "rate") and isinstance(value, int):
             value = Decimal(value)
+        if declared.kind == "rate" and not self.plausible_rate(raw, value, getattr(raw, "span", where), what):
+            return None
         if declared.kind == "enum" and declared.values and value not in declared.values:
             self.fail(RuleFileError(f"{value!r} 不是可选值 not one of the values", getattr(raw, "span", where),
                                     expected=", ".join(declared.values), hint=did_you_mean(str(value), declared.values)))
         return value, declared
+
+    def plausible_rate(self, raw: Any, value: object, where: Span, what: str) -> bool:
+        """A rate is a share: never negative, and a bare YAML number above 1 is almost surely a percentage."""
+        if not isinstance(value, Decimal):
+            return True
+        if value < 0:
+            self.fail(RuleFileError(f"{what} 是比例，不能为负 a rate cannot be negative", where,
+                                    found=format_typed(value, "rate"), expected="0% 到 100% 之间的比例"))
+            return False
+        if isinstance(raw, (int, Decimal)) and not isinstance(raw, bool) and value > 1:
+            self.fail(RuleFileError(f"{what} 是比例，写成数字 {raw} 即 {format_typed(value, 'rate')} "
+                                    "a bare number for a rate is a fraction", where, found=str(raw),
+                                    expected="百分数如 25%，或小数如 0.25", hint=f"是否要写 did you mean: {raw}%？"))
+            return False
+        return True
 
     def declared_type(self, data: dict, where: Span) -> T.Type | None:
         if "type" not in data:
@@ -267,6 +287,24 @@ class _Reader:
         return clause
 
 
+def _yaml_kind(value: Any) -> str:
+    if value is None:
+        return "空值 null（冒号后什么也没写）"
+    return {dict: "映射 mapping", list: "列表 list", bool: "布尔 boolean"}.get(type(value), type(value).__name__)
+
+
+def _branch_errors(err: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """An item written as a mapping failed the `expression | mapping` choice: report what is wrong
+    with the mapping (a misspelt key, a wrong type name) at its own line, not the choice as a whole."""
+    if err.validator != "oneOf" or not isinstance(err.instance, dict):
+        return [err]
+    branch = next((i for i, s in enumerate(err.validator_value) if s.get("type") == "object"), None)
+    leaves = [e for e in err.context or () if e.relative_schema_path and e.relative_schema_path[0] == branch]
+    if any(e.validator == "additionalProperties" for e in leaves):  # `expresion:` also makes `expr` missing: say it once
+        leaves = [e for e in leaves if e.validator != "required"]
+    return [leaf for e in leaves for leaf in _branch_errors(e)] or [err]
+
+
 _CJK = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’]"
 
 
@@ -303,16 +341,14 @@ def _load(path: Path, seen: tuple[str, ...]) -> RuleSet:
         raise CheckFailed(reader.errors)
     name = str(manifest["name"])
     reader.set_name = name
+    if name != path.name:
+        raise CheckFailed([RuleFileError(
+            f"规则集名 {name!r} 与目录名 {path.name!r} 不一致 the set name differs from its directory",
+            manifest["name"].span, found=name, expected=path.name,
+            hint="规则集按目录名查找（extends、policy test 的 compare 都按目录名），两者须相同")])
     base: RuleSet | None = None
     if "extends" in manifest:
-        base_name = str(manifest["extends"])
-        if base_name in seen or base_name == name:
-            raise RuleFileError(f"extends 形成循环 cycle: {' → '.join((*seen, name, base_name))}", manifest.key_span("extends"))
-        base_path = path.parent / base_name
-        if not (base_path / MANIFEST).is_file():
-            raise RuleFileError(f"找不到被扩展的规则集 {base_name!r} base set not found", manifest["extends"].span,
-                                expected=f"目录 {base_path}")
-        base = _load(base_path, (*seen, name))
+        base = _load(_base_path(path, manifest, seen, name), (*seen, name))
     documents = dict(base.documents) if base else {}
     for d in manifest["documents"]:
         issuer = d.get("issuer", ())
@@ -341,6 +377,11 @@ def _load(path: Path, seen: tuple[str, ...]) -> RuleSet:
             reader.fail(RuleFileError(f"条款 id {cid!r} 重复 duplicate clause id", data.key_span("id"),
                                       related=clauses[cid].origin.span if clauses[cid].origin else None))
             continue
+        problems = clause_file_problems(data, file, base)
+        if problems:
+            for problem in problems:
+                reader.fail(problem)
+            continue
         base_clause = base.clauses.get(cid) if base else None
         patch = reader.clause(data, str(file), base_clause)
         if base_clause is not None and not data.get("replace", False):
@@ -354,6 +395,25 @@ def _load(path: Path, seen: tuple[str, ...]) -> RuleSet:
                    documents=documents, clauses=clauses, path=str(path), extends=base.name if base else None, base=base,
                    files=all_files, content_hash=_hash(all_files),
                    vocabulary=str(manifest.get("vocabulary", base.vocabulary if base else "full")))
+
+
+def _base_path(path: Path, manifest: PosDict, seen: tuple[str, ...], name: str) -> Path:
+    """The set named by `extends`: beside the variant, else by the usual rule (sets.py)."""
+    base_name = str(manifest["extends"])
+    where = manifest["extends"].span if hasattr(manifest["extends"], "span") else manifest.key_span("extends")
+    if base_name in seen or base_name == name:
+        raise CheckFailed([RuleFileError(f"extends 形成循环 cycle: {' → '.join((*seen, name, base_name))}", where)])
+    if (path.parent / base_name / MANIFEST).is_file():
+        return path.parent / base_name
+    try:
+        return resolve_set(base_name)
+    except PolicyError:
+        near = sorted({p.name for p in path.parent.iterdir() if (p / MANIFEST).is_file() and p != path} |
+                      set(available_sets()))
+        raise CheckFailed([RuleFileError(
+            f"找不到被扩展的规则集 {base_name!r} base set not found", where, found=base_name,
+            expected="、".join(near) or f"与 {path.name} 并列的规则集目录",
+            hint=did_you_mean(base_name, near) or "extends 写上级规则集的目录名")]) from None
 
 
 def _hash(files: tuple[str, ...]) -> str:
