@@ -16,6 +16,7 @@ from .prose import conclusion_lines, show_value
 from .render_json import json_value
 from .trace import TraceNode, build_trace
 from .values import Unknown, format_decimal
+from .values import isolated
 
 if TYPE_CHECKING:
     from .engine import Decision
@@ -28,6 +29,7 @@ _KIND_ZH = {"conclusion": "结论", "condition": "条件", "definition": "定义
 
 
 # --- tree -----------------------------------------------------------------------------------
+@isolated
 def render_tree(decision: "Decision", clause: str | None = None, lang: str = "zh", width: int = 100) -> str:
     console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None, highlight=False)
     traces = build_trace(decision, clause)
@@ -74,6 +76,7 @@ def _add(parent: Tree, node: TraceNode, lang: str, parent_cite: str, notes_shown
 
 
 # --- prose -----------------------------------------------------------------------------------
+@isolated
 def render_text(decision: "Decision", clause: str | None = None, lang: str = "zh") -> str:
     engine = decision.engine
     assert engine is not None
@@ -127,6 +130,7 @@ def _type(name: str | None):
     return T.parse_type_name(name.split(" ")[0]) if name else None
 
 
+@isolated
 def explain_json(decision: "Decision", clause: str | None = None) -> dict:
     engine = decision.engine
     assert engine is not None

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from .render_json import json_value
 from .values import Unknown, format_typed
+from .values import isolated
 
 if TYPE_CHECKING:
     from .engine import Decision
@@ -28,6 +29,7 @@ def value_text(value: object, engine, key: str) -> str:
     return str(shown)
 
 
+@isolated
 def decision_text(decision: "Decision") -> str:
     engine = decision.engine
     lines = [f"规则集 {decision.policy_set}  评估日期 {decision.as_of or '未给出'}"]
