@@ -238,7 +238,7 @@ class _Checker:
             typer = Typer(self.scopes[clause.id], self.out.notes)
             try:
                 wt = typer.infer(rule.when)
-                if wt.kind != "bool":
+                if wt.kind not in ("bool", "any"):  # any: already reported (a cycle)
                     raise PolicyTypeError(f"例外 {rule.id} 的 when 必须是布尔值", rule.when.span, found=str(wt), expected="bool")
                 vt = typer.infer(rule.value)
                 target = self.slot_type(f"{clause.id}.{rule.conclusion}")

@@ -142,11 +142,20 @@ def read_cases(path: str | Path) -> list[tuple[str, dict]]:
     """Facts files, or YAML test files (lists of cases with `facts`), or a directory of them.
     Anything else — a scalar, an empty file, a case without facts, facts that are not a
     mapping, no case at all — is an error naming the file (and the position, in YAML)."""
+    from .errors import PolicyLimitError
+    from .facts import as_input_error
+
+    try:
+        return _read_cases(Path(path))
+    except PolicyLimitError as exc:
+        raise as_input_error(exc) from None
+
+
+def _read_cases(path: Path) -> list[tuple[str, dict]]:
     from .errors import FactsFileError
     from .facts import load_json
     from .yamlio import read_limited
 
-    path = Path(path)
     if not path.exists():
         raise FactsFileError(f"找不到案例 cases not found: {path}")
     files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file()) \

@@ -210,6 +210,23 @@ MAX_FACTS_BYTES = 1_000_000  # one case's facts are a few kB; a batch has its ow
 
 
 def read_facts(path: str) -> Any:
+    """See _read_facts; a limit hit while reading input is an input error (exit 2), not a rule error."""
+    from .errors import FactsFileError, PolicyLimitError
+
+    try:
+        return _read_facts(path)
+    except PolicyLimitError as exc:
+        raise as_input_error(exc) from None
+
+
+def as_input_error(exc: "PolicyError") -> "FactsFileError":
+    from .errors import FactsFileError
+
+    return FactsFileError(f"超出限制 limit exceeded: {exc.message}", exc.span, found=exc.found,
+                          expected=exc.expected, hint=exc.hint)
+
+
+def _read_facts(path: str) -> Any:
     """A facts file (YAML or JSON, or '-' for standard input), numbers read exactly.
 
     The format is the file's extension (.json → JSON; .yaml/.yml → YAML); standard input is

@@ -345,10 +345,11 @@ class _Reader:
         k = declared.kind
         wider = []
         try:
-            if blo is not None and (lo is None or lo < blo):
-                wider.append(f"下限 min {format_typed(lo, k) if lo is not None else '（无 none）'} 低于 {format_typed(blo, k)}")
-            if bhi is not None and (hi is None or hi > bhi):
-                wider.append(f"上限 max {format_typed(hi, k) if hi is not None else '（无 none）'} 高于 {format_typed(bhi, k)}")
+            # a side not written keeps the base's limit (see parameter()); a written one may not pass it
+            if blo is not None and lo is not None and lo < blo:
+                wider.append(f"下限 min {format_typed(lo, k)} 低于 {format_typed(blo, k)}")
+            if bhi is not None and hi is not None and hi > bhi:
+                wider.append(f"上限 max {format_typed(hi, k)} 高于 {format_typed(bhi, k)}")
         except TypeError:
             return  # values of another type: reported as a type mismatch already
         if wider:
