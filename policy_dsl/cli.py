@@ -2,8 +2,13 @@
 
 Thin: parse arguments, call the API, print. PolicyError is rendered here, once;
 anything else is an internal error (exit 2) with a one-line message.
-Exit codes: 0 fine, 1 diagnostics / failing tests / undeclared differences,
-2 usage, bad facts or internal error.
+Exit codes, the same in every command: 0 fine; 1 the rules are wrong — diagnostics, any
+error in a rule file, test file or expected-differences file, failing tests, undeclared
+differences; 2 the command could not run on its input — usage, unreadable or invalid facts
+or cases, an evaluation error, an internal error.
+
+Everything printed passes through a filter that shows control characters (terminal escape
+sequences, bidi overrides) as visible \\u escapes: facts and rule files cannot drive the terminal.
 """
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ import sys
 from datetime import date
 from typing import Callable, Sequence
 
-from .errors import CheckFailed, FactsError, FactsFileError, PolicyError, UsageError
+from .errors import CheckFailed, FactsError, FactsFileError, PolicyError, PolicyEvaluationError, UsageError
+from .safe_output import guarded_streams
 from .sets import using
 
 _SET_HELP = "规则集目录或名称 rule-set directory or name (e.g. liaoning)"
@@ -151,21 +157,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with guarded_streams():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         with using(getattr(args, "policies", None)):
             return func(args)
-    except (FactsError, FactsFileError, UsageError) as exc:
+    except (FactsError, FactsFileError, UsageError, PolicyEvaluationError) as exc:
         print(exc.render(), file=sys.stderr)
         return 2
-    except CheckFailed as exc:
+    except PolicyError as exc:  # the rules (or a test / expected-differences file) are wrong
         print(exc.render(), file=sys.stderr)
         return 1
-    except PolicyError as exc:
-        print(exc.render(), file=sys.stderr)
-        return 1 if args.command in ("check", "test") else 2
     except BrokenPipeError:  # pragma: no cover - `policy eval … | head`
         return 0
     except Exception as exc:  # noqa: BLE001 - the one place internal errors are turned into a message

@@ -135,13 +135,47 @@ def read_cases(file: Path) -> list[Case]:
         for key in ("name", "facts", "expect"):
             if key not in raw:
                 raise TestFileError(f"用例缺少 {key} missing key", raw.span)
+        _check_shapes(raw)
         cases.append(Case(name=str(raw["name"]), file=str(file), span=raw.span, set_path=set_path,
                           facts=plain(raw["facts"]) or {}, expect=dict(raw["expect"] or {}), as_of=raw.get("as_of"),
                           compare=str(raw["compare"]) if "compare" in raw else None,
                           expect_base=dict(raw.get("expect_base") or {}),
-                          changes=[str(x) for x in raw.get("changes", [])],
-                          unchanged=[str(x) for x in raw.get("unchanged", [])], spans=_key_spans(raw)))
+                          changes=[str(x) for x in raw.get("changes") or []],
+                          unchanged=[str(x) for x in raw.get("unchanged") or []], spans=_key_spans(raw)))
     return cases
+
+
+def _check_shapes(raw: PosDict) -> None:
+    """Each key of a case has the shape it needs, and the case asserts something: a key of the
+    wrong shape would otherwise fail inside the runner, or pass without testing anything."""
+    def fail(key: str, message: str, expected: str) -> TestFileError:
+        value = raw.get(key)
+        return TestFileError(f"{key} {message}", getattr(value, "span", None) or raw.key_span(key),
+                             found=type(plain(value)).__name__ if value is not None else "null", expected=expected)
+
+    if raw["facts"] is not None and not isinstance(raw["facts"], dict):
+        raise fail("facts", "应是映射 must be a mapping（事实名: 值）", "mapping")
+    for key in ("expect", "expect_base"):
+        if raw.get(key) is not None and not isinstance(raw[key], dict):
+            raise fail(key, "应是映射 must be a mapping（条款id.结论: 预期值）", "mapping")
+    for key in ("changes", "unchanged"):
+        if raw.get(key) is not None and not (isinstance(raw[key], list) and all(isinstance(x, str) for x in raw[key])):
+            raise fail(key, "应是结论名的列表 must be a list of conclusion names", "[clause.conclusion, …]")
+    if "as_of" in raw and raw["as_of"] is not None and not isinstance(raw["as_of"], date):
+        raise fail("as_of", "应是日期 must be a date", "YYYY-MM-DD")
+    if "compare" in raw:
+        from .loader import check_set_name
+
+        check_set_name(raw["compare"], raw.key_span("compare"), TestFileError)
+    else:
+        for key in ("expect_base", "changes", "unchanged"):
+            if key in raw:
+                raise TestFileError(f"{key} 需要 compare（与哪个规则集比较） {key} needs `compare`", raw.key_span(key),
+                                    hint="写 compare: <上级规则集名>，或删除此键")
+    asserted = bool(raw["expect"]) or any(raw.get(k) for k in ("expect_base", "changes", "unchanged"))
+    if not asserted:
+        raise TestFileError("用例没有任何断言 the case asserts nothing", raw.key_span("expect"),
+                            expected="expect 中至少一个 条款id.结论: 预期值")
 
 
 def _key_spans(raw: PosDict) -> dict[str, Span]:
