@@ -1,4 +1,4 @@
-"""Values and decisions → JSON, exactly as spec/vocabulary.yaml's
+"""Values and decisions → JSON, exactly as policy_dsl/vocabulary.yaml's
 evaluation_json describes: money as "6000.00", rates and decimals as exact
 strings, dates ISO, sets as sorted arrays, undetermined as an object.
 """
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from . import types as T
 from .values import Duration, Unknown, format_decimal, format_money
 from .vocabulary import Vocabulary, vocabulary
+from .values import isolated
 
 if TYPE_CHECKING:
     from .engine import Decision
@@ -60,6 +61,7 @@ def json_value(value: object, t: T.Type | None = None, vocab: Vocabulary | None 
     return str(value)
 
 
+@isolated
 def decision_json(decision: "Decision") -> dict:
     engine = decision.engine
     clauses = {}

@@ -42,11 +42,12 @@ CITY_CONCLUSIONS = {
     "auto_pay": True,
     "apply_by": "2021-12-31",
     "application_in_time": True,
+    "payable": True,
 }
 
 
 def city_json(as_of: str = "2021-09-01") -> dict:
-    return {"policy_set": "mini_city", "as_of": as_of,
+    return {"schema": "policy-dsl/evaluation", "version": 1, "policy_set": "mini_city", "as_of": as_of,
             "clauses": {"stable_job_refund": {"applicable": True, "conclusions": CITY_CONCLUSIONS}}}
 
 
@@ -114,6 +115,7 @@ def test_eval_text(capsys: pytest.CaptureFixture[str]) -> None:
         "  auto_pay（免申即享）：是",
         "  apply_by（申请截止日期）：2021年12月31日",
         "  application_in_time（在申请期限内）：是",
+        "  payable（予以返还）：是",
     ]) + "\n"
 
 
@@ -186,7 +188,7 @@ def test_eval_with_a_different_case_from_stdin(capsys: pytest.CaptureFixture[str
     assert code == 0
     assert json.loads(out)["clauses"]["stable_job_refund"]["conclusions"] == {
         **CITY_CONCLUSIONS, "eligible": False, "layoff_rate": "0.07", "max_amount": "0.00", "amount": "0.00",
-        "auto_pay": False}
+        "auto_pay": False, "payable": False}
 
 
 def test_eval_malformed_json_on_stdin_exits_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,8 +207,10 @@ def test_eval_malformed_json_on_stdin_exits_2(capsys: pytest.CaptureFixture[str]
 def test_eval_unknown_set_exits_2_with_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "eval", "no_such_set", MEDIUM)
     assert code == 2 and out == ""
-    assert err == ("用法错误 usage error: 找不到规则集 no_such_set no such rule set（需要含 policy-set.yaml 的目录）\n"
-                   "  可写目录路径，或 policies/ 下的规则集名，如 liaoning\n")
+    assert err == ("用法错误 usage error: 找不到规则集 no_such_set no such rule set\n"
+                   "  实际 found:    no_such_set\n"
+                   "  应为 expected: fushun、liaoning（在 policies 中查找）\n"
+                   "  可写规则集目录的路径，或用 --policies DIR / 环境变量 POLICY_PATH 指定规则集所在目录\n")
 
 
 def test_eval_missing_facts_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
