@@ -214,7 +214,19 @@ def test_each_row_is_exactly_policy_eval_json(tmp_path, capsys):
         facts = tmp_path / "case.json"
         facts.write_text(case, encoding="utf-8")
         assert main(["eval", FUSHUN, str(facts), "--format", "json"]) == 0
-        assert {"row": row["row"], **json.loads(capsys.readouterr().out)} == row
+        printed = json.loads(capsys.readouterr().out)
+        assert list(printed) == [k for k in row if k != "row"]  # same keys in the same order
+        assert {"row": row["row"], **printed} == row
+
+
+def test_rows_without_row_are_evaluation_v1(tmp_path, capsys):
+    import jsonschema
+
+    schema = json.loads((ROOT / "policy_dsl" / "schema" / "evaluation-v1.json").read_text(encoding="utf-8"))
+    run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "o.jsonl", "--explain")
+    for row in jsonl(tmp_path / "o.jsonl"):
+        assert set(row["explain"]) == {"stable_job_refund", "onthejob_training_subsidy"}
+        jsonschema.validate({k: v for k, v in row.items() if k not in ("row", "explain")}, schema)
 
 
 def test_as_of_and_float_money_in_parquet(tmp_path, capsys):

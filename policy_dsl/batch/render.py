@@ -21,6 +21,9 @@ from .. import types as T
 from ..render_json import json_value
 from ..values import Unknown, format_decimal, format_money
 
+# What `policy eval --format json` puts before decision.to_json() (policy_dsl/schema/evaluation-v1.json), so
+# that a JSONL row without its "row" (and "explain") is that very object; tests hold the two equal.
+EVALUATION_HEADER = {"schema": "policy-dsl/evaluation", "version": 1}
 MISSING_COLUMN = "待补充事实"
 REASON_COLUMN = "理由"
 
@@ -37,6 +40,7 @@ class JsonRows:
         self._empty = {cid: {flag: f'{self._encode(cid)}:{{"applicable":{str(flag).lower()},"conclusions":{{}}}}'
                              for flag in (True, False)} for cid in clauses}
         self._keys = {cid: self._encode(cid) for cid in clauses}
+        self._header = "".join(f"{self._encode(k)}:{self._encode(v)}," for k, v in EVALUATION_HEADER.items())
 
     def unknown(self, value: Unknown) -> dict:
         """The JSON of an undetermined value; shared between rows (read-only), as a register repeats
@@ -64,7 +68,7 @@ class JsonRows:
                 "clauses": clauses}
 
     def line(self, number: int, decision, extra: dict | None = None) -> str:
-        """The JSONL line `{"row": N, **render(decision), **extra}`, built from pre-encoded pieces."""
+        """The JSONL line `{"row": N, **EVALUATION_HEADER, **render(decision), **extra}`, from pre-encoded pieces."""
         encode = self._encode
         parts = []
         for cid in self.clauses:
@@ -76,7 +80,7 @@ class JsonRows:
                              f'"conclusions":{encode(self.conclusions(cid, result))}}}')
         as_of = f'"{decision.as_of.isoformat()}"' if decision.as_of else "null"
         tail = "".join(f",{encode(k)}:{encode(v)}" for k, v in extra.items()) if extra else ""
-        return (f'{{"row":{number},"policy_set":{encode(decision.policy_set)},"as_of":{as_of},'
+        return (f'{{"row":{number},{self._header}"policy_set":{encode(decision.policy_set)},"as_of":{as_of},'
                 f'"clauses":{{{",".join(parts)}}}{tail}}}')
 
 
