@@ -78,10 +78,9 @@ class RuleEngine:
     def evaluate(self, facts: Mapping[str, Any], *, as_of: date | None = None, trace: bool = False,
                  source: str = "") -> Decision:
         """Validate `facts` (nested by subject), evaluate every clause. Raises FactsError."""
-        data = dict(facts)
-        if as_of is not None:
-            data["as_of"] = as_of
-        flat = prepare(data, self.vocab, source)
+        if as_of is not None and isinstance(facts, Mapping):
+            facts = {**facts, "as_of": as_of}
+        flat = prepare(facts, self.vocab, source)
         return self.evaluate_prepared(flat, trace=trace)
 
     def evaluate_many(self, cases: Iterable[Mapping[str, Any]], *, as_of: date | None = None,

@@ -19,6 +19,8 @@ class FactSpec:
     zh: str
     value_labels: tuple[tuple[str, str], ...] = ()  # enum value → Chinese label
     field_labels: tuple[tuple[str, str], ...] = ()  # record field → Chinese label
+    minimum: object = None                          # domain constraints (min/max in the vocabulary),
+    maximum: object = None                          # enforced when facts are validated
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ def _conclusion_type(clause: dict, name: str, kind: str) -> T.Type:
 def parse_vocabulary(data: dict) -> Vocabulary:
     facts = {path: FactSpec(path, _fact_type(spec), spec.get("zh", path),
                             tuple((str(k), str(lbl)) for k, lbl in (spec.get("values") or {}).items()),
-                            tuple((str(k), str(f.get("zh", k))) for k, f in (spec.get("fields") or {}).items()))
+                            tuple((str(k), str(f.get("zh", k))) for k, f in (spec.get("fields") or {}).items()),
+                            spec.get("min"), spec.get("max"))
              for path, spec in data["facts"].items()}
     clauses = {}
     for cid, spec in data["clauses"].items():

@@ -4,6 +4,7 @@ fraction as exact Decimals (never binary float).
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -72,6 +73,18 @@ def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
         raise RuleFileError(f"无法读作数字 not a number: {text}", _span(loader, node)) from None
 
 
+_DECIMAL_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
+
+
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> object:
+    """Plain decimal integers only. YAML 1.1 reads 010 as 8, 0x10 as 16 and 1:40 as 100;
+    such a scalar stays the text that was written, so it is reported as a wrong type."""
+    text = str(loader.construct_scalar(node))
+    if _DECIMAL_INT.fullmatch(text):
+        return int(text.replace("_", ""))
+    return _construct_str(loader, node)
+
+
 def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
@@ -107,6 +120,7 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> PosList:
 
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
