@@ -44,6 +44,17 @@ class Program:
     source: str                       # generated Python, for debugging
     _fast: Callable = field(repr=False, default=None)   # type: ignore[assignment]
     _traced: Callable = field(repr=False, default=None)  # type: ignore[assignment]
+    _make_traced: Callable | None = field(repr=False, default=None)  # the traced function is written on first use
+
+    @property
+    def fast(self) -> Callable:
+        return self._fast
+
+    @property
+    def traced(self) -> Callable:
+        if self._traced is None and self._make_traced is not None:
+            self._traced = self._make_traced()  # two threads may both write it: same function, no harm
+        return self._traced
 
     def run_many(self, batch) -> list[list]:
         """Evaluate many prepared fact mappings in one decimal context (no tracing)."""
@@ -56,27 +67,31 @@ class Program:
             try:
                 if trace is None:
                     return self._fast(facts)
-                return self._traced(facts, trace)
+                return self.traced(facts, trace)
             except PolicyError:
                 raise
             except ArithmeticError as exc:  # pragma: no cover - division is guarded; keep the edge clean
                 raise PolicyEvaluationError(f"算术错误 arithmetic error: {exc}") from None
 
 
-def compile_program(slots: Sequence[SlotSpec], notes: Annotations) -> Program:
-    nodes: list[n.Expr] = []
-    node_ids: dict[int, int] = {}
-    for slot in slots:
-        for root in _roots(slot):
-            for node in n.walk(root):
-                if id(node) not in node_ids:
-                    node_ids[id(node)] = len(nodes)
-                    nodes.append(node)
+def compile_program(slots: Sequence[SlotSpec], notes: Annotations,
+                    numbering: tuple[list[n.Expr], dict[int, int]] | None = None) -> Program:
+    """`numbering`: the node numbering of a larger program this one is part of, so that the
+    traces of both name the same nodes the same way."""
+    if numbering is not None:
+        nodes, node_ids = numbering
+    else:
+        nodes, node_ids = [], {}
+        for slot in slots:
+            for root in _roots(slot):
+                for node in n.walk(root):
+                    if id(node) not in node_ids:
+                        node_ids[id(node)] = len(nodes)
+                        nodes.append(node)
     fast = _Gen(slots, notes, node_ids, trace=False)
-    traced = _Gen(slots, notes, node_ids, trace=True)
     program = Program([s.key for s in slots], nodes, node_ids, fast.source)
     program._fast = fast.function("_evaluate", nodes)
-    program._traced = traced.function("_evaluate_traced", nodes)
+    program._make_traced = lambda: _Gen(slots, notes, node_ids, trace=True).function("_evaluate_traced", nodes)
     return program
 
 
@@ -134,7 +149,9 @@ class _Gen:
             return repr(value)
         if type(value) is int:
             return repr(value)
-        key = (type(value).__name__, repr(value))
+        # By value, except an Unknown: its repr leaves out the reasons, and two delegated parameters
+        # of the same name in different clauses must keep their own.
+        key = ("Unknown", id(value)) if value.__class__ is Unknown else (type(value).__name__, repr(value))
         name = self.const_index.get(key)
         if name is None:
             name = f"_k{len(self.consts)}"

@@ -43,14 +43,13 @@ class Decision:
     `clauses` maps every clause id to a ClauseResult (applicable or not); `slots` maps every
     named item "clause.name" to its value; `value(key)` reads one of them."""
 
-    __slots__ = ("policy_set", "as_of", "content_hash", "trace", "facts", "engine", "_variant", "_values",
-                 "_clauses", "_slots")
+    __slots__ = ("_header", "trace", "facts", "engine", "_variant", "_values", "_clauses", "_slots")
 
     def __init__(self, policy_set: str, as_of: date | None, content_hash: str,
                  clauses: dict[str, ClauseResult] | None = None, slots: Mapping[str, object] | None = None,
                  trace: dict[int, object] | None = None, facts: dict[str, object] | None = None,
                  engine: "RuleEngine | None" = None) -> None:
-        self.policy_set, self.as_of, self.content_hash = policy_set, as_of, content_hash
+        self._header = (policy_set, as_of, content_hash)
         self.trace, self.facts, self.engine = trace, facts if facts is not None else {}, engine
         self._clauses, self._slots = clauses, slots
         self._variant: Variant | None = None
@@ -61,11 +60,29 @@ class Decision:
             trace: dict | None) -> "Decision":
         """The fast constructor evaluation uses: nothing but references."""
         d = cls.__new__(cls)
-        d.policy_set, d.content_hash, d.engine = engine.rule_set.name, engine.rule_set.content_hash, engine
-        as_of = flat.get("as_of")
-        d.as_of = as_of if as_of.__class__ is date else None
-        d.trace, d.facts, d._variant, d._values, d._clauses, d._slots = trace, flat, variant, values, None, None
+        d._header, d.engine, d.trace, d.facts, d._variant, d._values = None, engine, trace, flat, variant, values
+        d._clauses = d._slots = None
         return d
+
+    def _head(self) -> tuple:
+        if self._header is None:
+            as_of = self.facts.get("as_of")
+            rs = self.engine.rule_set  # type: ignore[union-attr]
+            self._header = (rs.name, as_of if as_of.__class__ is date else None, rs.content_hash)
+        return self._header
+
+    @property
+    def policy_set(self) -> str:
+        return self._head()[0]
+
+    @property
+    def as_of(self) -> date | None:
+        """The date the case was judged on, when the facts give it."""
+        return self._head()[1]
+
+    @property
+    def content_hash(self) -> str:
+        return self._head()[2]
 
     @property
     def clauses(self) -> dict[str, ClauseResult]:
