@@ -26,7 +26,7 @@ from .compiler import Program, SlotSpec, compile_program
 from .decision import CaseError, ClauseResult, Decision
 from .errors import CheckFailed, FactsError, PolicyError, PolicyEvaluationError, PolicyNameError, did_you_mean
 from .factcheck import checker
-from .loader import load_rule_set
+from .loader import load_rule_set, resolve_set_path
 from .model import Parameter, RuleSet
 from .typer import FactBinding
 from .values import CONTEXT, Unknown
@@ -36,14 +36,15 @@ _NONE = object()
 __all__ = ["RuleEngine", "Decision", "ClauseResult", "CaseError", "build", "load", "parameter_value"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Variant:
     """The program for one combination of subjects: which clauses apply, where each value is."""
 
     program: Program
     applicable: frozenset[str]
     index: dict[str, int]
-    trace_seed: dict[int, object]   # node values of the items folded into constants
+    folded: tuple[SlotSpec, ...]                 # items computed once, at build time
+    trace_seed: dict[int, object] | None = None  # their node values, for traces (on first traced use)
 
 
 class RuleEngine:
@@ -61,7 +62,8 @@ class RuleEngine:
             self.reported = tuple((cid, tuple(k.split(".", 1)[1] for k in sorted(targets) if split_key(k)[0] == cid))
                                   for cid in rule_set.clauses if any(split_key(k)[0] == cid for k in targets))
         self._checker = checker(vocab)
-        self._static, self._static_trace = _static_values(analysis, self._specs, program)
+        self._static = _static_values(analysis, self._specs, program)
+        self._static_trace: dict[int, object] | None = None
         self._variants: dict[frozenset, Variant] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -102,7 +104,7 @@ class RuleEngine:
                     continue
             subjects = flat["$subjects"]
             variant = variants.get(subjects) or variant_for(subjects)
-            recorded: dict | None = dict(variant.trace_seed) if trace else None
+            recorded: dict | None = dict(variant.trace_seed or self._seed(variant)) if trace else None
             saved = getcontext()
             setcontext(context)  # the rules' own decimal context, never the caller's
             try:
@@ -121,7 +123,7 @@ class RuleEngine:
         """Evaluate facts already validated and flattened (facts.prepare)."""
         subjects = flat.get("$subjects", frozenset())
         variant = self._variants.get(subjects) or self._variant(subjects)
-        recorded: dict[int, object] | None = dict(variant.trace_seed) if trace else None
+        recorded: dict[int, object] | None = dict(variant.trace_seed or self._seed(variant)) if trace else None
         saved = getcontext()
         setcontext(self._context())  # the rules' own decimal context, never the caller's
         try:
@@ -137,6 +139,17 @@ class RuleEngine:
         return dict(zip(self.program.keys, self.program.run(flat)))
 
     # programs per combination of subjects ---------------------------------------------------------------
+    def _seed(self, variant: Variant) -> dict[int, object]:
+        """A trace starts from the node values of the folded items, as if they had been computed."""
+        if variant.trace_seed is None:
+            if self._static_trace is None:
+                recorded: dict[int, object] = {}
+                self.program.run({"$subjects": frozenset()}, recorded)
+                self._static_trace = recorded  # published whole: other threads never see it half filled
+            variant.trace_seed = {nid: value for s in variant.folded for nid in self._static_nodes(s)
+                                  for value in [self._static_trace.get(nid, _NONE)] if value is not _NONE}
+        return variant.trace_seed
+
     def _static_nodes(self, spec: SlotSpec) -> Iterator[int]:
         ids = self.program.node_ids
         for root in ([spec.expr] if spec.expr is not None else []) + [x for pair in spec.exceptions for x in pair]:
@@ -167,19 +180,19 @@ class RuleEngine:
             # Items that read no facts have the same value in every case: computed once (fast path only).
             folded = [SlotSpec(s.key, const=self._static[s.key]) if s.key in self._static else s for s in specs]
             program = compile_program(folded, self.analysis.notes, numbering=(self.program.nodes, self.program.node_ids))
-            # ...and a trace starts from their recorded node values, as if they had been computed here.
-            seed = {nid: value for s in specs if s.key in self._static for nid in self._static_nodes(s)
-                    for value in [self._static_trace.get(nid, _NONE)] if value is not _NONE}
-            variant = Variant(program, applicable, {k: i for i, k in enumerate(keys)}, seed)
+            variant = Variant(program, applicable, {k: i for i, k in enumerate(keys)},
+                              tuple(s for s in specs if s.key in self._static))
             self._variants[key] = variant
             return variant
 
 
-def build(rule_set: RuleSet, vocab: Vocabulary | None = None, targets: Iterable[str] | None = None) -> RuleEngine:
+def build(rule_set: RuleSet, vocab: Vocabulary | None = None, targets: Iterable[str] | None = None,
+          analysis: Analysis | None = None) -> RuleEngine:
     """Check and compile a loaded rule set. With `targets` ("clause.name", ...), only those items
-    and what they read are compiled, and a Decision reports only them."""
+    and what they read are compiled, and a Decision reports only them. `analysis`: the set's
+    check result, when it is already known (the load cache)."""
     vocab = vocab or vocabulary()
-    analysis = analyse(rule_set, vocab)
+    analysis = analysis or analyse(rule_set, vocab)
     if analysis.errors:
         raise CheckFailed(analysis.errors)
     order = analysis.order
@@ -200,14 +213,22 @@ def build(rule_set: RuleSet, vocab: Vocabulary | None = None, targets: Iterable[
 
 def load(path: str | Path, *, targets: Iterable[str] | None = None) -> RuleEngine:
     """Load, check and compile a rule set directory (or a name under policies/).
-    `targets`: see `build`."""
-    return build(load_rule_set(path), targets=targets)
+    `targets`: see `build`. A set loaded before with the same files comes from the cache
+    (policy_dsl.cache) without being parsed and checked again."""
+    from . import cache
+
+    set_path = resolve_set_path(path)
+    hit = cache.lookup(set_path)
+    if hit is not None:
+        return build(hit[0], targets=targets, analysis=hit[1])
+    rule_set = load_rule_set(set_path)
+    engine = build(rule_set, targets=targets)
+    cache.store(set_path, rule_set, engine.analysis)
+    return engine
 
 
-def _static_values(analysis: Analysis, specs: dict[str, SlotSpec],
-                   program: Program) -> tuple[dict[str, object], dict[int, object]]:
-    """The value of every computed item that depends on no fact (and no date-dependent parameter),
-    and the node values a trace of them records."""
+def _static_values(analysis: Analysis, specs: dict[str, SlotSpec], program: Program) -> dict[str, object]:
+    """The value of every computed item that depends on no fact (and no date-dependent parameter)."""
     static: set[str] = set()
     for key in program.keys:
         spec = specs.get(key)
@@ -216,13 +237,12 @@ def _static_values(analysis: Analysis, specs: dict[str, SlotSpec],
         if all(d in static for d in analysis.deps.get(key, ())) and not _reads_facts(spec, analysis):
             static.add(key)
     if not static:
-        return {}, {}
-    trace: dict[int, object] = {}
+        return {}
     try:
-        values = dict(zip(program.keys, program.run({"$subjects": frozenset()}, trace)))
+        values = dict(zip(program.keys, program.run({"$subjects": frozenset()})))
     except PolicyError:  # an item that fails on every case keeps failing where it is used
-        return {}, {}
-    return {k: values[k] for k in static if values[k].__class__ is not Unknown}, trace
+        return {}
+    return {k: values[k] for k in static if values[k].__class__ is not Unknown}
 
 
 def _reads_facts(spec: SlotSpec, analysis: Analysis) -> bool:

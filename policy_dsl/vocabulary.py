@@ -104,4 +104,5 @@ def parse_vocabulary(data: dict) -> Vocabulary:
 @lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
     text = resources.files("policy_dsl").joinpath("vocabulary.yaml").read_text(encoding="utf-8")
-    return parse_vocabulary(yaml.safe_load(text))
+    # libyaml's safe loader when installed (the same safe loading, several times faster).
+    return parse_vocabulary(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
