@@ -127,7 +127,7 @@ class _Gen:
         reads = [f"    {local} = F.get({self.const(path)}, {self.const(Unknown({path}))})"
                  for path, local in self.fact_local.items()]
         body = "\n".join(reads + self.lines)
-        out = ", ".join(self.slot_local[s.key] for s in slots)
+        out = ", ".join(self.const_slot.get(s.key) or self.slot_local[s.key] for s in slots)
         self.source = f"def _evaluate({params}):\n{body}\n    return [{out}]\n"
 
     def function(self, name: str, nodes: list[n.Expr]) -> Callable:
@@ -171,6 +171,8 @@ class _Gen:
             table = self.const(tuple(slot.history))
             self.emit(f"{target} = _hist(F.get('as_of', _AS_OF_UNKNOWN), {table})")
             return
+        if slot.key in self.const_slot:
+            return  # a known constant: references and the result use it directly
         if slot.expr is None:
             self.emit(f"{target} = {self.const(slot.const)}")
             return

@@ -53,7 +53,7 @@ class RuleEngine:
         self.rule_set, self.analysis, self.program, self.vocab = rule_set, analysis, program, vocab
         self.slot_index = {k: i for i, k in enumerate(program.keys)}
         self._slot_index = self.slot_index  # older name
-        self._specs = specs or {}
+        self._specs = specs if specs is not None else {k: _slot_spec(rule_set, analysis, k) for k in program.keys}
         self.targets = targets
         # (clause id, conclusions reported) in rule-set order; with targets, only the targets.
         if targets is None:
@@ -62,6 +62,7 @@ class RuleEngine:
             self.reported = tuple((cid, tuple(k.split(".", 1)[1] for k in sorted(targets) if split_key(k)[0] == cid))
                                   for cid in rule_set.clauses if any(split_key(k)[0] == cid for k in targets))
         self._checker = checker(vocab)
+        self._fast = self._checker.fast
         self._static = _static_values(analysis, self._specs, program)
         self._static_trace: dict[int, object] | None = None
         self._variants: dict[frozenset, Variant] = {}
@@ -82,7 +83,21 @@ class RuleEngine:
         Raises FactsError (every problem, by fact path) or PolicyEvaluationError."""
         if as_of is not None and isinstance(facts, Mapping):
             facts = {**facts, "as_of": as_of}
-        return self.evaluate_prepared(self._checker.prepare(facts, source), trace=trace)
+        flat = self._fast(facts)  # the compiled validator's fast path; None: look closer
+        if flat is None:
+            flat = self._checker.prepare(facts, source)
+        subjects = flat["$subjects"]
+        variant = self._variants.get(subjects) or self._variant(subjects)
+        recorded: dict[int, object] | None = dict(variant.trace_seed or self._seed(variant)) if trace else None
+        saved = getcontext()
+        setcontext(self._context())  # the rules' own decimal context, never the caller's
+        try:
+            values = variant.program._fast(flat) if recorded is None else variant.program.traced(flat, recorded)
+        except ArithmeticError as exc:  # pragma: no cover - division is guarded; keep the edge clean
+            raise PolicyEvaluationError(f"算术错误 arithmetic error: {exc}") from None
+        finally:
+            setcontext(saved)
+        return Decision._of(self, variant, values, flat, recorded)
 
     def evaluate_many(self, cases: Iterable[Mapping[str, Any]], *, as_of: date | None = None,
                       trace: bool = False) -> Iterator[Decision | CaseError]:

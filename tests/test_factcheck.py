@@ -103,7 +103,7 @@ def test_compiled_validator_agrees_with_the_schema_on_broken_cases(facts) -> Non
 # --- the domain ----------------------------------------------------------------------------------
 
 def test_nan_and_infinity_are_not_money() -> None:
-    for bad in (float("nan"), float("inf"), Decimal("NaN"), Decimal("-Infinity"), "NaN", "Infinity"):
+    for bad in (float("nan"), float("inf"), Decimal("NaN"), Decimal("-Infinity"), "NaN", "Infinity"):  # float-ok
         [(path, message)] = validate({"unit": {"ui_contribution_last_year": bad}})
         assert path == "unit.ui_contribution_last_year"
         assert message.startswith("类型不对 wrong type：上年度单位及其职工实际缴纳失业保险费应为 十进制数")
