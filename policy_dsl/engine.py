@@ -257,7 +257,7 @@ def _static_values(analysis: Analysis, specs: dict[str, SlotSpec], program: Prog
         values = dict(zip(program.keys, program.run({"$subjects": frozenset()})))
     except PolicyError:  # an item that fails on every case keeps failing where it is used
         return {}
-    return {k: values[k] for k in static if values[k].__class__ is not Unknown}
+    return {k: values[k] for k in static}
 
 
 def _reads_facts(spec: SlotSpec, analysis: Analysis) -> bool:
