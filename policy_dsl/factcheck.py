@@ -62,8 +62,15 @@ def msg_not_allowed(instance: object, label: str, values: list[str]) -> str:
     return f"{instance!r} 不是{label}的可选值 not an allowed value；可选：{', '.join(values)}" + (f"；{hint}" if hint else "")
 
 
+def _show(instance: object) -> str:
+    """A value as the facts wrote it: JSON text, a decimal number unquoted (it was a number)."""
+    if isinstance(instance, Decimal):
+        return str(instance)
+    return json.dumps(instance, ensure_ascii=False, default=str)
+
+
 def msg_wrong_type(label: str, expected: str, instance: object) -> str:
-    return f"类型不对 wrong type：{label}应为 {expected}，实际是 {json.dumps(instance, ensure_ascii=False, default=str)}"
+    return f"类型不对 wrong type：{label}应为 {expected}，实际是 {_show(instance)}"
 
 
 def msg_duplicates(instance: object) -> str:
@@ -71,11 +78,11 @@ def msg_duplicates(instance: object) -> str:
 
 
 def msg_below(label: str, minimum: object, instance: object) -> str:
-    return f"超出范围 out of range：{label}不能小于 {minimum}，实际是 {json.dumps(instance, ensure_ascii=False, default=str)}"
+    return f"超出范围 out of range：{label}不能小于 {minimum}，实际是 {_show(instance)}"
 
 
 def msg_above(label: str, maximum: object, instance: object) -> str:
-    return f"超出范围 out of range：{label}不能大于 {maximum}，实际是 {json.dumps(instance, ensure_ascii=False, default=str)}"
+    return f"超出范围 out of range：{label}不能大于 {maximum}，实际是 {_show(instance)}"
 
 
 def msg_date_range(label: str, lo: object, hi: object, instance: object) -> str:

@@ -150,6 +150,9 @@ def test_an_integer_fact_takes_integers_only() -> None:
         assert message.startswith("类型不对 wrong type：上年度参保职工总数应为 整数 integer，实际是 ")
     with pytest.raises(FactsError):
         _engine().evaluate({"unit": {"insured_headcount": 100.0, "layoffs": 4}})
+    # JSON 4.0 arrives as Decimal("4.0"): shown as the number it was
+    assert validate({"unit": {"layoffs": Decimal("4.0")}}) == [
+        ("unit.layoffs", "类型不对 wrong type：上年度裁员人数应为 整数 integer，实际是 4.0")]
 
 
 def test_yaml_1_1_octal_and_sexagesimal_are_not_silently_numbers(tmp_path) -> None:
