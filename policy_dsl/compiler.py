@@ -180,9 +180,12 @@ class _Gen:
         if slot.exceptions:
             pairs = []
             for when, val in slot.exceptions:
-                pairs.append(f"({self.expr(when)}, {self.expr(val)})")
+                pairs.append((self.expr(when), self.expr(val)))
             value_tmp = self.tmp()
-            self.emit(f"{value_tmp} = _exc({value}, ({', '.join(pairs)},))")
+            # Decided in line when the highest exception holds or none can; otherwise _exc weighs them.
+            (w1, v1), none_holds = pairs[0], " and ".join(f"{w} is False" for w, _ in pairs)
+            table = ", ".join(f"({w}, {v})" for w, v in pairs)
+            self.emit(f"{value_tmp} = {v1} if {w1} is True else ({value} if {none_holds} else _exc({value}, ({table},)))")
             value = value_tmp
         if slot.money:
             self.emit(f"{target} = {value}.quantize(_CENT, _HALF_UP) if {value}.__class__ is _Dec else _q({value})")
@@ -225,6 +228,11 @@ class _Gen:
                 self.emit(f"if {t}.__class__ is not _U: {t} = _field({t}, {self.const(name)}, {self.const(path)}, {index})")
         return self.record(node, t)
 
+    def _merged(self, *operands: str) -> str:
+        # With one operand that can be unknown, the merge is that operand: no call.
+        live = [o for o in operands if o.startswith(("_t", "_s", "_f"))]
+        return live[0] if len(live) == 1 else f"_merge({', '.join(operands)})"
+
     def _unknown_check(self, *operands: str) -> str:
         # Constants can never be unknown; only computed temps and slots are tested.
         tests = [f"{o}.__class__ is _U" for o in operands if o.startswith(("_t", "_s", "_f"))]
@@ -256,20 +264,20 @@ class _Gen:
         else:
             op = f"({a} {node.op} {b})"
         t = self.tmp()
-        self.emit(f"{t} = _merge({a}, {b}) if ({self._unknown_check(a, b)}) else {op}")
+        self.emit(f"{t} = {self._merged(a, b)} if ({self._unknown_check(a, b)}) else {op}")
         return self.record(node, t)
 
     def _compare(self, node: n.Compare) -> str:
         a, b = self.expr(node.left), self.expr(node.right)
         t = self.tmp()
-        self.emit(f"{t} = _merge({a}, {b}) if ({self._unknown_check(a, b)}) else ({a} {node.op} {b})")
+        self.emit(f"{t} = {self._merged(a, b)} if ({self._unknown_check(a, b)}) else ({a} {node.op} {b})")
         return self.record(node, t)
 
     def _member(self, node: n.Member) -> str:
         a, b = self.expr(node.element), self.expr(node.collection)
         t = self.tmp()
         op = "not in" if node.negated else "in"
-        self.emit(f"{t} = _merge({a}, {b}) if ({self._unknown_check(a, b)}) else ({a} {op} {b})")
+        self.emit(f"{t} = {self._merged(a, b)} if ({self._unknown_check(a, b)}) else ({a} {op} {b})")
         return self.record(node, t)
 
     def _and(self, node: n.And) -> str:
