@@ -180,3 +180,30 @@ def test_the_callers_decimal_context_does_not_leak_in() -> None:
         assert {cid: r.conclusions for cid, r in engine.evaluate(case).clauses.items()} == expected
         assert [{cid: r.conclusions for cid, r in d.clauses.items()} for d in engine.evaluate_many([case])] == [expected]
         assert decimal.getcontext().prec == 3  # and ours does not leak out
+
+
+def test_threads_share_one_engine_while_its_programs_are_first_compiled() -> None:
+    import threading
+
+    cases = [UNIT, {"person": {"identities": ["disabled"], "registered_unemployed": True, "age": 50}},
+             {"graduate": {"school_kind": "university", "in_graduation_year": True, "certificate_kind": "x_certificate",
+                           "training_subsidies_this_year": 1}},
+             {"household": {"urban": True, "members": [{"working_age": True, "able_to_work": True, "wants_work": True,
+                                                        "employed": None}]}},
+             {"honor": {"kind": "youth_internship_base", "level": "national"}}] * 20
+    expected = [d.to_json() for d in policy_dsl.load(ROOT / "policies" / "fushun").evaluate_many(cases)]
+    engine = policy_dsl.load(ROOT / "policies" / "fushun")  # no program per subject compiled yet
+    results: dict[int, list] = {}
+
+    def work(i: int) -> None:
+        if i % 2:
+            results[i] = [d.to_json() for d in engine.evaluate_many(cases, trace=i % 4 == 1)]
+        else:
+            results[i] = [engine.evaluate(c, trace=i % 4 == 0).to_json() for c in cases]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [results[i] == expected for i in range(8)] == [True] * 8
