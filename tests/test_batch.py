@@ -207,16 +207,22 @@ def test_csv_jsonl_parquet_outputs_agree(tmp_path, capsys):
 
 
 def test_each_row_is_exactly_policy_eval_json(tmp_path, capsys):
+    """Every row, and with --clause (only that clause is computed) the same object cut to that clause."""
     run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "o.jsonl")
+    run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "one.jsonl", "--clause", "stable_job_refund")
     _jsonl_register(tmp_path / "r.jsonl")
     cases = (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()
-    for row, case in zip(jsonl(tmp_path / "o.jsonl"), cases):
+    for row, one, case in zip(jsonl(tmp_path / "o.jsonl"), jsonl(tmp_path / "one.jsonl"), cases, strict=True):
         facts = tmp_path / "case.json"
         facts.write_text(case, encoding="utf-8")
         assert main(["eval", FUSHUN, str(facts), "--format", "json"]) == 0
         printed = json.loads(capsys.readouterr().out)
         assert list(printed) == [k for k in row if k != "row"]  # same keys in the same order
         assert {"row": row["row"], **printed} == row
+        cut = {**printed, "clauses": {"stable_job_refund": printed["clauses"]["stable_job_refund"]}}
+        assert {"row": row["row"], **cut} == one
+        assert list(one["clauses"]["stable_job_refund"]["conclusions"]) == \
+            list(printed["clauses"]["stable_job_refund"]["conclusions"])
 
 
 def test_rows_without_row_are_evaluation_v1(tmp_path, capsys):

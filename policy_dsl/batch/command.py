@@ -95,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"引擎 {args.engine} 不支持 --explain；请用 --engine python")
     try:
         engine = load(args.set)
+        if args.clause and not args.explain:
+            # Only the chosen clauses are written: compute only them (a Decision then lists only them).
+            # --explain keeps the whole set, since the clerk's report may read any item of the clause.
+            engine = load(args.set, targets=_targets(engine, args.clause))
         reader = open_reader(args.input, engine.vocab, encoding=args.encoding, keep=tuple(args.keep))
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
@@ -103,6 +107,11 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, engine, choice.make(engine), reader, fmt, out, errors_path)
     finally:
         reader.close()
+
+
+def _targets(engine: RuleEngine, asked: list[str]) -> tuple[str, ...]:
+    clauses = chosen_clauses(engine, asked, None)  # a misspelt clause is a usage error here, before anything runs
+    return tuple(f"{cid}.{name}" for cid in clauses for name in engine.rule_set.clauses[cid].conclusions)
 
 
 def _format_of(out: str | None) -> str:

@@ -54,9 +54,14 @@ class JsonRows:
         return cached
 
     def conclusions(self, cid: str, result) -> dict:
-        convert = self.converters[cid]
-        return {name: self.unknown(v) if v.__class__ is Unknown else convert[name](v)  # type: ignore[arg-type]
-                for name, v in result.conclusions.items()}
+        """In the clause's own order, whatever order the Decision holds them in."""
+        values = result.conclusions
+        out = {}
+        for name, convert in self.converters[cid].items():
+            if name in values:
+                v = values[name]
+                out[name] = self.unknown(v) if v.__class__ is Unknown else convert(v)  # type: ignore[arg-type]
+        return out
 
     def render(self, decision) -> dict:
         clauses = {}
