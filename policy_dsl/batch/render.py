@@ -136,7 +136,7 @@ class TableShape:
         self.layout = tuple(layout)
         self.kinds = {(c.clause, c.conclusion): c.kind for c in columns if c.clause}
         self.explain = explain
-        self._labels: dict[str, str] = {}
+        self._gap_texts: dict[frozenset, str] = {}
         # CSV text of a determined value: _cell of its JSON value, by the conclusion's JSON converter.
         self._cells = {cid: {name: _cell_converter(convert, engine.slot_type(f"{cid}.{name}").kind)
                              for name, convert in rows.converters[cid].items()}
@@ -147,21 +147,46 @@ class TableShape:
         return [c.name for c in self.columns]
 
     def csv_cells(self, number: int, kept: tuple, decision, reason: str | None) -> list[str]:
-        """CSV text of each column, from the JSON values so that the two outputs agree."""
+        """CSV text of each column: what `_cell` makes of the JSON value, so the two outputs agree."""
         cells: list[str] = [str(number), *kept]
+        clauses = decision.clauses
+        gaps: list | None = None
         for cid, names in self.layout:
-            result = decision.clauses[cid]
-            if not result.conclusions:
+            conclusions = clauses[cid].conclusions
+            if not conclusions:
                 cells.extend([""] * len(names))
                 continue
-            conclusions, convert = result.conclusions, self._cells[cid]
+            convert = self._cells[cid]
             for name in names:
                 value = conclusions.get(name)
-                cells.append("" if value is None or value.__class__ is Unknown else convert[name](value))
-        cells.append("；".join(self.missing_labels(decision)))
+                if value is None:
+                    cells.append("")
+                elif value.__class__ is Unknown:
+                    cells.append("")
+                    if gaps is None:
+                        gaps = []
+                    gaps.append(value)
+                else:
+                    cells.append(convert[name](value))
+        cells.append(self._gap_text(gaps) if gaps else "")
         if self.explain:
             cells.append(reason or "")
         return cells
+
+    def _gap_text(self, gaps: list) -> str:
+        """待补充事实 of a row from its undetermined values; a register repeats a few patterns, so remembered."""
+        key = frozenset(gaps)  # Unknown hashes by what it misses; a name's reason never changes
+        text = self._gap_texts.get(key)
+        if text is None:
+            names: set[str] = set()
+            reasons: dict[str, str] = {}
+            for value in gaps:
+                names |= value.missing
+                reasons.update(value.reasons)
+            if len(self._gap_texts) > 4096:
+                self._gap_texts.clear()
+            text = self._gap_texts[key] = "；".join(missing_label(n, self.vocab, reasons) for n in sorted(names))
+        return text
 
     def parquet_values(self, number: int, kept: tuple, decision, reason: str | None) -> list:
         values: list = [number, *kept]
@@ -196,16 +221,6 @@ class TableShape:
                     if value.reasons:  # type: ignore[attr-defined]
                         reasons.update(value.reasons)  # type: ignore[attr-defined]
         return out, reasons
-
-    def missing_labels(self, decision) -> list[str]:
-        names, reasons = self.missing(decision)
-        labels = []
-        for name in sorted(names):
-            label = self._labels.get(name)  # a name always reads the same: a fact path, or a parameter's reason
-            if label is None:
-                label = self._labels[name] = missing_label(name, self.vocab, reasons)
-            labels.append(label)
-        return labels
 
 
 def missing_label(name: str, vocab, reasons) -> str:
