@@ -100,8 +100,12 @@ def clause_report(words: Words, cid: str, conclusions: dict[str, TraceNode]) -> 
     names = _decision_names(cid, conclusions)
     verdicts = []
     for name in names:
-        if name == "payable" and name not in conclusions:
-            verdicts.append(_refund_payable(words, conclusions))
+        if name == "payable" and _PAYABLE_PARTS <= set(conclusions):
+            # 稳岗返还: the reasons (and 不予受理) read off eligible, auto_pay and application_in_time;
+            # a rule set's own `payable` conclusion, where it has one, decides the status
+            derived = _refund_payable(words, conclusions)
+            own = conclusions.get(name)
+            verdicts.append(derived if own is None or status(own.value) == derived.status else verdict(words, own))
         else:
             verdicts.append(verdict(words, conclusions[name]))
     hidden = set(names)
@@ -113,7 +117,7 @@ def clause_report(words: Words, cid: str, conclusions: dict[str, TraceNode]) -> 
         text = _result_text(words, node)
         if late and node.value_type == "money" and isinstance(node.value, Decimal) and node.value > 0:
             text += "（按条件计算；逾期申请，不予受理）"
-        reasons = (words.reason(node.children[0]),) if not verdicts and node.form == "if" and node.children else ()
+        reasons = _branch_reasons(words, node) if not verdicts else ()
         item = Result(words.conclusion(cid, name), text, cites(node.set_by), reasons)
         (deadlines if node.value_type == "date" else results).append(item)
     requests: list[str] = []
@@ -160,9 +164,14 @@ def cites(citations) -> tuple[str, ...]:
     return tuple(" ".join(x for x in (doc, "、".join(arts)) if x) for doc, arts in grouped.items())
 
 
+_PAYABLE_PARTS = {"eligible", "auto_pay", "application_in_time"}
+
+
 def _decision_names(cid: str, conclusions: dict[str, TraceNode]) -> tuple[str, ...]:
-    if cid in _DECISIONS:
-        return _DECISIONS[cid]
+    named = tuple(n for n in _DECISIONS.get(cid, ())
+                  if n in conclusions or (n == "payable" and _PAYABLE_PARTS <= set(conclusions)))
+    if named:
+        return named
     for name, node in conclusions.items():
         if node.value_type == "bool":
             return (name,)
@@ -239,6 +248,20 @@ def _last(node: TraceNode) -> TraceNode:
     """The comparison after `eligible and …` in a conjunction: the part that is not a conclusion."""
     rest = [c for c in node.children if c.kind not in ("conclusion", "exception", "literal")]
     return rest[0] if rest else node
+
+
+def _branch_reasons(words: Words, node: TraceNode) -> tuple[str, ...]:
+    """Why an if-then-else value took its branch: each condition on the way, outermost first."""
+    out: list[str] = []
+    while node.form == "if":
+        parts = [c for c in node.children if c.kind != "exception"]  # cond, then, else
+        if len(parts) != 3 or parts[0].value not in (True, False):
+            break
+        out.append(words.reason(parts[0]))
+        node = parts[1] if parts[0].value is True else parts[2]
+        if node.kind in ("conclusion", "condition", "definition") and node.ref:
+            break
+    return tuple(out)
 
 
 def _result_text(words: Words, node: TraceNode) -> str:

@@ -123,9 +123,10 @@ class Words:
             return "；".join(p for p in parts if p)  # "已提供…" says nothing next to the values themselves
         if form == "not" and kids:
             return self.reason(kids[0])
-        if form == "if" and len(kids) >= 2:
-            cond = kids[0]
-            branch = kids[1] if cond.value is True else kids[2] if cond.value is False and len(kids) > 2 else None
+        parts = [c for c in node.children if c.kind != "exception"]
+        if form == "if" and len(parts) == 3:  # cond, then, else (literal branches kept in place)
+            cond = parts[0]
+            branch = parts[1] if cond.value is True else parts[2] if cond.value is False else None
             first = self.reason(cond)
             if branch is None or branch.kind == "literal" or not branch.evaluated:
                 return first
