@@ -287,3 +287,29 @@ def test_width_comes_from_the_terminal(monkeypatch) -> None:
     out = render_tree(_decision(case), None, "zh", width=None, full=False)
     assert max(cell_len(line) for line in out.splitlines()) <= 64
     assert max(cell_len(line) for line in out.splitlines()) > 50
+
+
+def test_a_rule_sets_own_payable_conclusion_is_the_decision_and_keeps_the_reasons() -> None:
+    """When stable_job_refund has its own `payable` (予以返还) conclusion, the clerk's decision is that
+    conclusion, still told as 逾期申请，不予受理 with the date that decided it."""
+    eng = load(ROOT / "tests" / "fixtures" / "mini_payable")
+    facts = {"as_of": "2022-01-10", "region": {"ui_fund_reserve_months": 14},
+             "unit": {"name": "某公司", "kind": "enterprise", "size": "medium", "ui_insured": True,
+                      "insured_headcount": 240, "layoffs": 12, "ui_contribution_last_year": "100000.00",
+                      "insured_headcount_end_2020": 250, "application_date": "2022-01-05"}}
+    decision = eng.evaluate(facts, trace=True)
+    assert decision.clauses["stable_job_refund"].conclusions["payable"] is False
+    text = clerk_text(case_report(decision))
+    assert "  予以返还：不符合。逾期申请，不予受理\n    · 申请日期2022年1月5日，晚于申请截止日期2021年12月31日\n" in text
+    assert "依据：某市人社发〔2021〕3号 一；" in text and text.count("  予以返还") == 1
+
+
+@pytest.mark.parametrize("name", ["liaoning", "fushun"])
+def test_every_conclusion_has_a_chinese_label(name: str) -> None:
+    eng = engine(name)
+    for cid, clause in eng.rule_set.clauses.items():
+        if not clause.conclusions:
+            continue  # informational clauses conclude nothing
+        labels = eng.vocab.clauses[cid].labels
+        for conclusion in clause.conclusions:
+            assert conclusion in labels and not labels[conclusion].isascii(), f"{cid}.{conclusion}"
