@@ -7,7 +7,6 @@ while the rule set has no `payable` conclusion of its own).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -290,6 +289,3 @@ def _basis(clause, conclusions: dict[str, TraceNode]) -> tuple[str, ...]:
         add(node.citation)
     return tuple(out)
 
-
-def deadline_past(as_of: date | None, value: object) -> bool:
-    return isinstance(as_of, date) and isinstance(value, date) and value < as_of
