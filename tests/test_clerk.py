@@ -89,6 +89,11 @@ def test_household_members_are_counted_in_words() -> None:
     assert "家庭3名成员中，在法定劳动年龄内、有劳动能力、有就业要求、未就业且无经营性、投资性收入的有2名，达到2人（含）以上" in text
 
 
+def test_a_missing_fact_of_one_household_member_is_asked_for_by_member() -> None:
+    text = _text("liaoning_household_member_facts_missing")
+    assert "  请提供：第1名家庭成员“有经营性、投资性收入”、第2名家庭成员“已就业”\n" in text
+
+
 def test_missing_facts_are_asked_for_once_and_open_rules_are_not() -> None:
     text = _text("fushun_unit_missing_layoffs")
     assert text.count("请提供：上年度裁员人数\n") == 1

@@ -130,7 +130,7 @@ def clause_report(words: Words, cid: str, conclusions: dict[str, TraceNode]) -> 
                     if text not in pending:
                         pending.append(text)
                 else:
-                    label = words.fact(missing.split("[")[0])
+                    label = words.missing(missing)
                     if label not in requests:
                         requests.append(label)
     return ClauseReport(cid, words.clause(cid), tuple(verdicts), tuple(results), tuple(requests), tuple(pending),

@@ -34,6 +34,15 @@ class Words:
         label = spec.zh if spec else path
         return re.sub(r"（民法典[^）]*）$", "", label)
 
+    def missing(self, path: str) -> str:
+        """What a missing fact is called when it is asked for: 'household.members[1].employed' →
+        '第2名家庭成员“已就业”'."""
+        m = re.fullmatch(r"(.+)\[(\d+)\]\.(\w+)", path)
+        if not m:
+            return self.fact(path)
+        whole = "家庭成员" if m.group(1).startswith("household.") else self.fact(m.group(1))
+        return f"第{int(m.group(2)) + 1}名{whole}“{self.field(m.group(1), m.group(3))}”"
+
     def enum_labels(self, path: str) -> dict[str, str]:
         spec = self.engine.vocab.facts.get(path)
         return dict(spec.value_labels) if spec else {}
@@ -142,7 +151,7 @@ class Words:
 
     def lacking(self, value: Unknown) -> str:
         """'缺少上年度裁员人数' / the rules' own reason for a value they leave open."""
-        facts = [self.fact(m.split("[")[0]) for m in sorted(value.missing) if m not in value.reasons]
+        facts = [self.missing(m) for m in sorted(value.missing) if m not in value.reasons]
         opened = [value.reasons[m] for m in sorted(value.missing) if m in value.reasons]
         parts = (["缺少" + "、".join(dict.fromkeys(facts))] if facts else []) + opened
         return "；".join(parts) or UNDETERMINED
