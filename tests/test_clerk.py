@@ -108,6 +108,17 @@ def test_clauses_the_case_does_not_touch_are_named_once_at_the_end() -> None:
     assert text.count("失业补助金") == 1
 
 
+def test_an_employee_hears_only_about_what_concerns_them() -> None:
+    """Employed, 20 months of contributions, applying: 技能提升补贴 is decided; the clauses where nothing
+    the case gives decides anything (就业困难人员认定, 失业补助金, 见习 …) are only named at the end."""
+    facts = {"as_of": "2021-09-01", "person": {"employed": True, "ui_contribution_months": 20,
+                                               "application_date": "2021-09-01"}}
+    text = clerk_text(case_report(engine("fushun").evaluate(facts, trace=True)))
+    assert [line for line in text.split("\n") if line[:2] in ("一、", "二、")] == ["一、技能提升补贴（展翅行动）申领条件"]
+    assert "请提供" not in text and len(text.split("\n")) < 15
+    assert "就业困难人员认定" in text.split("\n")[-2] and "失业补助金" in text.split("\n")[-2]
+
+
 def test_numbers_for_people() -> None:
     assert percent(Decimal(20) / Decimal(310)) == "≈6.45%" and percent(Decimal("0.06")) == "6%"
     assert money(Decimal("300.015")) == "≈300.02元" and money(Decimal("5000000")) == "5000000.00元（500万元）"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..model import Citation
 from ..trace import TraceNode, build_trace
 from ..values import Unknown, format_decimal
+from .relevance import concerns
 from .zh import UNDETERMINED, Words, day, deciding
 
 if TYPE_CHECKING:
@@ -85,7 +86,8 @@ def case_report(decision: "Decision", clause: str | None = None) -> CaseReport:
         c = engine.rule_set.clauses[cid]
         if c.kind != "computable":
             continue
-        if not result.applicable or (c.subject == "always" and not clause) or not _touched(c, traces[cid]):
+        if not result.applicable or (c.subject == "always" and not clause) or \
+                (not clause and not concerns(decision, cid)):
             untouched.append(words.clause(cid))
             continue
         reports.append(clause_report(words, cid, traces[cid]))
@@ -143,14 +145,6 @@ _SUBJECTS = {"unit": "参保单位", "person": "个人", "graduate": "毕业生"
 def _who(subjects) -> str:
     named = [_SUBJECTS[s] for s in _SUBJECTS if s in subjects]
     return ("、".join(named) or "申请人") + "（未提供名称）"
-
-
-def _touched(clause, conclusions: dict[str, TraceNode]) -> bool:
-    """A clause concerns the case unless every fact of its subject it reads is missing (a person's
-    training facts do not make the unemployment subsidy a question)."""
-    prefix = clause.subject + "."
-    read = [n for node in conclusions.values() for n in node.walk() if n.kind == "fact" and n.label.startswith(prefix)]
-    return not read or any(n.evaluated and n.value.__class__ is not Unknown for n in read)
 
 
 def cites(citations) -> tuple[str, ...]:
