@@ -1,8 +1,8 @@
 """A decision as a clerk reads it, as data: per clause the decision first (符合 / 不符合 /
 尚不能确定), the one or two reasons that decided it, what is still needed, the other results,
 and the basis. The clerk text, the compact tree and the notice render this; nothing here
-evaluates (stable_job_refund's 不予受理 is read off eligible, auto_pay and application_in_time
-while the rule set has no `payable` conclusion of its own).
+evaluates (stable_job_refund's payable — eligible and (auto_pay or application_in_time) — is told
+through those three, so a late applicant reads 逾期申请，不予受理 rather than a bare 否).
 """
 from __future__ import annotations
 
@@ -212,7 +212,7 @@ def _because(words: Words, node: TraceNode) -> str:
 
 
 def _refund_payable(words: Words, conclusions: dict[str, TraceNode]) -> Verdict:
-    """稳岗返还予以返还 = 符合条件 and (免申即享 or 在申请期限内), three-valued, with its reasons."""
+    """稳岗返还应予拨付 = 符合条件 and (免申即享 or 在申请期限内), three-valued, with its reasons."""
     eligible, auto, in_time = conclusions["eligible"], conclusions["auto_pay"], conclusions["application_in_time"]
     label = words.conclusion("stable_job_refund", "payable")
     if eligible.value is not True:

@@ -52,10 +52,12 @@ class Words:
         return dict(spec.field_labels).get(name, name) if spec else name
 
     def conclusion(self, cid: str, name: str) -> str:
+        """The vocabulary's label; for a set's own conclusion, the `label` its rule file gives."""
         spec = self.engine.vocab.clauses.get(cid)
         if spec and name in spec.labels:
             return spec.labels[name]
-        return name
+        item = self.engine.rule_set.clauses[cid].conclusions.get(name) if cid in self.engine.rule_set.clauses else None
+        return item.label if item is not None and item.label else name
 
     def conclusion_unit(self, cid: str, name: str) -> str:
         spec = self.engine.vocab.clauses.get(cid)

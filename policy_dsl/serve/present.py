@@ -11,6 +11,8 @@ from .questions import Question, Screening
 from .registry import citation_json
 
 _VERDICT = ("eligible", "in_force", "valid")  # the conclusion that says whether a clause applies
+# Words for a set's own extra conclusions, which the vocabulary does not label
+_FALLBACK_LABELS = {"in_force": "在政策执行期内", "eligible": "符合条件", "amount": "金额", "period_end": "政策截止日期"}
 
 
 def screening_json(engine: RuleEngine, s: Screening) -> dict:
@@ -53,7 +55,8 @@ def _clause(engine: RuleEngine, s: Screening, cid: str) -> dict:
         value, t = decision.slots[key], engine.slot_type(key)
         unit = spec.units.get(name, "") if spec else ""
         text = value_words(value, str(t), unit, words.conclusion_enum(cid, name))  # the clerk's words: 60%, 未确定
-        conclusions.append({"name": name, "label": spec.labels.get(name, name) if spec else name, "type": t.kind,
+        label = (spec.labels.get(name) if spec else None) or _FALLBACK_LABELS.get(name, name)
+        conclusions.append({"name": name, "label": label, "type": t.kind,
                             "value": json_value(value, t, engine.vocab), "text": text,
                             "determined": value.__class__ is not Unknown})
     # only the vocabulary's verdicts: a set's own extra conclusion (onthejob in_force: the period is

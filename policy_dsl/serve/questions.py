@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 from typing import Any, Iterable
 
@@ -199,7 +199,7 @@ def _around(value: Any, t: T.Type) -> list[Any]:
         return []
     if t.kind == "int":
         v = Decimal(value)
-        base = int(v.to_integral_value(rounding="ROUND_FLOOR"))
+        base = int(v.to_integral_value(rounding=ROUND_FLOOR))
         return [x for x in (base - 1, base, base + 1) if x >= 0]
     if t.kind in ("decimal", "money", "rate"):
         step = Decimal("0.01")

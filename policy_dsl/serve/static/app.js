@@ -178,7 +178,7 @@ function showNotice() {
   const group = (status) => data.results.filter((r) => r.status === status);
   const section = (title, rows) => rows.length ? `<h2>${title}</h2>` + rows.map((r) => `
     <div class="item"><h3>${esc(r.title)}</h3>
-      <table>${r.conclusions.filter((c) => c.determined).map((c) => `<tr><th>${esc(c.label)}</th><td>${esc(c.text)}</td></tr>`).join("")}</table>
+      <table>${r.conclusions.map((c) => `<tr><th>${esc(c.label)}</th><td>${esc(c.determined ? c.text : "待定：" + c.value.reason)}</td></tr>`).join("")}</table>
       <p>政策依据：${esc(cite(r.citation))}${r.departments.length ? "；经办部门：" + esc(r.departments.join("、")) : ""}</p></div>`).join("") : "";
   $("notice-body").innerHTML = section("一、可以享受的政策", [...group("applies"), ...group("determined")]) +
     section("二、尚待确定的政策", group("undetermined")) + section("三、不符合条件的政策", group("does_not_apply"));
