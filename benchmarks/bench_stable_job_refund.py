@@ -54,9 +54,9 @@ APPLY_BY = date(2021, 12, 31)
 TARGETS = {"evaluate": 0.3, "evaluate_many": 0.5, "traced evaluate": 0.1}
 
 
-def synthetic_units(n: int, seed: int = 20211231) -> list[dict]:
+def synthetic_units(n: int, start: int = 20211231) -> list[dict]:
     """Units shaped like the province's: small firms dominate, half lay nobody off."""
-    rng = random.Random(seed)
+    rng = random.Random(start)
     kinds = ["enterprise"] * 90 + ["social_organization", "foundation", "social_service_agency", "law_firm",
                                    "accounting_firm", "individual_economic_org", "other"] + ["enterprise"] * 3
     start = date(2021, 3, 1)
@@ -79,12 +79,12 @@ def synthetic_units(n: int, seed: int = 20211231) -> list[dict]:
     return out
 
 
-def synthetic_mixed(n: int, seed: int = 7) -> list[dict]:
+def synthetic_mixed(n: int, start: int = 7) -> list[dict]:
     """A quarter each of units, persons, graduates and households; each fact given with
     probability 0.8, values drawn from the vocabulary's types and ranges."""
-    rng = random.Random(seed)
+    rng = random.Random(start)
     rules = checker(vocabulary()).subjects
-    units = synthetic_units(n // 4 + 1, seed)
+    units = synthetic_units(n // 4 + 1, start)
     out = []
     for i in range(n):
         subject = ("unit", "person", "graduate", "household")[i % 4]

@@ -129,14 +129,6 @@ def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
     return _checked_number(loader, node, value)
 
 
-def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
-    text = str(loader.construct_scalar(node)).replace("_", "").lstrip("+-")
-    if len(text) > 40:  # before int(): Python refuses (slowly) to convert very long digit strings
-        raise PolicyLimitError(f"数字过长：{len(text)} 位 number too long", _span(loader, node))
-    value = yaml.SafeLoader.construct_yaml_int(loader, node)
-    return _checked_number(loader, node, value)
-
-
 def _checked_number(loader: _Loader, node: yaml.ScalarNode, value):
     problem = number_problem(value)
     if problem:
@@ -152,7 +144,10 @@ def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> object:
     such a scalar stays the text that was written, so it is reported as a wrong type."""
     text = str(loader.construct_scalar(node))
     if _DECIMAL_INT.fullmatch(text):
-        return int(text.replace("_", ""))
+        digits = text.replace("_", "").lstrip("+-")
+        if len(digits) > 40:  # before int(): Python refuses (slowly) to convert very long digit strings
+            raise PolicyLimitError(f"数字过长：{len(digits)} 位 number too long", _span(loader, node))
+        return _checked_number(loader, node, int(text.replace("_", "")))
     return _construct_str(loader, node)
 
 

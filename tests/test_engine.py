@@ -133,7 +133,8 @@ def test_an_unknown_target_is_a_name_error_with_a_suggestion() -> None:
 
 
 def test_delegated_parameters_of_the_same_name_keep_their_own_reasons(tmp_path: Path) -> None:
-    (tmp_path / "clauses").mkdir()
+    tmp_path = tmp_path / "two_reasons"  # a set is named like its directory
+    (tmp_path / "clauses").mkdir(parents=True)
     (tmp_path / "policy-set.yaml").write_text(
         "name: two_reasons\ntitle: 测试\njurisdiction: 某省\nvocabulary: partial\n"
         "documents:\n  - {id: 某人社发〔2021〕1号, title: 测试通知, issuer: [某省人社厅], date: 2021-06-30}\n",
