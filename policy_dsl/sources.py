@@ -53,7 +53,6 @@ class DocumentText:
     whole: str
 
 
-@lru_cache(maxsize=16)
 def read_document(path: str, document: str) -> DocumentText:
     """Parse a document file: each heading opens an article that runs to the next heading
     of the same or a higher level. Text before the first heading is an editor's note."""
@@ -61,6 +60,13 @@ def read_document(path: str, document: str) -> DocumentText:
         raw = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleFileError(f"无法读取原文文件 cannot read the document text {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise RuleFileError(f"原文文件不是 UTF-8 编码 not UTF-8: {path}") from None
+    return _parse_document(path, document, raw)
+
+
+@lru_cache(maxsize=16)  # keyed by the text too: an edited file is parsed again
+def _parse_document(path: str, document: str, raw: str) -> DocumentText:
     source = Source(path, raw)
     open_: list[tuple[str, int, Span, list[str]]] = []
     done: dict[str, Article] = {}

@@ -147,3 +147,16 @@ def test_a_citation_without_a_quote_must_name_an_existing_article(liaoning_copy:
     [error] = _quote_errors(liaoning_copy)
     line = next(i for i, row in enumerate(clause.read_text(encoding="utf-8").splitlines(), 1) if "附件2 一、40" in row)
     assert error.span.line == line and "附件2 一、40" in error.message and "不存在" in error.message
+
+
+def test_a_document_text_that_is_not_utf8_is_reported(liaoning_copy: Path) -> None:
+    (liaoning_copy / "source.md").write_bytes("# 辽人社发〔2021〕7号\n".encode("gb18030"))
+    errors = analyse(load_rule_set(liaoning_copy)).errors
+    assert [e.message for e in errors] == [f"原文文件不是 UTF-8 编码 not UTF-8: {liaoning_copy / 'source.md'}"]
+
+
+def test_a_duplicate_article_heading_is_reported(liaoning_copy: Path) -> None:
+    doc = liaoning_copy / "source.md"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n### 一（三）\n\n重复\n", encoding="utf-8")
+    errors = analyse(load_rule_set(liaoning_copy)).errors
+    assert len(errors) == 1 and "重复" in errors[0].message and errors[0].span.name == str(doc)
