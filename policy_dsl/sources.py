@@ -179,6 +179,12 @@ def check_quotes(rs: RuleSet) -> list[PolicyError]:
         if key in seen:  # one item shared by a variant and its base is checked once
             continue
         seen.add(key)
+        if q.citation.document and q.citation.document not in rs.documents:
+            errors.append(QuoteError(f"{q.what}引用的文件 {q.citation.document!r} 不在规则集清单中 unknown document",
+                                     q.article_span or q.span, found=q.citation.document,
+                                     expected="、".join(rs.documents),
+                                     hint=did_you_mean(q.citation.document, rs.documents)))
+            continue
         doc = texts.get(q.citation.document or "")
         if doc is None:
             continue

@@ -160,3 +160,12 @@ def test_a_duplicate_article_heading_is_reported(liaoning_copy: Path) -> None:
     doc.write_text(doc.read_text(encoding="utf-8") + "\n### 一（三）\n\n重复\n", encoding="utf-8")
     errors = analyse(load_rule_set(liaoning_copy)).errors
     assert len(errors) == 1 and "重复" in errors[0].message and errors[0].span.name == str(doc)
+
+
+def test_a_citation_of_a_document_the_set_does_not_list_is_an_error(liaoning_copy: Path) -> None:
+    clause = liaoning_copy / "clauses" / "unemployment_subsidy.yaml"
+    _edit(clause, "document: 辽人社发〔2021〕7号\n      article: 一（六）\n      text: \"失业补助金只能申领享受一次。\"",
+          "document: 辽人社发[2021]7号\n      article: 一（六）\n      text: \"失业补助金只能申领享受一次。\"")
+    [error] = _quote_errors(liaoning_copy)
+    assert "不在规则集清单中" in error.message and error.found == "辽人社发[2021]7号"
+    assert "辽人社发〔2021〕7号" in (error.hint or "")
