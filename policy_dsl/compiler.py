@@ -17,7 +17,7 @@ from decimal import localcontext
 from typing import Callable, Sequence
 
 from . import nodes as n
-from .errors import PolicyError, PolicyEvaluationError
+from .errors import PolicyError, PolicyEvaluationError, PolicyLimitError
 from .functions import BUILTINS
 from .runtime import RUNTIME
 from .typer import Annotations, FactBinding, SlotBinding, VarBinding
@@ -44,39 +44,96 @@ class Program:
     source: str                       # generated Python, for debugging
     _fast: Callable = field(repr=False, default=None)   # type: ignore[assignment]
     _traced: Callable = field(repr=False, default=None)  # type: ignore[assignment]
+    # generated line number → node id, per generated function (code object): arithmetic that
+    # fails (overflow past the number limits) is reported at the expression that did it
+    _lines: dict = field(repr=False, default_factory=dict)
+    _make_traced: Callable | None = field(repr=False, default=None)  # the traced function is written on first use
+
+    @property
+    def fast(self) -> Callable:
+        return self._fast
+
+    @property
+    def traced(self) -> Callable:
+        if self._traced is None and self._make_traced is not None:
+            self._traced = self._make_traced()  # two threads may both write it: same function, no harm
+        return self._traced
 
     def run_many(self, batch) -> list[list]:
         """Evaluate many prepared fact mappings in one decimal context (no tracing)."""
         fast = self._fast
         with localcontext(CONTEXT):
-            return [fast(facts) for facts in batch]
+            try:
+                return [fast(facts) for facts in batch]
+            except ArithmeticError as exc:
+                raise self._arithmetic_error(exc) from None
 
     def run(self, facts: dict, trace: dict | None = None) -> list:
         with localcontext(CONTEXT):
             try:
                 if trace is None:
                     return self._fast(facts)
-                return self._traced(facts, trace)
+                return self.traced(facts, trace)
             except PolicyError:
                 raise
-            except ArithmeticError as exc:  # pragma: no cover - division is guarded; keep the edge clean
-                raise PolicyEvaluationError(f"算术错误 arithmetic error: {exc}") from None
+            except ArithmeticError as exc:
+                raise self._arithmetic_error(exc) from None
+
+    def _arithmetic_error(self, exc: ArithmeticError) -> PolicyEvaluationError:
+        node = None
+        tb = exc.__traceback__
+        while tb is not None:
+            lines = self._lines.get(tb.tb_frame.f_code)
+            if lines is not None and tb.tb_lineno in lines:
+                node = self.nodes[lines[tb.tb_lineno]]
+            tb = tb.tb_next
+        return arithmetic_error(exc, node.span if node is not None else None)
 
 
-def compile_program(slots: Sequence[SlotSpec], notes: Annotations) -> Program:
-    nodes: list[n.Expr] = []
-    node_ids: dict[int, int] = {}
-    for slot in slots:
-        for root in _roots(slot):
-            for node in n.walk(root):
-                if id(node) not in node_ids:
-                    node_ids[id(node)] = len(nodes)
-                    nodes.append(node)
+def arithmetic_error(exc: ArithmeticError, span) -> PolicyEvaluationError:
+    """A decimal signal, in the user's terms: which limit the computation ran into."""
+    from decimal import DivisionByZero, Overflow, Underflow
+
+    from .values import MAX_DIGITS, MAX_INT_DIGITS
+
+    if isinstance(exc, Overflow):
+        what = f"计算结果过大：超过 {MAX_INT_DIGITS} 位整数 result too large (more than {MAX_INT_DIGITS} digits before the point)"
+    elif isinstance(exc, Underflow):
+        what = f"计算结果过小，无法在 {MAX_DIGITS} 位有效数字内表示 result too small to represent"
+    elif isinstance(exc, DivisionByZero):
+        what = "除数为零 division by zero"
+    else:
+        what = "无法计算的数值运算 invalid arithmetic"
+    return PolicyEvaluationError(what, span, found=type(exc).__name__,
+                                 expected=f"整数部分最多 {MAX_INT_DIGITS} 位的结果 results below 10^{MAX_INT_DIGITS}")
+
+
+def compile_program(slots: Sequence[SlotSpec], notes: Annotations,
+                    numbering: tuple[list[n.Expr], dict[int, int]] | None = None) -> Program:
+    """`numbering`: the node numbering of a larger program this one is part of, so that the
+    traces of both name the same nodes the same way."""
+    if numbering is not None:
+        nodes, node_ids = numbering
+    else:
+        nodes, node_ids = [], {}
+        for slot in slots:
+            for root in _roots(slot):
+                for node in n.walk(root):
+                    if id(node) not in node_ids:
+                        node_ids[id(node)] = len(nodes)
+                        nodes.append(node)
     fast = _Gen(slots, notes, node_ids, trace=False)
-    traced = _Gen(slots, notes, node_ids, trace=True)
     program = Program([s.key for s in slots], nodes, node_ids, fast.source)
     program._fast = fast.function("_evaluate", nodes)
-    program._traced = traced.function("_evaluate_traced", nodes)
+    program._lines = {program._fast.__code__: fast.line_nodes}
+
+    def make_traced() -> Callable:
+        traced = _Gen(slots, notes, node_ids, trace=True)
+        function = traced.function("_evaluate_traced", nodes)
+        program._lines[function.__code__] = traced.line_nodes
+        return function
+
+    program._make_traced = make_traced
     return program
 
 
@@ -94,6 +151,8 @@ class _Gen:
     def __init__(self, slots: Sequence[SlotSpec], notes: Annotations, node_ids: dict[int, int], trace: bool) -> None:
         self.notes, self.node_ids, self.trace = notes, node_ids, trace
         self.lines: list[str] = []
+        self.line_node: list[int | None] = []   # node id being generated when each line was written
+        self.current: list[int] = []
         self.depth = 1
         self.consts: dict[str, object] = {}
         self.const_index: dict[tuple, str] = {}
@@ -112,11 +171,16 @@ class _Gen:
         reads = [f"    {local} = F.get({self.const(path)}, {self.const(Unknown({path}))})"
                  for path, local in self.fact_local.items()]
         body = "\n".join(reads + self.lines)
-        out = ", ".join(self.slot_local[s.key] for s in slots)
+        out = ", ".join(self.const_slot.get(s.key) or self.slot_local[s.key] for s in slots)
         self.source = f"def _evaluate({params}):\n{body}\n    return [{out}]\n"
+        first = 2 + len(reads)  # line number of self.lines[0] in the source
+        self.line_nodes = {first + i: nid for i, nid in enumerate(self.line_node) if nid is not None}
 
     def function(self, name: str, nodes: list[n.Expr]) -> Callable:
-        code = compile(self.source, f"<policy {name}>", "exec")
+        try:
+            code = compile(self.source, f"<policy {name}>", "exec")
+        except (SyntaxError, RecursionError, MemoryError) as exc:  # the checker's shape limits should prevent this
+            raise PolicyLimitError(f"规则过于复杂，无法编译 rules too complex to compile: {type(exc).__name__}: {exc}") from None
         fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
         namespace = {**RUNTIME, **self.consts, "_NODES": nodes, "__builtins__": {"enumerate": enumerate}}
         return types.FunctionType(fn_code, namespace, name)
@@ -124,6 +188,7 @@ class _Gen:
     # plumbing -------------------------------------------------------------------
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.depth + line)
+        self.line_node.append(self.current[-1] if self.current else None)
 
     def tmp(self) -> str:
         self.counter += 1
@@ -133,8 +198,12 @@ class _Gen:
         if isinstance(value, bool) or value is None:
             return repr(value)
         if type(value) is int:
-            return repr(value)
-        key = (type(value).__name__, repr(value))
+            # Bracketed: the code writes `c.__class__` and `c.quantize(…)` after a constant,
+            # and `30.__class__` is not Python.
+            return f"({value!r})"
+        # By value, except an Unknown: its repr leaves out the reasons, and two delegated parameters
+        # of the same name in different clauses must keep their own.
+        key = ("Unknown", id(value)) if value.__class__ is Unknown else (type(value).__name__, repr(value))
         name = self.const_index.get(key)
         if name is None:
             name = f"_k{len(self.consts)}"
@@ -154,6 +223,8 @@ class _Gen:
             table = self.const(tuple(slot.history))
             self.emit(f"{target} = _hist(F.get('as_of', _AS_OF_UNKNOWN), {table})")
             return
+        if slot.key in self.const_slot:
+            return  # a known constant: references and the result use it directly
         if slot.expr is None:
             self.emit(f"{target} = {self.const(slot.const)}")
             return
@@ -161,19 +232,28 @@ class _Gen:
         if slot.exceptions:
             pairs = []
             for when, val in slot.exceptions:
-                pairs.append(f"({self.expr(when)}, {self.expr(val)})")
+                pairs.append((self.expr(when), self.expr(val)))
             value_tmp = self.tmp()
-            self.emit(f"{value_tmp} = _exc({value}, ({', '.join(pairs)},))")
+            # Decided in line when the highest exception holds or none can; otherwise _exc weighs them.
+            (w1, v1), none_holds = pairs[0], " and ".join(f"{w} is False" for w, _ in pairs)
+            table = ", ".join(f"({w}, {v})" for w, v in pairs)
+            self.emit(f"{value_tmp} = {v1} if {w1} is True else ({value} if {none_holds} else _exc({value}, ({table},)))")
             value = value_tmp
         if slot.money:
-            self.emit(f"{target} = {value}.quantize(_CENT, _HALF_UP) if {value}.__class__ is _Dec else _q({value})")
+            self.current.append(self.node_ids[id(slot.expr)])
+            self.emit(f"{target} = {value}.quantize(_CENT, _HALF_UP, _WIDE) if {value}.__class__ is _Dec else _q({value})")
+            self.current.pop()
         else:
             self.emit(f"{target} = {value}")
 
     # expressions ------------------------------------------------------------------
     def expr(self, node: n.Expr) -> str:
         method = getattr(self, "_" + type(node).__name__.lower())
-        return method(node)
+        self.current.append(self.node_ids[id(node)])
+        try:
+            return method(node)
+        finally:
+            self.current.pop()
 
     def _literal(self, node: n.Literal) -> str:
         return self.record(node, self.const(node.value))
@@ -206,6 +286,11 @@ class _Gen:
                 self.emit(f"if {t}.__class__ is not _U: {t} = _field({t}, {self.const(name)}, {self.const(path)}, {index})")
         return self.record(node, t)
 
+    def _merged(self, *operands: str) -> str:
+        # With one operand that can be unknown, the merge is that operand: no call.
+        live = [o for o in operands if o.startswith(("_t", "_s", "_f"))]
+        return live[0] if len(live) == 1 else f"_merge({', '.join(operands)})"
+
     def _unknown_check(self, *operands: str) -> str:
         # Constants can never be unknown; only computed temps and slots are tested.
         tests = [f"{o}.__class__ is _U" for o in operands if o.startswith(("_t", "_s", "_f"))]
@@ -234,23 +319,26 @@ class _Gen:
             op = f"_dur({date_side}, {dur_side}, {1 if node.op == '+' else -1}, {nid}, _NODES)"
         elif lt.kind == "set":
             op = f"({a} | {b})"
+        elif self.notes.type_of(node).kind == "int":
+            # Python ints have no context: bound them here as Decimals are bounded by Emax.
+            op = f"_ichk({a} {node.op} {b}, {nid}, _NODES)"
         else:
             op = f"({a} {node.op} {b})"
         t = self.tmp()
-        self.emit(f"{t} = _merge({a}, {b}) if ({self._unknown_check(a, b)}) else {op}")
+        self.emit(f"{t} = {self._merged(a, b)} if ({self._unknown_check(a, b)}) else {op}")
         return self.record(node, t)
 
     def _compare(self, node: n.Compare) -> str:
         a, b = self.expr(node.left), self.expr(node.right)
         t = self.tmp()
-        self.emit(f"{t} = _merge({a}, {b}) if ({self._unknown_check(a, b)}) else ({a} {node.op} {b})")
+        self.emit(f"{t} = {self._merged(a, b)} if ({self._unknown_check(a, b)}) else ({a} {node.op} {b})")
         return self.record(node, t)
 
     def _member(self, node: n.Member) -> str:
         a, b = self.expr(node.element), self.expr(node.collection)
         t = self.tmp()
         op = "not in" if node.negated else "in"
-        self.emit(f"{t} = _merge({a}, {b}) if ({self._unknown_check(a, b)}) else ({a} {op} {b})")
+        self.emit(f"{t} = {self._merged(a, b)} if ({self._unknown_check(a, b)}) else ({a} {op} {b})")
         return self.record(node, t)
 
     def _and(self, node: n.And) -> str:

@@ -101,6 +101,6 @@ def test_vocabulary_labels_every_conclusion_and_enum_value() -> None:
     for path, fact in vocab.facts.items():
         if fact.type.kind in ("enum", "set"):
             assert fact.value_labels and all(label for _, label in fact.value_labels), path
-    for path in ("person.internship_application_date", "person.skill_upgrade_claim_date",
-                 "person.unemployment_subsidy_claim_date", "graduate.flexibly_employed"):
+    for path in ("person.internship_application_date", "person.skill_upgrade_application_date",
+                 "person.unemployment_subsidy_application_date", "graduate.flexibly_employed"):
         assert vocab.facts[path].zh, path

@@ -1,8 +1,9 @@
 """A decision as a clerk reads it, as data: per clause the decision first (符合 / 不符合 /
 尚不能确定), the one or two reasons that decided it, what is still needed, the other results,
 and the basis. The clerk text, the compact tree and the notice render this; nothing here
-evaluates (stable_job_refund's `payable` is worded from eligible, auto_pay and application_in_time,
-which say why; the rule set's own `payable` decides whenever the two disagree).
+evaluates (stable_job_refund's payable — eligible and (auto_pay or application_in_time) — is told
+through those three, so a late applicant reads 逾期申请，不予受理 rather than a bare 否; the rule set's
+own `payable` decides should a variant define it otherwise).
 """
 from __future__ import annotations
 
