@@ -15,13 +15,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..engine import RuleEngine
 from ..errors import FactsError, PolicyError, did_you_mean
-from ..explain import explain_json, render_text
+from ..explain import explain_json, render_notice, render_text
 from ..facts import facts_schema, prepare
 from .middleware import AccessLog, BodyLimit
 from .openapi import openapi_document
@@ -81,13 +81,15 @@ def create_app(policies: str = "policies", *, max_body: int = DEFAULT_MAX_BODY,
         lang = request.query_params.get("lang", "zh")
         fmt = request.query_params.get("format", "json")
         clause = request.query_params.get("clause") or None
-        if lang not in ("zh", "en") or fmt not in ("json", "text"):
-            raise ApiError(400, "bad_request", "lang 只能是 zh 或 en，format 只能是 json 或 text")
+        if lang not in ("zh", "en") or fmt not in ("json", "text", "notice"):
+            raise ApiError(400, "bad_request", "lang 只能是 zh 或 en，format 只能是 json、text 或 notice")
         _known_clauses(engine, [clause] if clause else [])
         facts = await _json_object(request)
         decision = _evaluate(engine, facts, _as_of(request), trace=True)
         if fmt == "text":
             return PlainTextResponse(render_text(decision, clause, lang))
+        if fmt == "notice":  # the 告知书 draft, self-contained print-ready HTML
+            return HTMLResponse(render_notice(decision, clause, "html"))
         return JSONResponse(explain_json(decision, clause))
 
     async def next_question(request: Request) -> Response:

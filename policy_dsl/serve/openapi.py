@@ -43,7 +43,7 @@ _COMPONENTS = {
                      "clauses": {"type": "object", "additionalProperties": {
                          "type": "object", "required": ["applicable", "conclusions"], "properties": {
                              "applicable": {"type": "boolean"}, "conclusions": {"type": "object"}}}}}},
-    "Explanation": {"type": "object", "description": "版本化的解释 JSON（policy_dsl/schema/decision-v1.json）",
+    "Explanation": {"type": "object", "description": "版本化的解释 JSON（policy_dsl/schema/decision-v<version>.json）",
                     "required": ["schema", "version", "policy_set", "clauses"], "properties": {
                         "schema": {"const": "policy-dsl/decision"}, "version": {"type": "integer"},
                         "policy_set": {"type": "string"}, "clauses": {"type": "object"}}},
@@ -84,6 +84,7 @@ def _post(summary: str, ref: str, params: list, body: dict, op_id: str) -> dict:
     ok = _json(ref, "成功 OK")
     if op_id == "explain":  # format=text: the prose explanation
         ok["content"]["text/plain"] = {"schema": {"type": "string"}}
+        ok["content"]["text/html"] = {"schema": {"type": "string"}}
     return {"post": {"summary": summary, "operationId": op_id, "tags": ["decisions"], "parameters": params,
                      "requestBody": body, "responses": {"200": ok, **_ERRORS}}}
 
@@ -107,7 +108,8 @@ def openapi_document() -> dict:
                 [_SET, _AS_OF,
                  {"name": "lang", "in": "query", "schema": {"enum": ["zh", "en"], "default": "zh"},
                   "description": "format=text 时的语言"},
-                 {"name": "format", "in": "query", "schema": {"enum": ["json", "text"], "default": "json"}},
+                 {"name": "format", "in": "query", "schema": {"enum": ["json", "text", "notice"], "default": "json"},
+                  "description": "json 解释 JSON；text 中文（或英文）文字；notice 告知书草稿（HTML）"},
                  {"name": "clause", "in": "query", "schema": {"type": "string"}, "description": "只解释一个条款"}],
                 _FACTS_BODY, "explain"),
             "/v1/sets/{set}/next-question": _post(
