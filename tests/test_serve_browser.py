@@ -244,3 +244,26 @@ def test_skipping_a_question_is_not_asked_again_and_stays_undetermined(page, bas
     page.click("#skip")
     page.wait_for_function("Number(document.body.dataset.step) >= 2")
     assert page.get_attribute("#question", "data-fact") != first
+
+
+def test_changing_an_answer_asks_it_again_and_re_evaluates(page, base_url) -> None:
+    asked = []
+    page.goto(base_url + "/")
+    page.check("input[name=subject][value=unit]")
+    page.check("input[name=region][value=fushun]")
+    page.wait_for_selector("input[name=clause]")
+    page.fill("#as-of", "2021-09-01")
+    page.click("#begin")
+    page.wait_for_function("Number(document.body.dataset.step) >= 1")
+    first = page.get_attribute("#question", "data-fact")
+    assert first == "unit.kind"
+    page.check("#q-input input[value=other]")  # not a listed kind of insured unit: 稳岗返还 does not apply
+    page.click("#answer")
+    page.wait_for_function("Number(document.body.dataset.step) >= 2")
+    assert page.get_attribute(".policy[data-clause=stable_job_refund]", "data-status") == "does_not_apply"
+    page.click("#answer-list button.change[data-fact='unit.kind']")
+    page.wait_for_function("Number(document.body.dataset.step) >= 3")
+    asked.append(page.get_attribute("#question", "data-fact"))
+    assert asked == ["unit.kind"]
+    assert page.get_attribute(".policy[data-clause=stable_job_refund]", "data-status") == "undetermined"
+    assert page.query_selector_all("#answer-list li") == []

@@ -147,7 +147,16 @@ async function skip() {
 
 function renderAnswers() {
   $("answers").hidden = state.answers.length === 0;
-  $("answer-list").innerHTML = state.answers.map((a) => `<li>${esc(a.label)}：<b>${esc(a.text)}</b></li>`).join("");
+  $("answer-list").innerHTML = state.answers.map((a) =>
+    `<li>${esc(a.label)}：<b>${esc(a.text)}</b> <button type="button" class="change" data-fact="${esc(a.path)}">修改</button></li>`).join("");
+}
+
+// 修改一个回答：去掉它，重新判定；下一题由服务重新选（通常就是这一题）
+async function change(path) {
+  delete state.facts[path];
+  state.answers = state.answers.filter((a) => a.path !== path);
+  renderAnswers();
+  await step();
 }
 
 function renderResults(data) {
@@ -201,5 +210,9 @@ document.addEventListener("DOMContentLoaded", () => {
   $("print").addEventListener("click", () => $("notice-frame").contentWindow.print());
   $("close-notice").addEventListener("click", () => { document.body.classList.remove("notice-mode"); $("notice").hidden = true; });
   $("restart").addEventListener("click", () => location.reload());
+  $("answer-list").addEventListener("click", (event) => {
+    const fact = event.target.dataset?.fact;
+    if (fact) change(fact).catch((e) => alert(problemText(e)));
+  });
   loadPolicies().catch((e) => { $("policy-list").textContent = problemText(e); });
 });
