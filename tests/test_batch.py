@@ -54,8 +54,9 @@ def jsonl(path: Path) -> list[dict]:
 
 def test_example_register_payout_and_accounting(tmp_path, capsys):
     out = tmp_path / "payout.jsonl"
-    code, text, _ = run(capsys, FUSHUN, REGISTER, "--out", out, "--clause", "stable_job_refund")
+    code, text, err = run(capsys, FUSHUN, REGISTER, "--out", out, "--clause", "stable_job_refund")
     assert code == 1  # two rows are in the errors file
+    assert err == ""  # not a terminal: no progress bar, only the summary
     rows, errors = jsonl(out), jsonl(tmp_path / "payout.jsonl.errors.jsonl")
     assert [r["row"] for r in rows] == [1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
     assert [e["row"] for e in errors] == [9, 12]
@@ -118,6 +119,8 @@ def test_usage_errors_exit_2_and_write_nothing(tmp_path, capsys):
     assert code == 2 and ".csv" in err
     code, _, err = run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "o.jsonl", "--encoding", "big-5x")
     assert code == 2 and "gb18030" in err
+    code, _, err = run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "o.jsonl", "--errors", tmp_path / "o.jsonl")
+    assert code == 2 and "同一个文件" in err
     assert list(tmp_path.iterdir()) == [register]
 
 
@@ -268,3 +271,59 @@ def test_docs_show_real_output(tmp_path, capsys, monkeypatch):
     with (tmp_path / "拨付清单.csv").open(encoding="utf-8-sig") as f:
         reason = [r for r in csv.DictReader(f) if r["row"] == "4"][0]["理由"]
     assert reason + "\n" in blocks
+
+
+def test_household_members_from_a_json_cell_jsonl_and_parquet_agree(tmp_path, capsys):
+    """零就业家庭 (辽人社发〔2021〕7号 附件2 一、1): an urban household where no working-age member has a job
+    and at least 2 working-age members able and wanting to work are without a job and without business
+    income. Household 1: two such members -> true; household 2: one of them employed -> false;
+    household 3: whether the second one is employed is unknown -> undetermined."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def member(employed):
+        return {"working_age": True, "able_to_work": True, "wants_work": True, "employed": employed,
+                "has_business_or_investment_income": False}
+
+    members = [[member(False), member(False)], [member(False), member(True)], [member(False), member(None)]]
+    with (tmp_path / "h.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["household.urban", "household.members"])
+        for m in members:
+            w.writerow(["是", json.dumps([{k: v for k, v in x.items() if v is not None} for x in m])])
+    (tmp_path / "h.jsonl").write_text("".join(
+        json.dumps({"household": {"urban": True, "members": [{k: v for k, v in x.items() if v is not None}
+                                                             for x in m]}}) + "\n" for m in members),
+        encoding="utf-8")
+    pq.write_table(pa.table({"household.urban": [True] * 3, "household.members": members}), tmp_path / "h.parquet")
+    results = []
+    for name in ("h.csv", "h.jsonl", "h.parquet"):
+        code, _, _ = run(capsys, FUSHUN, tmp_path / name, "--out", tmp_path / f"{name}.out.jsonl",
+                         "--clause", "zero_employment_family")
+        assert code == 0
+        results.append([r["clauses"]["zero_employment_family"]["conclusions"]["is_zero_employment_family"]
+                        for r in jsonl(tmp_path / f"{name}.out.jsonl")])
+    assert results[0] == results[1] == results[2]
+    assert results[0][:2] == [True, False] and results[0][2]["undetermined"] is True
+
+
+def test_kept_columns_need_not_be_facts(tmp_path, capsys):
+    (tmp_path / "r.csv").write_text("统一社会信用代码,unit.kind\n91210400MA0XXXXX1,enterprise\n", encoding="utf-8")
+    code, _, _ = run(capsys, FUSHUN, tmp_path / "r.csv", "--out", tmp_path / "o.csv", "--keep", "统一社会信用代码")
+    assert code == 0
+    with (tmp_path / "o.csv").open(encoding="utf-8-sig") as f:
+        [row] = list(csv.DictReader(f))
+    assert row["统一社会信用代码"] == "91210400MA0XXXXX1" and row["stable_job_refund.eligible"] == ""
+    assert "unit.ui_insured" in row["待补充事实"]
+
+
+def test_province_set_leaves_the_amount_to_the_city(tmp_path, capsys):
+    """辽人社发〔2021〕7号 only caps the refund rate (按不超过……返还): each city sets it, so under the province
+    set every amount of an eligible unit is undetermined and the payout is not a number. The rate is open
+    for every row of its size class, eligible or not: 8 中小微/non-enterprise rows, 2 large ones."""
+    code, text, _ = run(capsys, str(ROOT / "policies" / "liaoning"), REGISTER, "--out", tmp_path / "o.csv",
+                        "--clause", "stable_job_refund")
+    assert code == 1
+    assert "拨付合计：未确定（6 行金额都未确定）" in text
+    assert "中小微企业及其他单位返还比例（由各市确定，不超过60%）：8 行" in text
+    assert "大型企业返还比例（由各市确定，不超过30%）：2 行" in text

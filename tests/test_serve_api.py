@@ -91,7 +91,7 @@ def test_explain_json_is_the_versioned_explanation(client, capsys) -> None:
     expected = cli_json(capsys, "explain", str(ROOT / "policies/fushun"), str(MEDIUM), "--format", "json")
     body = client.post("/v1/sets/fushun/explain?lang=zh", json=medium()).json()
     assert body == expected
-    schema = json.loads((ROOT / f"policy_dsl/schema/decision-v{body['version']}.json").read_text(encoding="utf-8"))
+    schema = json.loads((ROOT / "policy_dsl/schema/decision-v2.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(body)
 
 

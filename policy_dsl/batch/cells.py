@@ -94,7 +94,7 @@ def _decimal_text(text: str, what: str) -> Decimal:
     raise CellError(f"“{text}”不是{what}；应写成十进制数，如 10000.00")
 
 
-def _from_float(value: float, what: str) -> Decimal:
+def _from_double(value: float, what: str) -> Decimal:
     if not math.isfinite(value):
         raise CellError(f"{what}不能是 {value!r}")
     text = repr(value)  # the shortest text that reads back as this double
@@ -116,7 +116,7 @@ def decimal_parser(what: str, percent: bool = False) -> Parser:
         if isinstance(value, int):
             return Decimal(value)
         if isinstance(value, float):
-            return _from_float(value, what)
+            return _from_double(value, what)
         text = str(value).strip()
         if percent and text.endswith("%"):
             return _decimal_text(text[:-1], what) / 100
@@ -195,8 +195,8 @@ def records_parser(spec: FactSpec) -> Parser:
     fields = "、".join(name for name, _ in spec.type.elem.fields) if spec.type.elem else ""
 
     def parse(value: Any) -> Any:
-        if isinstance(value, (list, tuple)):  # Parquet list<struct>, or already JSON
-            return [dict(v) if isinstance(v, dict) else v for v in value]
+        if isinstance(value, (list, tuple)):  # Parquet list<struct>: a null field is an unknown one
+            return [{k: x for k, x in v.items() if x is not None} if isinstance(v, dict) else v for v in value]
         try:
             data = json.loads(str(value), parse_float=Decimal)
         except json.JSONDecodeError:

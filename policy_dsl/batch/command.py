@@ -24,6 +24,7 @@ from .render import JsonRows, TableShape
 from .summary import Summary
 from .writers import OUTPUT_FORMATS, ErrorsWriter, default_output, open_writer
 
+INTERRUPTED = "已中断：没有写出任何结果文件（结果只在全部行处理完后才写出）。"
 CHUNK = 1024  # cases handed to evaluate_many at a time: bounded memory, and a row that fails evaluation is isolated
 
 
@@ -67,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or default_output(args.input, fmt)
     errors_path = args.errors or f"{out}.errors.jsonl"
     input_format(args.input)  # a usage error before the rule set is even loaded
+    if os.path.abspath(out) == os.path.abspath(errors_path):
+        raise UsageError(f"结果文件和错误行文件不能是同一个文件：{out}")
     for target in (out, errors_path):
         if os.path.abspath(target) == os.path.abspath(args.input):
             raise UsageError(f"输出文件不能是输入文件本身：{target}")
@@ -75,8 +78,12 @@ def run(args: argparse.Namespace) -> int:
     choice = ENGINES[args.engine]
     if args.explain and not choice.supports_trace:
         raise UsageError(f"引擎 {args.engine} 不支持 --explain；请用 --engine python")
-    engine = load(args.set)
-    reader = open_reader(args.input, engine.vocab, encoding=args.encoding, keep=tuple(args.keep))
+    try:
+        engine = load(args.set)
+        reader = open_reader(args.input, engine.vocab, encoding=args.encoding, keep=tuple(args.keep))
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
     try:
         return _run(args, engine, choice.make(engine), reader, fmt, out, errors_path)
     finally:
@@ -114,12 +121,15 @@ def _run(args, engine: RuleEngine, batch_engine, reader: Reader, fmt: str, out: 
     json_clauses = table if args.clause else tuple(engine.rule_set.clauses)
     shape = TableShape(engine, JsonRows(engine, table), tuple(args.keep), args.explain)
     summary = Summary(engine, table)
-    writer = open_writer(fmt, out, JsonRows(engine, json_clauses), shape)
-    errors = ErrorsWriter(errors_path)
-    files = [writer.file, errors.file]
-    progress = _progress(reader)
-    previous = _on_sigterm()
+    files = []
+    progress = None
+    previous = _on_sigterm()  # before any file exists, so that `kill` always cleans up
     try:
+        writer = open_writer(fmt, out, JsonRows(engine, json_clauses), shape)
+        files.append(writer.file)
+        errors = ErrorsWriter(errors_path)
+        files.append(errors.file)
+        progress = _progress(reader)
         for row, result in _evaluated(batch_engine, reader.rows(), args.as_of, args.explain):
             if result is None:
                 errors.write(row.number, row.line, row.problems)
@@ -141,7 +151,7 @@ def _run(args, engine: RuleEngine, batch_engine, reader: Reader, fmt: str, out: 
     except KeyboardInterrupt:
         for f in files:
             f.discard()
-        print("已中断：没有写出任何结果文件（结果只在全部行处理完后才写出）。", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     except BaseException:
         for f in files:

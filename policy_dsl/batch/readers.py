@@ -89,7 +89,8 @@ def _codec(encoding: str) -> str:
 
 def _undecodable_message(encoding: str) -> str:
     hint = "；文件若由 GBK/GB2312 系统导出，请加 --encoding gb18030" if encoding.startswith("utf") else ""
-    return f"含有无法按 {encoding} 解读的字节" + hint
+    shown = "utf-8" if encoding == "utf-8-sig" else encoding
+    return f"含有无法按 {shown} 解读的字节" + hint
 
 
 def typed_row(number: int, cells: list, header: Header, kept_index: tuple[int, ...],
@@ -122,6 +123,10 @@ def typed_row(number: int, cells: list, header: Header, kept_index: tuple[int, .
             else:
                 sub[fact] = value
     kept = tuple(_text(cells[i]) for i in kept_index)
+    if undecodable:
+        for i, value in zip(kept_index, kept):
+            if _UNDECODABLE.search(value):
+                problems.append((header.columns[i].name, value.encode("utf-8", "replace").decode(), undecodable))
     return Row(number, None if problems else case, problems, kept, line)
 
 

@@ -128,6 +128,9 @@ class TableShape:
         self.kinds = {(c.clause, c.conclusion): c.kind for c in columns if c.clause}
         self.explain = explain
         self._labels: dict[str, str] = {}
+        # CSV text of a determined value: _cell of its JSON value, by the conclusion's JSON converter.
+        self._cells = {cid: {name: _cell_converter(convert) for name, convert in rows.converters[cid].items()}
+                       for cid in self.clauses}
 
     @property
     def names(self) -> list[str]:
@@ -141,8 +144,10 @@ class TableShape:
             if not result.conclusions:
                 cells.extend([""] * len(names))
                 continue
-            shown = self.rows.conclusions(cid, result)
-            cells.extend(_cell(shown.get(name)) for name in names)
+            conclusions, convert = result.conclusions, self._cells[cid]
+            for name in names:
+                value = conclusions.get(name)
+                cells.append("" if value is None or value.__class__ is Unknown else convert[name](value))
         cells.append("；".join(self.missing_labels(decision)))
         if self.explain:
             cells.append(reason or "")
@@ -201,6 +206,17 @@ def missing_label(name: str, vocab, reasons) -> str:
     if base in vocab.facts:
         return f"{vocab.label(base)}（{name}）"
     return name
+
+
+def _cell_converter(convert):
+    def cell(value: object) -> str:
+        if value is True:
+            return "true"
+        if value is False:
+            return "false"
+        return _cell(convert(value))
+
+    return cell
 
 
 def _cell(value: object) -> str:

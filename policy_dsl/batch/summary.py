@@ -165,18 +165,23 @@ class Summary:
         auto_label = labels.get(rule.automatic, rule.automatic)
         p, s = tally.payout, tally.payout_sum
 
+        def sum_text(value: Decimal, rows: int, unknown: int) -> str:
+            if unknown and rows == unknown:
+                return f"未确定（{unknown:,} 行金额都未确定）"
+            return _yuan(value) + (f"（另有 {unknown:,} 行金额未确定，未计入）" if unknown else "")
+
         def total(group: str) -> str:
-            unknown = p[group + "_unknown_amount"]
-            return _yuan(s.get(group, Decimal(0))) + (f"（另有 {unknown:,} 行金额未确定，未计入）" if unknown else "")
+            return sum_text(s.get(group, Decimal(0)), p[group], p[group + "_unknown_amount"])
 
         paid = s.get("automatic", Decimal(0)) + s.get("applied", Decimal(0))
         unknown_paid = p["automatic_unknown_amount"] + p["applied_unknown_amount"]
+        paid_text = sum_text(paid, p["automatic"] + p["applied"], unknown_paid)
         lines = [
             f"  {auto_label}（{rule.automatic}）：{p['automatic']:,} 行，{amount}合计 {total('automatic')}",
             f"  已在申请期限内申请（非免申即享，或是否免申即享未确定）：{p['applied']:,} 行，{amount}合计 {total('applied')}",
             f"  非免申即享且逾期申请（不拨付）：{p['late']:,} 行，{amount} {total('late')} 不计入拨付",
             f"  是否免申即享、是否按期申请尚未确定（暂不拨付）：{p['pending']:,} 行，{amount} {total('pending')} 不计入拨付",
-            f"  拨付合计：{_yuan(paid)}" + (f"（另有 {unknown_paid:,} 行金额未确定，未计入）" if unknown_paid else ""),
+            f"  拨付合计：{paid_text}",
             f"    ＝ 符合条件（{rule.eligible}）且 免申即享（{rule.automatic}）或在申请期限内申请（{rule.in_time}）"
             f"的{amount}（{rule.amount}）之和；逾期申请、尚未确定的不计入",
         ]

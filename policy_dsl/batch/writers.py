@@ -79,7 +79,7 @@ class CsvWriter:
         self._writer.writerow(shape.names)
 
     def write(self, number: int, kept: tuple, decision, reason: dict | None) -> None:
-        self._writer.writerow(self.shape.csv_cells(number, kept, decision, _joined(reason)))
+        self._writer.writerow(self.shape.csv_cells(number, kept, decision, _joined(reason, self.shape.vocab)))
 
 
 class ParquetOut:
@@ -91,18 +91,19 @@ class ParquetOut:
         self._writer = ParquetWriter(self.file.stream, [(c.name, c.kind) for c in shape.columns])
 
     def write(self, number: int, kept: tuple, decision, reason: dict | None) -> None:
-        self._writer.write(self.shape.parquet_values(number, kept, decision, _joined(reason)))
+        self._writer.write(self.shape.parquet_values(number, kept, decision, _joined(reason, self.shape.vocab)))
 
     def finish(self) -> None:
         self._writer.close()
 
 
-def _joined(reason: dict | None) -> str | None:
+def _joined(reason: dict | None, vocab) -> str | None:
+    """One cell for the reasons of a row: a single clause's as is, several each under the clause's name."""
     if reason is None:
         return None
     if len(reason) == 1:
         return next(iter(reason.values()))
-    return "；".join(f"【{cid}】{text}" for cid, text in reason.items())
+    return "；".join(f"【{vocab.clauses[cid].zh if cid in vocab.clauses else cid}】{text}" for cid, text in reason.items())
 
 
 def open_writer(fmt: str, target: str, rows: JsonRows, shape: TableShape, csv_encoding: str = "utf-8-sig"):

@@ -43,7 +43,7 @@ _COMPONENTS = {
                      "clauses": {"type": "object", "additionalProperties": {
                          "type": "object", "required": ["applicable", "conclusions"], "properties": {
                              "applicable": {"type": "boolean"}, "conclusions": {"type": "object"}}}}}},
-    "Explanation": {"type": "object", "description": "版本化的解释 JSON（policy_dsl/schema/decision-v<version>.json）",
+    "Explanation": {"type": "object", "description": "版本化的解释 JSON（policy_dsl/schema/decision-v2.json）",
                     "required": ["schema", "version", "policy_set", "clauses"], "properties": {
                         "schema": {"const": "policy-dsl/decision"}, "version": {"type": "integer"},
                         "policy_set": {"type": "string"}, "clauses": {"type": "object"}}},
