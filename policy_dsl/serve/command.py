@@ -47,12 +47,17 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from .app import DEFAULT_MAX_BODY, create_app
+        from .registry import load_registry
     except ImportError as exc:
         from ..errors import UsageError
 
         raise UsageError(f"policy serve 需要可选依赖 needs the optional extra: pip install 'policy-dsl[serve]' ({exc.name})") from None
     max_body = args.max_body or DEFAULT_MAX_BODY
-    app = create_app(args.policies, max_body=max_body)  # a bad set fails here, before listening
+    registry = load_registry(args.policies)  # a bad set fails here, before listening
+    app = create_app(registry=registry, max_body=max_body)
+    sets = "、".join(sorted(registry.engines))
+    print(f"policy serve：已加载规则集 {sets}；筛查页面 http://{args.host}:{args.port}/ ，接口说明 /openapi.json",
+          file=sys.stderr, flush=True)
     if args.workers > 1:
         os.environ[_ENV_POLICIES], os.environ[_ENV_MAX_BODY] = os.path.abspath(args.policies), str(max_body)
         uvicorn.run("policy_dsl.serve.command:worker_app", factory=True, workers=args.workers, host=args.host,
