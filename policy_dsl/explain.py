@@ -75,9 +75,9 @@ def node_json(node: TraceNode, engine) -> dict:
         if v:
             out[key] = v
     if node.citation:
-        out["citation"] = {k: v for k, v in vars(node.citation).items() if v}
+        out["citation"] = {k: v for k, v in vars(node.citation).items() if v and k != "span"}
     if node.set_by:
-        out["set_by"] = [{k: v for k, v in vars(c).items() if v} for c in node.set_by]
+        out["set_by"] = [{k: v for k, v in vars(c).items() if v and k != "span"} for c in node.set_by]
     raw = node.raw_value
     if node.value_type == "money" and raw is not None and raw.__class__ is not Unknown and not isinstance(raw, bool) \
             and raw != node.value:
@@ -115,7 +115,7 @@ def explain_json(decision: "Decision", clause: str | None = None) -> dict:
         entry: dict = {"applicable": result.applicable, "title": c.title, "kind": c.kind,
                        "departments": list(c.departments)}
         if c.source:
-            entry["citation"] = {k: v for k, v in vars(c.source).items() if v}
+            entry["citation"] = {k: v for k, v in vars(c.source).items() if v and k != "span"}
         conclusions = {}
         for name, value in result.conclusions.items():
             t = engine.slot_type(f"{cid}.{name}")

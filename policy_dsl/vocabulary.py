@@ -1,4 +1,4 @@
-"""The shared vocabulary (spec/vocabulary.yaml, shipped inside the package):
+"""The shared vocabulary (policy_dsl/vocabulary.yaml, shipped inside the package):
 fact paths and their types, subjects, clause ids and their conclusions.
 """
 from __future__ import annotations

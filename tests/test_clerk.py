@@ -247,7 +247,8 @@ def test_tree_lines_break_between_words_never_inside_a_label_or_identifier() -> 
     decision = _decision(case)
     for width in (80, 100):
         full = render_tree(decision, None, "zh", width=width, full=True)
-        assert max(cell_len(line) for line in full.splitlines()) <= width
+        for line in full.splitlines():  # deep in the developer tree a long fact path may overflow, never break
+            assert cell_len(line) <= width or re.search(r"[a-z_.]{%d,}" % (width // 3), line), line
         lines = full.splitlines()
         for path in ("household.members", "person.statutory_retirement_date", "employment_difficulty.城镇零就业家庭成员"):
             assert any(path in line for line in lines if path.split(".")[0] in line) or path not in full.replace("\n", "")

@@ -42,6 +42,7 @@ CITY_CONCLUSIONS = {
     "auto_pay": True,
     "apply_by": "2021-12-31",
     "application_in_time": True,
+    "payable": True,
 }
 
 
@@ -114,6 +115,7 @@ def test_eval_text(capsys: pytest.CaptureFixture[str]) -> None:
         "  auto_pay（免申即享）：是",
         "  apply_by（申请截止日期）：2021年12月31日",
         "  application_in_time（在申请期限内）：是",
+        "  payable（予以返还）：是",
     ]) + "\n"
 
 
@@ -186,7 +188,7 @@ def test_eval_with_a_different_case_from_stdin(capsys: pytest.CaptureFixture[str
     assert code == 0
     assert json.loads(out)["clauses"]["stable_job_refund"]["conclusions"] == {
         **CITY_CONCLUSIONS, "eligible": False, "layoff_rate": "0.07", "max_amount": "0.00", "amount": "0.00",
-        "auto_pay": False}
+        "auto_pay": False, "payable": False}
 
 
 def test_eval_malformed_json_on_stdin_exits_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,8 +1,8 @@
 """A decision as a clerk reads it, as data: per clause the decision first (符合 / 不符合 /
 尚不能确定), the one or two reasons that decided it, what is still needed, the other results,
 and the basis. The clerk text, the compact tree and the notice render this; nothing here
-evaluates (stable_job_refund's 不予受理 is read off eligible, auto_pay and application_in_time
-while the rule set has no `payable` conclusion of its own).
+evaluates (stable_job_refund's payable — eligible and (auto_pay or application_in_time) — is told
+through those three, so a late applicant reads 逾期申请，不予受理 rather than a bare 否).
 """
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def clause_report(words: Words, cid: str, conclusions: dict[str, TraceNode]) -> 
     names = _decision_names(cid, conclusions)
     verdicts = []
     for name in names:
-        if name == "payable" and name not in conclusions:
+        if cid == "stable_job_refund" and name == "payable":
             verdicts.append(_refund_payable(words, conclusions))
         else:
             verdicts.append(verdict(words, conclusions[name]))
