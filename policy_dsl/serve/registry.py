@@ -37,7 +37,10 @@ def load_registry(directory: str | Path) -> Registry:
 
 
 def citation_json(c: Citation | None) -> dict | None:
-    return {k: v for k, v in vars(c).items() if v} if c else None
+    """document, article and quoted text (where it was read from is for checks, not for clients)."""
+    if c is None:
+        return None
+    return {k: v for k, v in (("document", c.document), ("article", c.article), ("text", c.text)) if v}
 
 
 def set_summary(engine: RuleEngine) -> dict:
