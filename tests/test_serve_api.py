@@ -77,6 +77,8 @@ def test_evaluate_is_exactly_policy_eval_json(client, capsys) -> None:
     expected = cli_json(capsys, "eval", str(ROOT / "policies/fushun"), str(MEDIUM), "--format", "json")
     body = client.post("/v1/sets/fushun/evaluate", json=medium()).json()
     assert body == expected
+    schema = json.loads((ROOT / "policy_dsl/schema/evaluation-v1.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(body)
     refund = body["clauses"]["stable_job_refund"]["conclusions"]
     assert refund["amount"] == "30000.00" and refund["auto_pay"] is True
 

@@ -74,7 +74,7 @@ def create_app(policies: str = "policies", *, max_body: int = DEFAULT_MAX_BODY,
         engine = engine_of(request)
         facts = await _json_object(request)
         decision = _evaluate(engine, facts, _as_of(request), trace=False)
-        return JSONResponse(decision.to_json())
+        return JSONResponse(evaluation_json(decision))
 
     async def explain(request: Request) -> Response:
         engine = engine_of(request)
@@ -108,6 +108,12 @@ def create_app(policies: str = "policies", *, max_body: int = DEFAULT_MAX_BODY,
     app = Starlette(routes=routes, exception_handlers={ApiError: _api_error, 404: _not_found, 405: _not_allowed})
     app.state.registry = reg
     return AccessLog(BodyLimit(app, max_body))
+
+
+def evaluation_json(decision) -> dict:
+    """What `policy eval --format json` prints: the decision JSON under its schema name and version
+    (policy_dsl/schema/evaluation-v1.json)."""
+    return {"schema": "policy-dsl/evaluation", "version": 1, **decision.to_json()}
 
 
 def _evaluate(engine: RuleEngine, facts: dict, as_of: date | None, *, trace: bool):

@@ -36,9 +36,10 @@ _COMPONENTS = {
     "Undetermined": {"type": "object", "required": ["undetermined", "missing", "reason"], "properties": {
         "undetermined": {"const": True}, "missing": {"type": "array", "items": {"type": "string"}},
         "reason": {"type": "string"}}},
-    "Decision": {"type": "object", "required": ["policy_set", "as_of", "clauses"],
-                 "description": "与 `policy eval --format json` 完全相同 exactly the `policy eval --format json` object",
+    "Decision": {"type": "object", "required": ["schema", "version", "policy_set", "as_of", "clauses"],
+                 "description": "与 `policy eval --format json` 完全相同（policy_dsl/schema/evaluation-v1.json）",
                  "properties": {
+                     "schema": {"const": "policy-dsl/evaluation"}, "version": {"type": "integer"},
                      "policy_set": {"type": "string"}, "as_of": {"type": ["string", "null"], "format": "date"},
                      "clauses": {"type": "object", "additionalProperties": {
                          "type": "object", "required": ["applicable", "conclusions"], "properties": {
