@@ -11,7 +11,6 @@ nodes that were short-circuited are simply absent ("not evaluated").
 """
 from __future__ import annotations
 
-import sys
 import types
 from dataclasses import dataclass, field
 from decimal import localcontext
@@ -48,6 +47,17 @@ class Program:
     # generated line number → node id, per generated function (code object): arithmetic that
     # fails (overflow past the number limits) is reported at the expression that did it
     _lines: dict = field(repr=False, default_factory=dict)
+    _make_traced: Callable | None = field(repr=False, default=None)  # the traced function is written on first use
+
+    @property
+    def fast(self) -> Callable:
+        return self._fast
+
+    @property
+    def traced(self) -> Callable:
+        if self._traced is None and self._make_traced is not None:
+            self._traced = self._make_traced()  # two threads may both write it: same function, no harm
+        return self._traced
 
     def run_many(self, batch) -> list[list]:
         """Evaluate many prepared fact mappings in one decimal context (no tracing)."""
@@ -63,7 +73,7 @@ class Program:
             try:
                 if trace is None:
                     return self._fast(facts)
-                return self._traced(facts, trace)
+                return self.traced(facts, trace)
             except PolicyError:
                 raise
             except ArithmeticError as exc:
@@ -98,21 +108,32 @@ def arithmetic_error(exc: ArithmeticError, span) -> PolicyEvaluationError:
                                  expected=f"整数部分最多 {MAX_INT_DIGITS} 位的结果 results below 10^{MAX_INT_DIGITS}")
 
 
-def compile_program(slots: Sequence[SlotSpec], notes: Annotations) -> Program:
-    nodes: list[n.Expr] = []
-    node_ids: dict[int, int] = {}
-    for slot in slots:
-        for root in _roots(slot):
-            for node in n.walk(root):
-                if id(node) not in node_ids:
-                    node_ids[id(node)] = len(nodes)
-                    nodes.append(node)
+def compile_program(slots: Sequence[SlotSpec], notes: Annotations,
+                    numbering: tuple[list[n.Expr], dict[int, int]] | None = None) -> Program:
+    """`numbering`: the node numbering of a larger program this one is part of, so that the
+    traces of both name the same nodes the same way."""
+    if numbering is not None:
+        nodes, node_ids = numbering
+    else:
+        nodes, node_ids = [], {}
+        for slot in slots:
+            for root in _roots(slot):
+                for node in n.walk(root):
+                    if id(node) not in node_ids:
+                        node_ids[id(node)] = len(nodes)
+                        nodes.append(node)
     fast = _Gen(slots, notes, node_ids, trace=False)
-    traced = _Gen(slots, notes, node_ids, trace=True)
     program = Program([s.key for s in slots], nodes, node_ids, fast.source)
     program._fast = fast.function("_evaluate", nodes)
-    program._traced = traced.function("_evaluate_traced", nodes)
-    program._lines = {program._fast.__code__: fast.line_nodes, program._traced.__code__: traced.line_nodes}
+    program._lines = {program._fast.__code__: fast.line_nodes}
+
+    def make_traced() -> Callable:
+        traced = _Gen(slots, notes, node_ids, trace=True)
+        function = traced.function("_evaluate_traced", nodes)
+        program._lines[function.__code__] = traced.line_nodes
+        return function
+
+    program._make_traced = make_traced
     return program
 
 
@@ -150,7 +171,7 @@ class _Gen:
         reads = [f"    {local} = F.get({self.const(path)}, {self.const(Unknown({path}))})"
                  for path, local in self.fact_local.items()]
         body = "\n".join(reads + self.lines)
-        out = ", ".join(self.slot_local[s.key] for s in slots)
+        out = ", ".join(self.const_slot.get(s.key) or self.slot_local[s.key] for s in slots)
         self.source = f"def _evaluate({params}):\n{body}\n    return [{out}]\n"
         first = 2 + len(reads)  # line number of self.lines[0] in the source
         self.line_nodes = {first + i: nid for i, nid in enumerate(self.line_node) if nid is not None}
@@ -180,7 +201,9 @@ class _Gen:
             # Bracketed: the code writes `c.__class__` and `c.quantize(…)` after a constant,
             # and `30.__class__` is not Python.
             return f"({value!r})"
-        key = (type(value).__name__, repr(value))
+        # By value, except an Unknown: its repr leaves out the reasons, and two delegated parameters
+        # of the same name in different clauses must keep their own.
+        key = ("Unknown", id(value)) if value.__class__ is Unknown else (type(value).__name__, repr(value))
         name = self.const_index.get(key)
         if name is None:
             name = f"_k{len(self.consts)}"
@@ -200,6 +223,8 @@ class _Gen:
             table = self.const(tuple(slot.history))
             self.emit(f"{target} = _hist(F.get('as_of', _AS_OF_UNKNOWN), {table})")
             return
+        if slot.key in self.const_slot:
+            return  # a known constant: references and the result use it directly
         if slot.expr is None:
             self.emit(f"{target} = {self.const(slot.const)}")
             return
@@ -207,9 +232,12 @@ class _Gen:
         if slot.exceptions:
             pairs = []
             for when, val in slot.exceptions:
-                pairs.append(f"({self.expr(when)}, {self.expr(val)})")
+                pairs.append((self.expr(when), self.expr(val)))
             value_tmp = self.tmp()
-            self.emit(f"{value_tmp} = _exc({value}, ({', '.join(pairs)},))")
+            # Decided in line when the highest exception holds or none can; otherwise _exc weighs them.
+            (w1, v1), none_holds = pairs[0], " and ".join(f"{w} is False" for w, _ in pairs)
+            table = ", ".join(f"({w}, {v})" for w, v in pairs)
+            self.emit(f"{value_tmp} = {v1} if {w1} is True else ({value} if {none_holds} else _exc({value}, ({table},)))")
             value = value_tmp
         if slot.money:
             self.current.append(self.node_ids[id(slot.expr)])
@@ -258,6 +286,11 @@ class _Gen:
                 self.emit(f"if {t}.__class__ is not _U: {t} = _field({t}, {self.const(name)}, {self.const(path)}, {index})")
         return self.record(node, t)
 
+    def _merged(self, *operands: str) -> str:
+        # With one operand that can be unknown, the merge is that operand: no call.
+        live = [o for o in operands if o.startswith(("_t", "_s", "_f"))]
+        return live[0] if len(live) == 1 else f"_merge({', '.join(operands)})"
+
     def _unknown_check(self, *operands: str) -> str:
         # Constants can never be unknown; only computed temps and slots are tested.
         tests = [f"{o}.__class__ is _U" for o in operands if o.startswith(("_t", "_s", "_f"))]
@@ -292,20 +325,20 @@ class _Gen:
         else:
             op = f"({a} {node.op} {b})"
         t = self.tmp()
-        self.emit(f"{t} = _merge({a}, {b}) if ({self._unknown_check(a, b)}) else {op}")
+        self.emit(f"{t} = {self._merged(a, b)} if ({self._unknown_check(a, b)}) else {op}")
         return self.record(node, t)
 
     def _compare(self, node: n.Compare) -> str:
         a, b = self.expr(node.left), self.expr(node.right)
         t = self.tmp()
-        self.emit(f"{t} = _merge({a}, {b}) if ({self._unknown_check(a, b)}) else ({a} {node.op} {b})")
+        self.emit(f"{t} = {self._merged(a, b)} if ({self._unknown_check(a, b)}) else ({a} {node.op} {b})")
         return self.record(node, t)
 
     def _member(self, node: n.Member) -> str:
         a, b = self.expr(node.element), self.expr(node.collection)
         t = self.tmp()
         op = "not in" if node.negated else "in"
-        self.emit(f"{t} = _merge({a}, {b}) if ({self._unknown_check(a, b)}) else ({a} {op} {b})")
+        self.emit(f"{t} = {self._merged(a, b)} if ({self._unknown_check(a, b)}) else ({a} {op} {b})")
         return self.record(node, t)
 
     def _and(self, node: n.And) -> str:

@@ -1,73 +1,73 @@
 """Load → check → compile once; evaluate many fact sets.
 
-`RuleEngine` is the embedding API: thread-safe (the compiled function keeps
-no state between calls), and each evaluation returns a Decision.
+`RuleEngine` is the embedding API: thread-safe (compiled functions keep no state
+between calls), and each evaluation returns a Decision.
+
+A case only makes the clauses about its subjects applicable (a unit case: the unit
+clauses and the `always` ones), so the engine compiles, on first need, one program per
+combination of subjects present: the named items of the applicable clauses and what they
+read, nothing else. Clauses about subjects the case lacks cost nothing. Every such
+program numbers the expression nodes as the whole-set program does, so traces and
+explanations are the same whichever program ran.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from datetime import date
+from decimal import getcontext, setcontext
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from . import nodes as n
 from . import types as T
 from .checker import Analysis, analyse, split_key
 from .compiler import Program, SlotSpec, compile_program
-from .errors import CheckFailed, FactsError
-from .facts import prepare
-from .loader import load_rule_set
+from .decision import CaseError, ClauseResult, Decision
+from .errors import CheckFailed, FactsError, PolicyError, PolicyNameError, did_you_mean
+from .factcheck import checker
+from .loader import load_rule_set, resolve_set_path
 from .model import Parameter, RuleSet
-from .values import Unknown
+from .typer import FactBinding
+from .values import CONTEXT, Unknown, isolated
 from .vocabulary import Vocabulary, vocabulary
-from .values import isolated
+
+_NONE = object()
+__all__ = ["RuleEngine", "Decision", "ClauseResult", "CaseError", "build", "load", "parameter_value"]
 
 
 @dataclass
-class ClauseResult:
-    id: str
-    applicable: bool
-    conclusions: dict[str, object]
+class Variant:
+    """The program for one combination of subjects: which clauses apply, where each value is."""
 
-
-@dataclass
-class Decision:
-    """The conclusions of one case, and — when traced — the value of every node."""
-
-    policy_set: str
-    as_of: date | None
-    content_hash: str
-    clauses: dict[str, ClauseResult]
-    slots: dict[str, object] = field(repr=False, default_factory=dict)
-    trace: dict[int, object] | None = field(repr=False, default=None)
-    facts: dict[str, object] = field(repr=False, default_factory=dict)
-    engine: "RuleEngine | None" = field(repr=False, default=None)
-
-    def value(self, key: str) -> object:
-        """A conclusion or any named item by "clause.name"."""
-        return self.slots[key]
-
-    def to_json(self) -> dict:
-        from .render_json import decision_json
-
-        return decision_json(self)
-
-
-@dataclass(frozen=True)
-class CaseError:
-    """A case of `evaluate_many` whose facts do not fit the vocabulary: its 0-based position
-    in the input and every problem as (fact path, message). The stream goes on after it."""
-
-    index: int
-    problems: tuple[tuple[str, str], ...]
-
-    def __bool__(self) -> bool:  # so `if result:` reads "evaluated"
-        return False
+    program: Program
+    applicable: frozenset[str]
+    index: dict[str, int]
+    folded: tuple[SlotSpec, ...]                 # items computed once, at build time
+    trace_seed: dict[int, object] | None = None  # their node values, for traces (on first traced use)
 
 
 class RuleEngine:
-    def __init__(self, rule_set: RuleSet, analysis: Analysis, program: Program, vocab: Vocabulary) -> None:
+    def __init__(self, rule_set: RuleSet, analysis: Analysis, program: Program, vocab: Vocabulary,
+                 specs: dict[str, SlotSpec] | None = None, targets: frozenset[str] | None = None) -> None:
         self.rule_set, self.analysis, self.program, self.vocab = rule_set, analysis, program, vocab
-        self._slot_index = {k: i for i, k in enumerate(program.keys)}
+        self.slot_index = {k: i for i, k in enumerate(program.keys)}
+        self._slot_index = self.slot_index  # older name
+        self._specs = specs if specs is not None else {k: _slot_spec(rule_set, analysis, k) for k in program.keys}
+        self.targets = targets
+        # (clause id, conclusions reported) in rule-set order; with targets, only the targets.
+        if targets is None:
+            self.reported = tuple((cid, tuple(c.conclusions)) for cid, c in rule_set.clauses.items())
+        else:
+            self.reported = tuple((cid, tuple(k.split(".", 1)[1] for k in sorted(targets) if split_key(k)[0] == cid))
+                                  for cid in rule_set.clauses if any(split_key(k)[0] == cid for k in targets))
+        self._checker = checker(vocab)
+        self._fast = self._checker.fast
+        self._static = _static_values(analysis, self._specs, program)
+        self._static_trace: dict[int, object] | None = None
+        self._variants: dict[frozenset, Variant] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
 
     @property
     def name(self) -> str:
@@ -76,60 +76,198 @@ class RuleEngine:
     def slot_type(self, key: str) -> T.Type:
         return self.analysis.slot_types[key]
 
-    @isolated
+    # evaluation -------------------------------------------------------------------------------------
     def evaluate(self, facts: Mapping[str, Any], *, as_of: date | None = None, trace: bool = False,
                  source: str = "") -> Decision:
-        """Validate `facts` (nested by subject), evaluate every clause. Raises FactsError."""
-        data = dict(facts)
-        if as_of is not None:
-            data["as_of"] = as_of
-        flat = prepare(data, self.vocab, source)
-        return self.evaluate_prepared(flat, trace=trace)
+        """Validate `facts` (nested by subject), evaluate the clauses the case is about.
+        Raises FactsError (every problem, by fact path) or PolicyEvaluationError."""
+        if as_of is not None and isinstance(facts, Mapping):
+            facts = {**facts, "as_of": as_of}
+        flat = self._fast(facts)  # the compiled validator's fast path; None: look closer
+        if flat is None:
+            flat = self._checker.prepare(facts, source)
+        subjects = flat["$subjects"]
+        variant = self._variants.get(subjects) or self._variant(subjects)
+        recorded: dict[int, object] | None = dict(variant.trace_seed or self._seed(variant)) if trace else None
+        saved = getcontext()
+        setcontext(self._context())  # the rules' own decimal context, never the caller's
+        try:
+            values = variant.program._fast(flat) if recorded is None else variant.program.traced(flat, recorded)
+        except ArithmeticError as exc:  # past the number limits: reported at the expression that did it
+            raise variant.program._arithmetic_error(exc) from None
+        finally:
+            setcontext(saved)
+        return Decision._of(self, variant, values, flat, recorded)
 
     def evaluate_many(self, cases: Iterable[Mapping[str, Any]], *, as_of: date | None = None,
                       trace: bool = False) -> Iterator[Decision | CaseError]:
-        """One result per case, in order: a Decision, or a CaseError for a case whose facts are
-        invalid. Lazy: the input is read as the results are consumed, so it may be unbounded."""
+        """One result per case, in order: a Decision, or a CaseError for a case that could not be
+        evaluated (its index and every problem). Lazy: the input is read as the results are
+        consumed, so it may be unbounded. Same answers as `evaluate`, case by case."""
+        fast, prepare = self._checker.fast, self._checker.prepare
+        variants, variant_for, context = self._variants, self._variant, self._context()
+        make = Decision._of
         for index, facts in enumerate(cases):
+            if as_of is not None and isinstance(facts, Mapping):
+                facts = {**facts, "as_of": as_of}
+            flat = fast(facts)
+            if flat is None:
+                try:
+                    flat = prepare(facts)
+                except FactsError as exc:
+                    yield CaseError(index, tuple(exc.problems))
+                    continue
+            subjects = flat["$subjects"]
+            variant = variants.get(subjects) or variant_for(subjects)
+            recorded: dict | None = dict(variant.trace_seed or self._seed(variant)) if trace else None
+            saved = getcontext()
+            setcontext(context)  # the rules' own decimal context, never the caller's
             try:
-                yield self.evaluate(facts, as_of=as_of, trace=trace)
-            except FactsError as exc:
-                yield CaseError(index, tuple(exc.problems))
+                values = variant.program._fast(flat) if recorded is None else variant.program.traced(flat, recorded)
+            except PolicyError as exc:
+                yield CaseError(index, (("", exc.render()),), "evaluation")
+                continue
+            except ArithmeticError as exc:  # past the number limits: reported at the expression that did it
+                yield CaseError(index, (("", variant.program._arithmetic_error(exc).render()),), "evaluation")
+                continue
+            finally:
+                setcontext(saved)
+            yield make(self, variant, values, flat, recorded)
 
     def evaluate_prepared(self, flat: dict[str, Any], *, trace: bool = False) -> Decision:
-        recorded: dict[int, object] | None = {} if trace else None
-        values = self.program.run(flat, recorded)
-        slots = dict(zip(self.program.keys, values))
+        """Evaluate facts already validated and flattened (facts.prepare)."""
         subjects = flat.get("$subjects", frozenset())
-        clauses = {}
-        for cid, clause in self.rule_set.clauses.items():
-            applicable = clause.subject == "always" or clause.subject in subjects
-            conclusions = {name: slots[f"{cid}.{name}"] for name in clause.conclusions} if applicable else {}
-            clauses[cid] = ClauseResult(cid, applicable, conclusions)
-        as_of = flat.get("as_of")
-        return Decision(self.rule_set.name, as_of if isinstance(as_of, date) else None, self.rule_set.content_hash,
-                        clauses, slots, recorded, flat, self)
+        variant = self._variants.get(subjects) or self._variant(subjects)
+        recorded: dict[int, object] | None = dict(variant.trace_seed or self._seed(variant)) if trace else None
+        saved = getcontext()
+        setcontext(self._context())  # the rules' own decimal context, never the caller's
+        try:
+            values = variant.program._fast(flat) if recorded is None else variant.program.traced(flat, recorded)
+        except ArithmeticError as exc:  # past the number limits: reported at the expression that did it
+            raise variant.program._arithmetic_error(exc) from None
+        finally:
+            setcontext(saved)
+        return Decision._of(self, variant, values, flat, recorded)
+
+    def all_slots(self, flat: dict[str, Any]) -> dict[str, object]:
+        """Every named item of the set on these facts, applicable or not (the whole-set program)."""
+        return dict(zip(self.program.keys, self.program.run(flat)))
+
+    # programs per combination of subjects ---------------------------------------------------------------
+    def _seed(self, variant: Variant) -> dict[int, object]:
+        """A trace starts from the node values of the folded items, as if they had been computed."""
+        if variant.trace_seed is None:
+            if self._static_trace is None:
+                recorded: dict[int, object] = {}
+                self.program.run({"$subjects": frozenset()}, recorded)
+                self._static_trace = recorded  # published whole: other threads never see it half filled
+            variant.trace_seed = {nid: value for s in variant.folded for nid in self._static_nodes(s)
+                                  for value in [self._static_trace.get(nid, _NONE)] if value is not _NONE}
+        return variant.trace_seed
+
+    def _static_nodes(self, spec: SlotSpec) -> Iterator[int]:
+        ids = self.program.node_ids
+        for root in ([spec.expr] if spec.expr is not None else []) + [x for pair in spec.exceptions for x in pair]:
+            for node in n.walk(root):
+                if id(node) in ids:
+                    yield ids[id(node)]
+
+    def _context(self):
+        ctx = getattr(self._local, "context", None)
+        if ctx is None:
+            ctx = self._local.context = CONTEXT.copy()  # one per thread: contexts carry mutable flags
+        return ctx
+
+    def _variant(self, subjects: frozenset) -> Variant:
+        key = frozenset(subjects)
+        with self._lock:
+            hit = self._variants.get(key)
+            if hit is not None:
+                return hit
+            applicable = frozenset(cid for cid, c in self.rule_set.clauses.items()
+                                   if c.subject == "always" or c.subject in key)
+            wanted = {f"{cid}.{name}" for cid in applicable for name in self.rule_set.clauses[cid].items()}
+            if self.targets is not None:
+                wanted &= self.targets
+            keep = _closure(self.analysis, wanted)
+            keys = [k for k in self.program.keys if k in keep]
+            specs = [self._specs[k] for k in keys]
+            # Items that read no facts have the same value in every case: computed once (fast path only).
+            folded = [SlotSpec(s.key, const=self._static[s.key]) if s.key in self._static else s for s in specs]
+            program = compile_program(folded, self.analysis.notes, numbering=(self.program.nodes, self.program.node_ids))
+            variant = Variant(program, applicable, {k: i for i, k in enumerate(keys)},
+                              tuple(s for s in specs if s.key in self._static))
+            self._variants[key] = variant
+            return variant
 
 
 @isolated
-def build(rule_set: RuleSet, vocab: Vocabulary | None = None, targets: Iterable[str] | None = None) -> RuleEngine:
+def build(rule_set: RuleSet, vocab: Vocabulary | None = None, targets: Iterable[str] | None = None,
+          analysis: Analysis | None = None) -> RuleEngine:
+    """Check and compile a loaded rule set. With `targets` ("clause.name", ...), only those items
+    and what they read are compiled, and a Decision reports only them. `analysis`: the set's
+    check result, when it is already known (the load cache)."""
     vocab = vocab or vocabulary()
-    analysis = analyse(rule_set, vocab)
+    analysis = analysis or analyse(rule_set, vocab)
     if analysis.errors:
         raise CheckFailed(analysis.errors)
     order = analysis.order
+    wanted = None
     if targets is not None:
-        order = _needed(analysis, set(targets))
-    program = compile_program([_slot_spec(rule_set, analysis, key) for key in order], analysis.notes)
-    return RuleEngine(rule_set, analysis, program, vocab)
+        wanted = frozenset(targets)
+        known = set(analysis.order)
+        for key in sorted(wanted):
+            if key not in known:
+                hint = did_you_mean(key, known)
+                raise PolicyNameError(f"targets: 规则集 {rule_set.name} 中没有 {key!r} no such item",
+                                      expected="clause_id.name", hint=hint)
+        order = [k for k in analysis.order if k in _closure(analysis, set(wanted))]
+    specs = {key: _slot_spec(rule_set, analysis, key) for key in order}
+    program = compile_program([specs[k] for k in order], analysis.notes)
+    return RuleEngine(rule_set, analysis, program, vocab, specs, wanted)
 
 
 def load(path: str | Path, *, targets: Iterable[str] | None = None) -> RuleEngine:
-    """Load, check and compile a rule set directory (or a name under policies/)."""
-    return build(load_rule_set(path), targets=targets)
+    """Load, check and compile a rule set directory (or a name under policies/).
+    `targets`: see `build`. A set loaded before with the same files comes from the cache
+    (policy_dsl.cache) without being parsed and checked again."""
+    from . import cache
+
+    set_path = resolve_set_path(path)
+    hit = cache.lookup(set_path)
+    if hit is not None:
+        return build(hit[0], targets=targets, analysis=hit[1])
+    rule_set = load_rule_set(set_path)
+    engine = build(rule_set, targets=targets)
+    cache.store(set_path, rule_set, engine.analysis)
+    return engine
 
 
-def _needed(analysis: Analysis, targets: set[str]) -> list[str]:
+def _static_values(analysis: Analysis, specs: dict[str, SlotSpec], program: Program) -> dict[str, object]:
+    """The value of every computed item that depends on no fact (and no date-dependent parameter)."""
+    static: set[str] = set()
+    for key in program.keys:
+        spec = specs.get(key)
+        if spec is None or spec.history or spec.expr is None and spec.const.__class__ is Unknown:
+            continue
+        if all(d in static for d in analysis.deps.get(key, ())) and not _reads_facts(spec, analysis):
+            static.add(key)
+    if not static:
+        return {}
+    try:
+        values = dict(zip(program.keys, program.run({"$subjects": frozenset()})))
+    except PolicyError:  # an item that fails on every case keeps failing where it is used
+        return {}
+    return {k: values[k] for k in static}
+
+
+def _reads_facts(spec: SlotSpec, analysis: Analysis) -> bool:
+    roots = ([spec.expr] if spec.expr is not None else []) + [x for pair in spec.exceptions for x in pair]
+    bindings = analysis.notes.bindings
+    return any(isinstance(bindings.get(id(node)), FactBinding) for root in roots for node in n.walk(root))
+
+
+def _closure(analysis: Analysis, targets: set[str]) -> set[str]:
     keep: set[str] = set()
     stack = list(targets)
     while stack:
@@ -137,6 +275,11 @@ def _needed(analysis: Analysis, targets: set[str]) -> list[str]:
         if key not in keep:
             keep.add(key)
             stack.extend(analysis.deps.get(key, ()))
+    return keep
+
+
+def _needed(analysis: Analysis, targets: set[str]) -> list[str]:
+    keep = _closure(analysis, targets)
     return [k for k in analysis.order if k in keep]
 
 

@@ -1,40 +1,59 @@
 """Facts in: validate a case against the vocabulary, then flatten it.
 
-A case is nested by subject ({"unit": {"layoffs": 3}}). Validation uses a JSON
-Schema derived from the vocabulary (facts_schema), and reports every problem at
-once by fact path, in the user's terms. Flattening turns it into the
-{"unit.layoffs": 3} mapping the compiled rules read, with exact Decimals and
-dates. Missing facts are simply absent: unknown, never 0 or false.
+A case is nested by subject ({"unit": {"layoffs": 3}}). The published contract is a
+JSON Schema derived from the vocabulary (facts_schema), types and domain constraints
+(min/max) included. Cases are checked by a validator compiled from the same vocabulary
+(factcheck.py), which reports every problem at once by fact path, in the user's terms;
+`validate_with_schema` runs the schema itself through jsonschema and is what the tests
+hold the compiled validator to. Flattening turns a case into the {"unit.layoffs": 3}
+mapping the compiled rules read, with exact Decimals and dates. Missing facts are
+simply absent: unknown, never 0 or false.
 """
 from __future__ import annotations
 
 import json
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Any, Mapping
 
 import jsonschema
 
 from . import types as T
-from .errors import FactsError, did_you_mean
-from .vocabulary import Vocabulary, vocabulary
+from .factcheck import (DATE_PATTERN, DECIMAL_PATTERN, NONNEG_DECIMAL_PATTERN, checker, drop_nulls, is_integer,
+                        is_number, msg_above, msg_below, msg_date_range, msg_duplicates, msg_invalid_date,
+                        msg_not_allowed, msg_not_mapping, msg_unknown, msg_wrong_type, render_path)
+from .vocabulary import FactSpec, Vocabulary, vocabulary
 from .yamlio import plain
 
-_DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
-_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+_DECIMAL_PATTERN, _DATE_PATTERN = DECIMAL_PATTERN, DATE_PATTERN  # names kept for importers
 
 
-def _schema_of(t: T.Type, zh: str, field_labels: tuple = ()) -> dict:
+def _schema_of(t: T.Type, zh: str, field_labels: tuple = (), spec: FactSpec | None = None) -> dict:
     k = t.kind
+    lo, hi = (spec.minimum, spec.maximum) if spec else (None, None)
     if k == "bool":
         s: dict = {"type": "boolean"}
     elif k == "int":
         s = {"type": "integer"}
+        if lo is not None:
+            s["minimum"] = lo
+        if hi is not None:
+            s["maximum"] = hi
     elif k in ("decimal", "money", "rate"):
-        s = {"type": ["number", "string"], "pattern": _DECIMAL_PATTERN}
+        s = {"type": ["number", "string"], "pattern": DECIMAL_PATTERN}
+        if lo is not None:
+            if lo != 0:  # pragma: no cover - the text pattern can only say "not negative"
+                raise ValueError(f"vocabulary: {spec.path if spec else zh}: a decimal fact's min must be 0")
+            s["minimum"] = 0
+            s["pattern"] = NONNEG_DECIMAL_PATTERN
     elif k == "date":
-        s = {"type": "string", "pattern": _DATE_PATTERN, "format": "date"}
+        s = {"type": "string", "pattern": DATE_PATTERN, "format": "date"}
+        # formatMinimum/formatMaximum (as in ajv-formats): the date range this fact accepts.
+        if lo is not None:
+            s["formatMinimum"] = str(lo)
+        if hi is not None:
+            s["formatMaximum"] = str(hi)
     elif k == "string":
         s = {"type": "string"}
     elif k == "enum":
@@ -55,16 +74,19 @@ def _schema_of(t: T.Type, zh: str, field_labels: tuple = ()) -> dict:
 
 
 def facts_schema(vocab: Vocabulary | None = None) -> dict:
-    """JSON Schema (2020-12) of a case, derived from the vocabulary."""
+    """JSON Schema (2020-12) of a case, derived from the vocabulary.
+
+    Beyond plain JSON Schema: integers are integers only (4.0 is not 4), numbers are
+    finite, and a fact may be null, which means unknown (like leaving it out)."""
     vocab = vocab or vocabulary()
     props: dict[str, dict] = {}
     for path, spec in vocab.facts.items():
         parts = path.split(".")
         if len(parts) == 1:
-            props[path] = _schema_of(spec.type, spec.zh)
+            props[path] = _schema_of(spec.type, spec.zh, spec=spec)
             continue
         subject = props.setdefault(parts[0], {"type": "object", "additionalProperties": False, "properties": {}})
-        subject["properties"][parts[1]] = _schema_of(spec.type, spec.zh, spec.field_labels)
+        subject["properties"][parts[1]] = _schema_of(spec.type, spec.zh, spec.field_labels, spec)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://policy-dsl.example/facts.schema.json",
@@ -77,64 +99,78 @@ def facts_schema(vocab: Vocabulary | None = None) -> dict:
 
 def validate(facts: Any, vocab: Vocabulary | None = None) -> list[tuple[str, str]]:
     """Every problem in `facts`, as (fact path, message)."""
+    return checker(vocab or vocabulary()).problems(facts)
+
+
+def prepare(facts: Any, vocab: Vocabulary | None = None, source: str = "") -> dict[str, Any]:
+    """Validate then flatten; raises FactsError listing every problem."""
+    return checker(vocab or vocabulary()).prepare(facts, source)
+
+
+# --- the published schema, run through jsonschema (the reference the compiled validator is tested against)
+
+def _format_bound(cmp):
+    def keyword(validator, bound, instance, schema):
+        if isinstance(instance, str) and re.search(DATE_PATTERN, instance) and cmp(instance, bound):
+            yield jsonschema.ValidationError(f"{instance} out of range")
+    return keyword
+
+
+_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+    {"number": lambda _, v: is_number(v), "integer": lambda _, v: is_integer(v)})
+_SchemaValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator, type_checker=_TYPES,
+    validators={"formatMinimum": _format_bound(lambda v, b: v < b), "formatMaximum": _format_bound(lambda v, b: v > b)})
+_SCHEMAS: dict[int, tuple[dict, Any]] = {}
+
+
+def validate_with_schema(facts: Any, vocab: Vocabulary | None = None) -> list[tuple[str, str]]:
+    """`validate`, done by running facts_schema through jsonschema: slower, and the reference."""
     vocab = vocab or vocabulary()
-    if not isinstance(facts, dict):
-        return [("", f"事实应为映射（对象） facts must be a mapping, got {type(facts).__name__}")]
-    schema = _cached_schema(vocab)
-    validator = jsonschema.Draft202012Validator(schema)
+    if not isinstance(facts, Mapping):
+        return [("", msg_not_mapping(facts))]
+    hit = _SCHEMAS.get(id(vocab.facts))
+    if hit is None or hit[0] is not vocab.facts:
+        hit = _SCHEMAS[id(vocab.facts)] = (vocab.facts, _SchemaValidator(facts_schema(vocab)))
+    data = plain(drop_nulls(facts), dates_as_text=True)
     problems = []
-    data = plain(_drop_nulls(facts), dates_as_text=True)
-    for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        problems.extend(_describe(err, data, vocab))
+    for err in sorted(hit[1].iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        problems.extend(_describe(err))
     problems.extend(_check_values(data, vocab))
     return problems
 
 
-_SCHEMAS: dict[int, dict] = {}
-
-
-def _cached_schema(vocab: Vocabulary) -> dict:
-    key = id(vocab)
-    if key not in _SCHEMAS:
-        _SCHEMAS[key] = facts_schema(vocab)
-    return _SCHEMAS[key]
-
-
-def _path(parts) -> str:
-    out = ""
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
-def _describe(err: jsonschema.ValidationError, data: dict, vocab: Vocabulary) -> list[tuple[str, str]]:
-    path = _path(err.absolute_path)
+def _describe(err: jsonschema.ValidationError) -> list[tuple[str, str]]:
+    path = render_path(err.absolute_path)
+    label = err.schema.get("title", "")
     if err.validator == "additionalProperties":
         allowed = list(err.schema.get("properties", {}))
-        extra = [k for k in err.instance if k not in allowed]
-        out = []
-        for key in extra:
-            full = f"{path}.{key}" if path else key
-            hint = did_you_mean(key, allowed)
-            out.append((full, "未知的事实 unknown fact" + (f"；{hint}" if hint else f"；可用：{', '.join(allowed)}")))
-        return out
-    label = err.schema.get("title", "")
+        return [(f"{path}.{key}" if path else key, msg_unknown(key, allowed)) for key in err.instance
+                if key not in allowed]
     if err.validator == "enum":
-        hint = did_you_mean(str(err.instance), err.validator_value)
-        return [(path, f"{err.instance!r} 不是{label}的可选值 not an allowed value；可选：{', '.join(err.validator_value)}"
-                 + (f"；{hint}" if hint else ""))]
+        return [(path, msg_not_allowed(err.instance, label, err.validator_value))]
+    if err.validator == "pattern" and err.schema["pattern"] == NONNEG_DECIMAL_PATTERN \
+            and re.search(DECIMAL_PATTERN, err.instance):
+        return [(path, msg_below(label, err.schema["minimum"], err.instance))]
     if err.validator in ("type", "pattern"):
         want = {"integer": "整数 integer", "boolean": "true/false", "string": "文字 string", "array": "列表 list",
                 "object": "映射 mapping", "number": "数字 number"}
         expected = err.schema.get("type")
         expected = " 或 ".join(want.get(x, x) for x in (expected if isinstance(expected, list) else [expected]))
-        if err.schema.get("pattern") == _DATE_PATTERN:
+        if err.schema.get("pattern") == DATE_PATTERN:
             expected = "日期 YYYY-MM-DD"
-        elif err.schema.get("pattern") == _DECIMAL_PATTERN:
+        elif err.schema.get("pattern") in (DECIMAL_PATTERN, NONNEG_DECIMAL_PATTERN):
             expected = "十进制数 decimal number, e.g. \"10000.00\""
-        return [(path, f"类型不对 wrong type：{label}应为 {expected}，实际是 {json.dumps(err.instance, ensure_ascii=False, default=str)}")]
+        return [(path, msg_wrong_type(label, expected, err.instance))]
+    if err.validator == "minimum":
+        return [(path, msg_below(label, err.validator_value, err.instance))]
+    if err.validator == "maximum":
+        return [(path, msg_above(label, err.validator_value, err.instance))]
+    if err.validator in ("formatMinimum", "formatMaximum"):
+        return [(path, msg_date_range(label, err.schema.get("formatMinimum"), err.schema.get("formatMaximum"),
+                                      err.instance))]
     if err.validator == "uniqueItems":
-        return [(path, f"集合中有重复元素 duplicate items in a set：{err.instance}")]
+        return [(path, msg_duplicates(err.instance))]
     return [(path, err.message)]
 
 
@@ -142,11 +178,11 @@ def _check_values(data: dict, vocab: Vocabulary) -> list[tuple[str, str]]:
     problems = []
     for path, value in _leaves(data):
         spec = vocab.facts.get(path)
-        if spec and spec.type.kind == "date" and isinstance(value, str) and re.fullmatch(_DATE_PATTERN, value):
+        if spec and spec.type.kind == "date" and isinstance(value, str) and re.search(DATE_PATTERN, value):
             try:
                 date.fromisoformat(value)
             except ValueError:
-                problems.append((path, f"不存在的日期 invalid date：{value}"))
+                problems.append((path, msg_invalid_date(value)))
     return problems
 
 
@@ -157,53 +193,6 @@ def _leaves(data: dict):
                 yield f"{key}.{sub}", v
         else:
             yield key, value
-
-
-def _drop_nulls(facts: dict) -> dict:
-    """A null fact is an unknown fact: the same as leaving it out."""
-    out = {}
-    for k, v in facts.items():
-        if v is None:
-            continue
-        out[k] = {sk: sv for sk, sv in v.items() if sv is not None} if isinstance(v, dict) else v
-    return out
-
-
-def _convert(value: Any, t: T.Type) -> Any:
-    k = t.kind
-    if k in ("decimal", "money", "rate"):
-        if isinstance(value, Decimal):
-            return value
-        return Decimal(str(value))  # a number's text, never via binary float arithmetic
-    if k == "date":
-        return value if isinstance(value, date) else date.fromisoformat(value)
-    if k == "set":
-        return frozenset(value)
-    if k == "list":
-        elem = t.elem or T.Type("record")
-        return tuple({name: _convert(v, elem.field(name) or T.STRING) for name, v in rec.items() if v is not None}
-                     for rec in value)
-    return value
-
-
-def prepare(facts: Any, vocab: Vocabulary | None = None, source: str = "") -> dict[str, Any]:
-    """Validate then flatten; raises FactsError listing every problem."""
-    vocab = vocab or vocabulary()
-    problems = validate(facts, vocab)
-    if problems:
-        raise FactsError(problems, source)
-    flat: dict[str, Any] = {}
-    for path, value in _leaves(_drop_nulls(facts)):
-        spec = vocab.facts.get(path)
-        if spec is None:
-            continue
-        try:
-            flat[path] = _convert(value, spec.type)
-        except (InvalidOperation, ValueError) as exc:  # pragma: no cover - schema catches these first
-            raise FactsError([(path, str(exc))], source) from None
-    subjects = {path.split(".")[0] for path in flat} | {k for k, v in facts.items() if isinstance(v, dict) and v}
-    flat["$subjects"] = frozenset(subjects)
-    return flat
 
 
 MAX_FACTS_BYTES = 1_000_000  # one case's facts are a few kB; a batch has its own reader

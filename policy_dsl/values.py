@@ -66,24 +66,68 @@ def number_problem(value: object) -> str | None:
     return None
 
 
+_NO_REASONS: Mapping[str, str] = MappingProxyType({})
+
+
 class Unknown:
     """A value the facts do not decide, remembering what would decide it.
 
     `missing` holds fact paths ("unit.layoffs") and delegated parameter names;
     `reasons` maps some of them to a sentence for people ("由各市确定，不超过30%").
+
+    Merging is cheap: `a.merge(b)` only records its two parts; the union of what is
+    missing is worked out the first time someone asks (`missing`, `reasons`, ==), which
+    for most intermediate values is never.
     """
 
-    __slots__ = ("missing", "reasons")
+    __slots__ = ("_missing", "_reasons", "_parts")
 
     def __init__(self, missing: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
                  reasons: Mapping[str, str] | None = None) -> None:
-        self.missing = frozenset(missing)
-        self.reasons = MappingProxyType(dict(reasons or {}))
+        self._missing = frozenset(missing)
+        self._reasons = MappingProxyType(dict(reasons)) if reasons else _NO_REASONS
+        self._parts: tuple[Unknown, Unknown] | None = None
+
+    @property
+    def missing(self) -> frozenset[str]:
+        if self._parts is not None:
+            self._resolve()
+        return self._missing  # type: ignore[return-value]
+
+    @property
+    def reasons(self) -> Mapping[str, str]:
+        if self._parts is not None:
+            self._resolve()
+        return self._reasons  # type: ignore[return-value]
 
     def merge(self, other: "Unknown") -> "Unknown":
-        if other is self or (other.missing <= self.missing and not other.reasons):
+        if other is self:
             return self
-        return Unknown(self.missing | other.missing, {**self.reasons, **other.reasons})
+        u = Unknown.__new__(Unknown)
+        u._parts = (self, other)
+        u._missing = u._reasons = None
+        return u
+
+    def _resolve(self) -> None:
+        # Leaves left to right, a later reason for the same name winning (as {**a, **b} would).
+        missing: set[str] = set()
+        reasons: dict[str, str] = {}
+        stack: list[Unknown] = [self]
+        seen: set[int] = set()
+        while stack:
+            u = stack.pop()
+            parts = u._parts
+            if parts is None:
+                missing |= u._missing  # type: ignore[arg-type]
+                reasons.update(u._reasons)  # type: ignore[arg-type]
+            elif id(u) not in seen:
+                seen.add(id(u))
+                stack.append(parts[1])
+                stack.append(parts[0])
+        # Written before _parts is cleared: another thread sees either the parts or the result.
+        self._missing = frozenset(missing)
+        self._reasons = MappingProxyType(reasons) if reasons else _NO_REASONS
+        self._parts = None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Unknown) and other.missing == self.missing

@@ -19,6 +19,8 @@ class FactSpec:
     zh: str
     value_labels: tuple[tuple[str, str], ...] = ()  # enum value → Chinese label
     field_labels: tuple[tuple[str, str], ...] = ()  # record field → Chinese label
+    minimum: object = None                          # domain constraints (min/max in the vocabulary),
+    maximum: object = None                          # enforced when facts are validated
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ def _value_labels(clause: dict) -> dict[str, dict[str, str]]:
 def parse_vocabulary(data: dict) -> Vocabulary:
     facts = {path: FactSpec(path, _fact_type(spec), spec.get("zh", path),
                             tuple((str(k), str(lbl)) for k, lbl in (spec.get("values") or {}).items()),
-                            tuple((str(k), str(f.get("zh", k))) for k, f in (spec.get("fields") or {}).items()))
+                            tuple((str(k), str(f.get("zh", k))) for k, f in (spec.get("fields") or {}).items()),
+                            spec.get("min"), spec.get("max"))
              for path, spec in data["facts"].items()}
     clauses = {}
     for cid, spec in data["clauses"].items():
@@ -115,4 +118,5 @@ def parse_vocabulary(data: dict) -> Vocabulary:
 @lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
     text = resources.files("policy_dsl").joinpath("vocabulary.yaml").read_text(encoding="utf-8")
-    return parse_vocabulary(yaml.safe_load(text))
+    # libyaml's safe loader when installed (the same safe loading, several times faster).
+    return parse_vocabulary(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))

@@ -9,6 +9,7 @@ before it is built), number length, and characters YAML forbids (NUL, BEL …).
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -128,19 +129,26 @@ def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
     return _checked_number(loader, node, value)
 
 
-def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
-    text = str(loader.construct_scalar(node)).replace("_", "").lstrip("+-")
-    if len(text) > 40:  # before int(): Python refuses (slowly) to convert very long digit strings
-        raise PolicyLimitError(f"数字过长：{len(text)} 位 number too long", _span(loader, node))
-    value = yaml.SafeLoader.construct_yaml_int(loader, node)
-    return _checked_number(loader, node, value)
-
-
 def _checked_number(loader: _Loader, node: yaml.ScalarNode, value):
     problem = number_problem(value)
     if problem:
         raise PolicyLimitError(problem, _span(loader, node), found=str(node.value))
     return value
+
+
+_DECIMAL_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
+
+
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> object:
+    """Plain decimal integers only. YAML 1.1 reads 010 as 8, 0x10 as 16 and 1:40 as 100;
+    such a scalar stays the text that was written, so it is reported as a wrong type."""
+    text = str(loader.construct_scalar(node))
+    if _DECIMAL_INT.fullmatch(text):
+        digits = text.replace("_", "").lstrip("+-")
+        if len(digits) > 40:  # before int(): Python refuses (slowly) to convert very long digit strings
+            raise PolicyLimitError(f"数字过长：{len(digits)} 位 number too long", _span(loader, node))
+        return _checked_number(loader, node, int(text.replace("_", "")))
+    return _construct_str(loader, node)
 
 
 def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:

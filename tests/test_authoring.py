@@ -317,7 +317,7 @@ def test_a_malformed_test_file_is_reported_once_and_not_counted_as_failed_cases(
     shutil.copytree(ROOT / "policies" / "liaoning", tmp_path / "liaoning")
     tests = tmp_path / "liaoning" / "tests"
     (tests / "zz_broken.yaml").write_text(
-        "- name: a\n  facts: {}\n  expect: {}\n- name: b\n  fact: {}\n  expect: {}\n", encoding="utf-8")
+        "- name: a\n  facts: {}\n  expect: {stable_job_refund.eligible: true}\n- name: b\n  fact: {}\n  expect: {stable_job_refund.eligible: true}\n", encoding="utf-8")
     good = run(capsys, "test", str(tmp_path / "liaoning" / "tests" / "stable_job_refund.yaml"))[1].splitlines()[-1]
     passed = int(good.split("：")[1].split(" ")[0])
     code, out, _ = run(capsys, "test", str(tests / "stable_job_refund.yaml"), str(tests / "zz_broken.yaml"))
