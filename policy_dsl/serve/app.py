@@ -10,6 +10,7 @@ import json
 from datetime import date
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -38,9 +39,10 @@ class ApiError(Exception):
         self.status, self.kind, self.message, self.problems = status, kind, message, problems
 
 
-def create_app(policies: str = "policies", *, max_body: int = DEFAULT_MAX_BODY,
+def create_app(policies: str | Path | None = "policies", *, max_body: int = DEFAULT_MAX_BODY,
                registry: Registry | None = None) -> Any:
-    """The ASGI app: every set under `policies` loaded, checked and compiled now, once."""
+    """The ASGI app: every set in `policies` (None: $POLICY_PATH or ./policies) loaded, checked and
+    compiled now, once."""
     reg = registry or load_registry(policies)
     static = resources.files("policy_dsl.serve").joinpath("static")
 
