@@ -137,3 +137,12 @@ def test_fmt_keeps_the_meaning_of_any_expression(expr: str, style: str) -> None:
     written = raw["expr"] if isinstance(raw, dict) else raw
     assert parse_expression(str(written)) == before
     assert format_text(out) == out
+
+
+def test_a_wrapped_flow_list_becomes_a_block_list_and_a_one_line_list_stays() -> None:
+    text = ("id: c\nparameters:\n  p:\n    type: set\n    values: [a, b,\n             c]\n"
+            "  q: {type: set, values: [x, y], value: '{\"x\"}'}\n")
+    out = format_text(text)
+    assert out == ("id: c\nparameters:\n  p:\n    type: set\n    values:\n      - a\n      - b\n      - c\n"
+                   "  q: {type: set, values: [x, y], value: '{\"x\"}'}\n")
+    assert format_text(out) == out

@@ -33,7 +33,7 @@ def test_every_shipped_schema_is_a_valid_2020_12_schema(name: str) -> None:
 CASES = [
     ("evaluation-v1.json", "policy-dsl/evaluation", ["eval", "fushun", "examples/unit-medium.yaml", "--format", "json"], 0),
     ("evaluation-v1.json", "policy-dsl/evaluation", ["eval", "liaoning", "examples/unit-medium.yaml", "--format", "json"], 0),
-    ("decision-v1.json", "policy-dsl/decision", ["explain", "fushun", "examples/unit-medium.yaml", "--format", "json"], 0),
+    ("decision-v2.json", "policy-dsl/decision", ["explain", "fushun", "examples/unit-medium.yaml", "--format", "json"], 0),
     ("test-report-v1.json", "policy-dsl/test-report", ["test", "fushun", "--format", "json"], 0),
     ("diff-v1.json", "policy-dsl/diff", ["diff", "liaoning", "fushun", "--cases", "policies/fushun/tests", "--format", "json"], 0),
     ("diff-v1.json", "policy-dsl/diff", ["diff", "liaoning", "fushun", "--generate", "--format", "json"], 0),
@@ -45,7 +45,7 @@ CASES = [
 def test_json_output_is_versioned_and_follows_its_schema(capsys, schema: str, tag: str, argv: list[str], code: int) -> None:
     assert main(argv) == code
     data = json.loads(capsys.readouterr().out)
-    assert (data["schema"], data["version"]) == (tag, 1)
+    assert (data["schema"], data["version"]) == (tag, int(schema.rsplit("-v", 1)[1].split(".")[0]))
     jsonschema.Draft202012Validator(_schema(schema)).validate(data)
 
 

@@ -2,7 +2,7 @@
 
 A ruamel.yaml round trip keeps comments, quoting and flow style; on top of it:
 - the top-level keys of a clause file come in the order the docs explain them in;
-- a flow list too long for one line becomes a block list;
+- a flow list wrapped over several lines becomes a block list (one on one line stays);
 - a one-line expression is rewritten in canonical form (single spaces, no redundant
   parentheses) except that `and` inside `or` and an `if` inside an `if` keep their
   parentheses, which policy staff read more easily. Expressions laid out over several lines
@@ -130,21 +130,19 @@ def format_clause(data: CommentedMap) -> None:
                 rule[key] = _expression(rule[key])
 
 
-LIST_WIDTH = 100
-
-
-def _long_lists_as_blocks(node: object) -> None:
-    """A flow list of scalars too long for one line becomes a block list (one item a line): the
-    round trip cannot keep a hand-wrapped flow list's line breaks and would join them into one."""
+def _wrapped_lists_as_blocks(node: object) -> None:
+    """A flow list of scalars written over several lines becomes a block list (one item a line):
+    the round trip cannot keep a flow list's line breaks and would join it into one long line.
+    A flow list on one line stays as written."""
     if isinstance(node, CommentedMap):
         for value in node.values():
-            _long_lists_as_blocks(value)
+            _wrapped_lists_as_blocks(value)
     elif isinstance(node, CommentedSeq):
-        if node.fa.flow_style() and all(not isinstance(v, (dict, list)) for v in node) and \
-                len(", ".join(map(str, node))) + 2 > LIST_WIDTH:
+        lines = {node.lc.item(i)[0] for i in range(len(node))} if len(node) else set()
+        if node.fa.flow_style() and len(lines) > 1 and all(not isinstance(v, (dict, list)) for v in node):
             node.fa.set_block_style()
         for value in node:
-            _long_lists_as_blocks(value)
+            _wrapped_lists_as_blocks(value)
 
 
 def format_text(text: str, kind: str = "clause") -> str:
@@ -153,7 +151,7 @@ def format_text(text: str, kind: str = "clause") -> str:
     data = y.load(text)
     if kind == "clause" and isinstance(data, CommentedMap):
         format_clause(data)
-    _long_lists_as_blocks(data)
+    _wrapped_lists_as_blocks(data)
     out = io.StringIO()
     y.dump(data, out)
     return out.getvalue()
