@@ -37,7 +37,7 @@ def load_registry(directory: str | Path) -> Registry:
 
 
 def citation_json(c: Citation | None) -> dict | None:
-    return {k: v for k, v in vars(c).items() if v} if c else None
+    return {k: v for k, v in vars(c).items() if v and k != "span"} if c else None  # span: where it is written, not data
 
 
 def set_summary(engine: RuleEngine) -> dict:
