@@ -14,7 +14,8 @@ import sqlglot.expressions as e
 from .. import nodes as n
 from ..typer import FactBinding
 from .dialects import cast, dec
-from .translate import FACT_SCALE, Sql, Unsupported, case, empty_list, is_null, merge, p, str_list, strict
+from .missing import Miss, merge, of
+from .translate import FACT_SCALE, Sql, Unsupported, case, empty_list, is_null, strict
 
 if TYPE_CHECKING:
     from .translate import Translator
@@ -106,9 +107,13 @@ def aggregate(t: "Translator", node: n.Aggregate) -> Sql:
     else:
         value = case((is_none, e.Null()), (e.GT(this=falses, expression=zero), e.false()), (has_null, e.Null()),
                      default=e.true())
-    missing = str_list(binding.path)
+    whole = of(t.names, binding.path)
+    words = tuple((wi, case((is_none, mask), default=e.Literal.number(0))) for wi, mask in whole.words)
+    elems = None
     if w.m is not None:
-        each = case((is_null(w.v), w.m), default=empty_list())
+        if w.m.words:
+            raise Unsupported("聚合条件引用列表元素以外的事实 an aggregate condition reading facts outside the element")
+        each = case((is_null(w.v), w.m.elems), default=empty_list())
         per_elem = e.Transform(this=coll.v, expression=e.Lambda(this=each, expressions=[x, i]))
-        missing = case((is_none, missing), default=e.Flatten(this=per_elem))
-    return Sql(value, missing, t.kind(node))
+        elems = case((is_none, e.Null()), default=e.Flatten(this=per_elem))
+    return Sql(value, Miss(words, elems, whole.names), t.kind(node))

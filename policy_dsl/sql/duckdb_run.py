@@ -58,7 +58,7 @@ def compile_sql(engine: RuleEngine) -> SqlEngine:
         reads = tuple(sorted({b.path for node in python_engine.program.nodes
                               if isinstance(b := notes.bindings.get(id(node)), FactBinding)} | {"as_of"}))
     plan = build_plan(engine.rule_set, engine.analysis, _fact_types(engine), keys,
-                      passthrough=("_invalid", *sorted(set(reads) | {"as_of"})))
+                      passthrough=("_invalid", *sorted(set(reads) | {"as_of"})), decoded=False)
     return SqlEngine(engine, plan, reads, python_engine, render(plan.query, "duckdb", pretty=False))
 
 
@@ -174,6 +174,7 @@ class _Shaper:
         self.python_engine = sql_engine.python_engine
         self.pos = {name: i for i, name in enumerate(names)}
         self.reason_cache: dict[tuple, str] = {}
+        self.decoded: dict[tuple, tuple] = {}
         self.clauses = []
         for cid, clause in self.engine.rule_set.clauses.items():
             has = None if clause.subject == "always" else self.pos.get(f"_has_{clause.subject}")
@@ -182,7 +183,10 @@ class _Shaper:
                 key = f"{cid}.{name}"
                 kind = self.engine.slot_type(key).kind
                 if key in self.plan.outputs:
-                    cells.append((name, kind, self.pos[key], self.pos[f"{key}#missing"], None))
+                    words, has_elems = self.plan.masks[key]
+                    missing = (tuple((w, self.pos[f"{key}#m{w}"]) for w in words),
+                               self.pos[f"{key}#e"] if has_elems else None)
+                    cells.append((name, kind, self.pos[key], missing, None))
                 else:
                     cells.append((name, kind, None, None, key))
             self.clauses.append((cid, clause.subject == "always", has, cells))
@@ -201,7 +205,7 @@ class _Shaper:
                 if key is not None:
                     out[name] = self._value(python_values[key], kind)  # type: ignore[index]
                 elif row[vi] is None:
-                    out[name] = self._undetermined(tuple(row[mi]))
+                    out[name] = self._undetermined(self._missing(row, mi))
                 else:
                     out[name] = self._value(row[vi], kind)
             clauses[cid] = {"applicable": True, "conclusions": out}
@@ -221,6 +225,16 @@ class _Shaper:
             flat[path] = value
         program = self.python_engine.program  # type: ignore[union-attr]
         return dict(zip(program.keys, program.run(flat)))
+
+    def _missing(self, row: tuple, where: tuple) -> tuple:
+        words, elems = where
+        key = tuple((w, row[i]) for w, i in words)
+        found = self.decoded.get(key)
+        if found is None:
+            found = self.decoded[key] = tuple(self.plan.names.decode({w: row[i] or 0 for w, i in words}))
+        if elems is not None and row[elems]:
+            return tuple(sorted(set(found) | set(row[elems])))
+        return found
 
     def _undetermined(self, missing: tuple) -> dict:
         reason = self.reason_cache.get(missing)

@@ -24,7 +24,8 @@ from ..engine import parameter_value
 from ..model import Parameter, RuleSet
 from ..values import Unknown
 from .dialects import cast, dec
-from .translate import FACT_SCALE, Sink, Sql, Translator, Unsupported, case, col, is_null, literal, merge, p
+from .missing import Names, choose, decode, merge, of
+from .translate import FACT_SCALE, Sink, Sql, Translator, Unsupported, case, col, is_null, literal, p
 
 ROW = "_row"
 
@@ -51,6 +52,8 @@ class Plan:
     python: dict[str, str]                  # conclusion key → why the Python engine computes it
     reasons: dict[str, str]                 # delegated parameter name → reason sentence
     subjects: dict[str, str] = field(default_factory=dict)  # clause id → subject ("always" or a column)
+    names: Names = Names(())
+    masks: dict[str, tuple[tuple[int, ...], bool]] = field(default_factory=dict)  # key → (mask words, has #e)
 
 
 class _Planner:
@@ -59,7 +62,9 @@ class _Planner:
         self.sink = Sink()
         self.slots: dict[str, Sql] = {}
         self.failed: dict[str, str] = {}
-        self.t = Translator(analysis.notes, self.sink, self.slot_sql, lambda path: path)
+        delegated = {p.name for c in rs.clauses.values() for p in c.parameters.values() if not p.filled}
+        self.names = Names(tuple(sorted(set(facts) | delegated | {"as_of"})))
+        self.t = Translator(analysis.notes, self.sink, self.slot_sql, self.names)
         self.t.slot_constant = self.constant  # type: ignore[method-assign]
 
     def item(self, key: str):
@@ -121,8 +126,7 @@ class _Planner:
             return self.history(p, t)
         value = parameter_value(p)
         if isinstance(value, Unknown):
-            return Sql(cast(e.Null(), sql_type(t)), e.Array(expressions=[e.Literal.string(p.name)]), t.kind,
-                       FACT_SCALE.get(t.kind, 0))
+            return Sql(cast(e.Null(), sql_type(t)), of(self.names, p.name), t.kind, FACT_SCALE.get(t.kind, 0))
         return literal(value, t.kind)
 
     def history(self, p: Parameter, t: T.Type) -> Sql:
@@ -135,7 +139,7 @@ class _Planner:
                  for (start, _), v in reversed(list(zip(p.history, values)))]
         value = case((is_null(as_of), values[0] if same else e.Null()), *whens, default=e.Null())
         self.t.recheck.append(e.LT(this=as_of, expression=literal(p.history[0][0], "date").v))
-        return self.sink.bind(Sql(value, e.Array(expressions=[e.Literal.string("as_of")]), t.kind, scale))
+        return self.sink.bind(Sql(value, of(self.names, "as_of"), t.kind, scale))
 
 
 def _exceptions(base: Sql, cases: list[tuple[Sql, Sql]], kind: str) -> Sql:
@@ -157,9 +161,8 @@ def _exceptions(base: Sql, cases: list[tuple[Sql, Sql]], kind: str) -> Sql:
             test = e.EQ(this=p(chosen.v), expression=p(v.v))
             agree = test if agree is None else e.And(this=agree, expression=test)
         whens = [w for w, _ in pending]
-        missing = merge(whens + [Sql(x.v, x.m, x.kind) for x in values]) or e.Null()
         # the pending conditions are all NULL here, so the merge always lists them
-        return Sql(case((agree, chosen.v)), missing, kind, scale)
+        return Sql(case((agree, chosen.v)), merge(whens + values), kind, scale)
 
     def resolve(i: int, pending: list[tuple[Sql, Sql]]) -> Sql:
         if i == len(cases):
@@ -167,8 +170,7 @@ def _exceptions(base: Sql, cases: list[tuple[Sql, Sql]], kind: str) -> Sql:
         w, v = cases[i]
         hit, miss, undecided = finish(v, pending), resolve(i + 1, pending), resolve(i + 1, pending + [(w, v)])
         value = case((w.v, hit.v), (e.Not(this=e.Paren(this=w.v)), miss.v), default=undecided.v)
-        parts = [(w.v, hit.m), (e.Not(this=e.Paren(this=w.v)), miss.m)]
-        m = case(*[(c, x or e.Null()) for c, x in parts], default=undecided.m or e.Null())
+        m = choose([(w.v, hit.m), (e.Not(this=e.Paren(this=w.v)), miss.m)], undecided.m)
         return Sql(value, m, kind, scale)
 
     return resolve(0, [])
@@ -188,9 +190,11 @@ def _layers(defs: list[tuple[str, e.Expression]], base: set[str]) -> list[list[t
 
 
 def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: list[str] | None = None,
-               passthrough: tuple[str, ...] = ()) -> Plan:
+               passthrough: tuple[str, ...] = (), decoded: bool = True) -> Plan:
     """The query for the conclusions `keys` (default: every conclusion of every clause);
-    `passthrough` names columns of `facts` to return as they are."""
+    `passthrough` names columns of `facts` to return as they are. With `decoded`, each
+    conclusion's `#missing` is a sorted list of names; without, the bit masks `#m<word>` and
+    element paths `#e` are returned for the caller to decode (Plan.names, Plan.masks)."""
     planner = _Planner(rs, analysis, facts)
     planner.run()
     wanted = keys or [f"{cid}.{name}" for cid, c in rs.clauses.items() for name in c.conclusions]
@@ -203,11 +207,23 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
         test: e.Expression = _or_all(cols) if cols else e.false()
         defs.append((f"_has_{subject}", test))
     projection: list[e.Expression] = [col(ROW), *[col(c) for c in passthrough]]
+    masks: dict[str, tuple[tuple[int, ...], bool]] = {}
     for key in outputs:
         s = planner.slots[key]
         projection.append(e.alias_(s.v, key, quoted=True, copy=False))
-        tidy = e.ArraySort(this=e.ArrayDistinct(this=s.m)) if s.m is not None else e.Null()
-        projection.append(e.alias_(case((is_null(s.v), tidy)), f"{key}#missing", quoted=True, copy=False))
+        if s.m is None:
+            masks[key] = ((), False)
+            if decoded:
+                projection.append(e.alias_(cast(e.Null(), "ARRAY<VARCHAR>"), f"{key}#missing", quoted=True, copy=False))
+        elif decoded:
+            listed = case((is_null(s.v), decode(planner.names, s.m)))
+            projection.append(e.alias_(listed, f"{key}#missing", quoted=True, copy=False))
+        else:
+            masks[key] = (tuple(w for w, _ in s.m.words), s.m.elems is not None)
+            for w, x in s.m.words:
+                projection.append(e.alias_(x, f"{key}#m{w}", quoted=True, copy=False))
+            if s.m.elems is not None:
+                projection.append(e.alias_(s.m.elems, f"{key}#e", quoted=True, copy=False))
     for subject in sorted({s for s in subjects.values() if s != "always"}):
         projection.append(col(f"_has_{subject}"))
     checks = [e.Coalesce(this=c, expressions=[e.false()]) for c in planner.t.recheck]
@@ -221,7 +237,7 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
         query = query.with_(name, as_=select, copy=False)
     reasons = {p.name: p.delegated.reason for c in rs.clauses.values() for p in c.parameters.values()
                if p.delegated is not None and not p.filled}
-    return Plan(rs.name, query, outputs, python, reasons, subjects)
+    return Plan(rs.name, query, outputs, python, reasons, subjects, planner.names, masks)
 
 
 def _refs(x: e.Expression) -> set[str]:

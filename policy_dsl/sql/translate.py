@@ -26,7 +26,8 @@ import sqlglot.expressions as e
 from .. import nodes as n
 from ..typer import Annotations, FactBinding, SlotBinding, VarBinding
 from ..values import Duration
-from .dialects import QUOTIENT_SCALE, ElemIndex, ExactDiv, Missing, cast, dec
+from .dialects import QUOTIENT_SCALE, ElemIndex, ExactDiv, cast, dec
+from .missing import Miss, Names, choose, merge, of
 
 FACT_SCALE = {"money": 4, "decimal": 6, "rate": 6}
 MAX_DURATION_MONTHS = 1200  # longer constant durations are left to Python (date range)
@@ -51,7 +52,7 @@ class Unsupported(Exception):
 @dataclass(frozen=True)
 class Sql:
     v: e.Expression
-    m: e.Expression | None      # None: never unknown
+    m: "Miss | None"            # what it misses when NULL; None: never unknown
     kind: str                   # the language's type kind
     scale: int = 0              # DECIMAL scale of numeric values (0 for int)
     inexact: bool = False       # carries a quotient rounded to QUOTIENT_SCALE places
@@ -83,16 +84,6 @@ def case(*whens: tuple[e.Expression, e.Expression], default: e.Expression | None
 
 def col(name: str) -> e.Column:
     return e.Column(this=e.to_identifier(name, quoted=True))
-
-
-def merge(parts: list[Sql]) -> e.Expression | None:
-    """Missing of a value that is unknown iff one of `parts` is (strict and Kleene operations)."""
-    maybe = [p for p in parts if p.m is not None]
-    if not maybe:
-        return None
-    if len(maybe) == 1:
-        return maybe[0].m
-    return Missing(expressions=[case((is_null(p.v), p.m)) for p in maybe])
 
 
 def any_null(parts: list[Sql]) -> e.Expression | None:
@@ -146,18 +137,24 @@ class Sink:
         name = f"_c{self.counter}"
         self.defs.append((name, sql.v))
         m = None
-        if sql.m is not None:  # NULL where the value is known: no list is built for those rows
-            self.defs.append((name + "m", case((is_null(col(name)), sql.m))))
-            m = col(name + "m")
+        if sql.m is not None:
+            words = []
+            for w, x in sql.m.words:
+                self.defs.append((f"{name}m{w}", x))
+                words.append((w, col(f"{name}m{w}")))
+            elems = None
+            if sql.m.elems is not None:  # NULL where the value is known: no list is built for those rows
+                self.defs.append((name + "e", case((is_null(col(name)), sql.m.elems))))
+                elems = col(name + "e")
+            m = Miss(tuple(words), elems, sql.m.names)
         return Sql(col(name), m, sql.kind, sql.scale, sql.inexact)
 
 
 class Translator:
     """One rule set's expressions; slot values are columns named by `slot_column(key)`."""
 
-    def __init__(self, notes: Annotations, sink: Sink, slot_sql: Callable[[str], Sql],
-                 fact_column: Callable[[str], str]) -> None:
-        self.notes, self.sink, self.slot_sql, self.fact_column = notes, sink, slot_sql, fact_column
+    def __init__(self, notes: Annotations, sink: Sink, slot_sql: Callable[[str], Sql], names: Names) -> None:
+        self.notes, self.sink, self.slot_sql, self.names = notes, sink, slot_sql, names
         self.lambdas: list[tuple[str, str, str]] = []  # (language var, lambda param, collection path)
         self.recheck: list[e.Expression] = []           # row tests that send a row to the Python engine
 
@@ -166,7 +163,8 @@ class Translator:
 
     def expr(self, node: n.Expr) -> Sql:
         sql = getattr(self, "_" + type(node).__name__.lower())(node)
-        if self.lambdas or _size(sql.v) + (_size(sql.m) if sql.m is not None else 0) <= INLINE_NODES:
+        size = _size(sql.v) + sum(_size(x) for _, x in sql.m.words) if sql.m is not None else _size(sql.v)
+        if self.lambdas or size <= INLINE_NODES and (sql.m is None or sql.m.elems is None):
             return sql  # small enough to repeat where it is used
         return self.sink.bind(sql)
 
@@ -190,7 +188,7 @@ class Translator:
         binding = self.notes.bindings[id(node)]
         if isinstance(binding, FactBinding):
             kind = binding.type.kind
-            return Sql(col(self.fact_column(binding.path)), str_list(binding.path), kind, FACT_SCALE.get(kind, 0))
+            return Sql(col(binding.path), of(self.names, binding.path), kind, FACT_SCALE.get(kind, 0))
         if isinstance(binding, SlotBinding):
             return self.slot_sql(binding.key)
         assert isinstance(binding, VarBinding)
@@ -204,7 +202,7 @@ class Translator:
                                      expression=cast(ElemIndex(this=e.to_identifier(param + "_i")), "VARCHAR")),
                         expression=e.Literal.string(f"].{name}"))
         value = e.Dot(this=e.to_identifier(param), expression=e.to_identifier(name))
-        return Sql(value, e.Array(expressions=[where]), ftype.kind, FACT_SCALE.get(ftype.kind, 0))
+        return Sql(value, Miss((), e.Array(expressions=[where])), ftype.kind, FACT_SCALE.get(ftype.kind, 0))
 
     # operators --------------------------------------------------------------------
     def _neg(self, node: n.Neg) -> Sql:
@@ -314,8 +312,7 @@ class Translator:
                      (agree, xv))
         missing = None
         if c.m is not None or x.m is not None or y.m is not None:
-            both = merge([c, x, y]) or e.Null()
-            missing = case((c.v, x.m or e.Null()), (e.Not(this=e.Paren(this=c.v)), y.m or e.Null()), default=both)
+            missing = choose([(c.v, x.m), (e.Not(this=e.Paren(this=c.v)), y.m)], merge([c, x, y]))
         return Sql(value, missing, kind, scale, x.inexact or y.inexact)
 
     # calls and aggregates ---------------------------------------------------------------
