@@ -84,6 +84,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 # Commands that live in their own subpackage register themselves there: each module named here
 # has `register(subparsers)`, which adds its parser and sets `func`. One line per capability.
 PLUGGED_COMMANDS: tuple[str, ...] = (
+    ".sql.command",
 )
 
 

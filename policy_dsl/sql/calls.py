@@ -65,7 +65,8 @@ def _tags(t: "Translator", node: n.Call) -> Sql:
     kept = e.ArrayFilter(this=e.Array(expressions=items),
                          expression=e.Lambda(this=e.Not(this=is_null(e.to_identifier("_x"))),
                                              expressions=[e.to_identifier("_x")]))
-    value = e.ArrayDistinct(this=kept)  # labels are sorted already; distinct drops repeats
+    distinct = len({label for label, _ in pairs}) == len(pairs)
+    value = kept if distinct else e.ArraySort(this=e.ArrayDistinct(this=kept))  # labels are sorted already
     return Sql(strict(conds, value), merge(conds), "set")
 
 

@@ -90,8 +90,15 @@ class _Planner:
             return self.constant(binding.key)  # type: ignore[attr-defined]
         raise Unsupported("非常量期间 a duration that is not a constant")
 
-    def run(self) -> None:
-        for key in self.analysis.order:
+    def run(self, wanted: list[str]) -> None:
+        needed: set[str] = set()
+        stack = list(wanted)
+        while stack:  # only what the wanted conclusions depend on
+            key = stack.pop()
+            if key not in needed:
+                needed.add(key)
+                stack.extend(self.analysis.deps.get(key, ()))
+        for key in (k for k in self.analysis.order if k in needed):
             mark, checks = len(self.sink.defs), len(self.t.recheck)
             try:
                 self.slots[key] = self.slot(key)
@@ -119,7 +126,7 @@ class _Planner:
             raise Unsupported("商的精确值（28位有效数字）无法用定点 DECIMAL 表示 an exact quotient to 28 significant digits")
         if t.kind in FACT_SCALE and value.kind == "int":
             value = Sql(cast(value.v, dec(0)), value.m, t.kind, 0, value.inexact)
-        return self.sink.bind(value)
+        return self.t.settle(value)
 
     def parameter(self, p: Parameter, t: T.Type) -> Sql:
         if p.history:
@@ -196,8 +203,8 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
     conclusion's `#missing` is a sorted list of names; without, the bit masks `#m<word>` and
     element paths `#e` are returned for the caller to decode (Plan.names, Plan.masks)."""
     planner = _Planner(rs, analysis, facts)
-    planner.run()
     wanted = keys or [f"{cid}.{name}" for cid, c in rs.clauses.items() for name in c.conclusions]
+    planner.run(wanted)
     outputs = {k: analysis.slot_types[k].kind for k in wanted if k not in planner.failed}
     python = {k: planner.failed[k] for k in wanted if k in planner.failed}
     subjects = {cid: rs.clauses[cid].subject for cid in {split_key(k)[0] for k in wanted}}

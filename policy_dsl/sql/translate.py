@@ -163,9 +163,13 @@ class Translator:
 
     def expr(self, node: n.Expr) -> Sql:
         sql = getattr(self, "_" + type(node).__name__.lower())(node)
+        return sql if self.lambdas else self.settle(sql)
+
+    def settle(self, sql: Sql) -> Sql:
+        """A column for a large expression; a small one is repeated where it is used."""
         size = _size(sql.v) + sum(_size(x) for _, x in sql.m.words) if sql.m is not None else _size(sql.v)
-        if self.lambdas or size <= INLINE_NODES and (sql.m is None or sql.m.elems is None):
-            return sql  # small enough to repeat where it is used
+        if size <= INLINE_NODES and (sql.m is None or sql.m.elems is None or isinstance(sql.m.elems, e.Column)):
+            return sql
         return self.sink.bind(sql)
 
     # leaves -----------------------------------------------------------------------
@@ -227,7 +231,13 @@ class Translator:
         if a.kind in ("set", "list") or b.kind in ("set", "list"):
             if node.op not in ("==", "!="):
                 raise Unsupported("集合的大小比较 ordering of sets")
-        return Sql(ops[node.op](this=p(a.v), expression=p(b.v)), merge([a, b]), "bool")
+        left, right = a.v, b.v
+        if {a.kind, b.kind} & set(FACT_SCALE):
+            # one DECIMAL type on both sides: engines that widen DECIMAL(38, x) vs DECIMAL(38, y)
+            # on their own may round the finer side (Spark) before comparing
+            scale = max(a.scale, b.scale)
+            left, right = cast(left, dec(scale)), cast(right, dec(scale))
+        return Sql(ops[node.op](this=p(left), expression=p(right)), merge([a, b]), "bool")
 
     def _member(self, node: n.Member) -> Sql:
         x, coll = self.expr(node.element), self.expr(node.collection)
