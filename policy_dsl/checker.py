@@ -13,6 +13,7 @@ from . import types as T
 from .errors import PolicyError, PolicyNameError, PolicyTypeError, RuleFileError, did_you_mean
 from .model import Clause, Named, Parameter, RuleSet
 from .source import Span
+from .sources import check_quotes
 from .typer import Annotations, FactBinding, SlotBinding, Typer
 from .values import format_typed
 from .vocabulary import Vocabulary, vocabulary
@@ -152,6 +153,8 @@ class _Checker:
         self._dependencies()
         self._unused()
         self._undelegated_overrides()
+        for error in check_quotes(self.rs):
+            self.error(error)
         return self.out
 
     def _undelegated_overrides(self) -> None:

@@ -84,6 +84,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 # Commands that live in their own subpackage register themselves there: each module named here
 # has `register(subparsers)`, which adds its parser and sets `func`. One line per capability.
 PLUGGED_COMMANDS: tuple[str, ...] = (
+    ".batch.command",
+    ".serve.command",
     ".sql.command",
 )
 
@@ -107,10 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("set")
     x.add_argument("facts")
     x.add_argument("--clause", help="只解释一个条款 only this clause id")
-    x.add_argument("--format", choices=["tree", "text", "json"], default="tree")
+    x.add_argument("--format", choices=["tree", "text", "json", "notice"], default="tree",
+                   help="tree 树形；text 窗口文字；json 存档；notice 告知书草稿")
+    x.add_argument("--full", action="store_true", help="完整条件树（开发者用，--format tree）")
+    x.add_argument("--notice-format", choices=["md", "html"], dest="notice_format",
+                   help="告知书格式：md（默认）或可打印的 html")
     x.add_argument("--lang", choices=["zh", "en"], default="zh")
     x.add_argument("--as-of", type=_date, dest="as_of")
-    x.add_argument("--width", type=int, default=100, help=argparse.SUPPRESS)
+    x.add_argument("--width", type=int, default=None, help="树形输出的宽度（默认为终端宽度）")
     x.set_defaults(func=cmd_explain)
 
     t = sub.add_parser("test", help="运行规则测试 run YAML rule tests")

@@ -1,18 +1,13 @@
 """Renderers of an explained decision: a rich tree for terminals, prose in
-Chinese or English, and versioned JSON (policy_dsl/schema/decision-v1.json).
+Chinese or English, and versioned JSON (policy_dsl/schema/decision-v2.json).
 They read Decision + TraceNode data only; nothing here evaluates.
 """
 from __future__ import annotations
 
-import io
 import json
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-from rich.tree import Tree
-
-from .prose import conclusion_lines, show_value
+from .prose import conclusion_lines
 from .render_json import json_value
 from .trace import TraceNode, build_trace
 from .values import Unknown, format_decimal
@@ -20,61 +15,29 @@ from .values import Unknown, format_decimal
 if TYPE_CHECKING:
     from .engine import Decision
 
-SCHEMA_VERSION = 1
-_MARK = {"true": "[green]✓[/]", "false": "[red]✗[/]", "unknown": "[yellow]?[/]", "value": "[cyan]·[/]",
-         "not_evaluated": "[dim]⊘[/]"}
-_KIND_ZH = {"conclusion": "结论", "condition": "条件", "definition": "定义", "parameter": "参数", "fact": "事实",
-            "exception": "例外", "expr": "", "literal": ""}
+SCHEMA_VERSION = 2  # 2: set_by on trace nodes; label and text on conclusions (schema/decision-v2.json)
 
 
 # --- tree -----------------------------------------------------------------------------------
-def render_tree(decision: "Decision", clause: str | None = None, lang: str = "zh", width: int = 100) -> str:
-    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None, highlight=False)
-    traces = build_trace(decision, clause)
-    engine = decision.engine
-    assert engine is not None
-    head = f"{decision.policy_set} · 评估日期 {decision.as_of or '未给出'}" if lang == "zh" else \
-        f"{decision.policy_set} · as of {decision.as_of or 'not given'}"
-    console.print(head)
-    for cid, conclusions in traces.items():
-        c = engine.rule_set.clauses[cid]
-        cite = f"（{c.source.short()}）" if c.source else ""
-        tree = Tree(f"[bold]{escape(c.title)}[/] {escape('[' + cid + ']')}{escape(cite)}")
-        notes_shown: set[str] = set()  # each note once per clause: trees repeat shared definitions
-        for node in conclusions.values():
-            _add(tree, node, lang, c.source.short() if c.source else "", notes_shown)
-        console.print(tree)
-    return console.file.getvalue()  # type: ignore[attr-defined]
+def render_tree(decision: "Decision", clause: str | None = None, lang: str = "zh", width: int | None = 100,
+                full: bool = True, colour: bool = False) -> str:
+    """The tree: for developers (`full`) every node with identifiers, notes and citations; otherwise
+    the clerk's report as a tree (Chinese only)."""
+    from .render.report import case_report
+    from .render.tree import full_tree, layout, render_lines, report_tree, terminal_width
 
-
-def _add(parent: Tree, node: TraceNode, lang: str, parent_cite: str, notes_shown: set[str]) -> None:
-    if node.kind == "literal":
-        return
-    kind = _KIND_ZH.get(node.kind, "") if lang == "zh" else node.kind if node.kind != "expr" else ""
-    value = node.value_label if (lang == "zh" and node.value_label and node.evaluated) else \
-        show_value(node.value, node.value_type, lang)
-    label = f"{_MARK[node.status]} {escape(kind + ' ' if kind else '')}{escape(node.label)} = {escape(value)}"
-    if node.kind == "fact" and node.zh and lang == "zh":
-        label += f" [dim]（{escape(node.zh)}）[/]"
-    cite = node.citation.short() if node.citation else ""
-    if cite and cite != parent_cite:
-        label += f" [dim][{escape(cite)}][/]"
-    if node.overridden_by:
-        label += f" [magenta]（{escape(node.overridden_by)} 修改）[/]" if lang == "zh" else f" [magenta](set by {escape(node.overridden_by)})[/]"
-    if node.delegated:
-        label += f" [yellow]{escape(node.delegated)}[/]"
-    if node.note and node.note not in notes_shown:
-        notes_shown.add(node.note)
-        label += f"\n[dim]注：{escape(node.note)}[/]" if lang == "zh" else f"\n[dim]note: {escape(node.note)}[/]"
-    if node.ref:
-        label += " [dim]（见上）[/]" if lang == "zh" else " [dim](see above)[/]"
-    branch = parent.add(label)
-    for child in node.children:
-        _add(branch, child, lang, cite or parent_cite, notes_shown)
+    roots = full_tree(decision, clause, lang) if full or lang != "zh" else [report_tree(case_report(decision, clause))]
+    return render_lines([line for root in roots for line in layout(root, terminal_width(width))], colour)
 
 
 # --- prose -----------------------------------------------------------------------------------
 def render_text(decision: "Decision", clause: str | None = None, lang: str = "zh") -> str:
+    """Chinese: the clerk's text (render/clerk.py). English: the developer's prose, clause by clause."""
+    if lang == "zh":
+        from .render.clerk import clerk_text
+        from .render.report import case_report
+
+        return clerk_text(case_report(decision, clause))
     engine = decision.engine
     assert engine is not None
     traces = build_trace(decision, clause)
@@ -88,9 +51,17 @@ def render_text(decision: "Decision", clause: str | None = None, lang: str = "zh
         out.append("")
     skipped = [cid for cid, r in decision.clauses.items() if not r.applicable and (clause is None or cid == clause)]
     if skipped:
-        out.append(("不适用（案例中没有相应对象）：" if lang == "zh" else "not applicable (no such subject in the case): ")
-                   + "、".join(skipped))
+        out.append("not applicable (no such subject in the case): " + ", ".join(skipped))
     return "\n".join(out).rstrip() + "\n"
+
+
+def render_notice(decision: "Decision", clause: str | None = None, form: str = "md") -> str:
+    """A 告知书 draft for the applicant: Markdown or self-contained, print-ready HTML."""
+    from .render.notice import notice_html, notice_markdown
+    from .render.report import case_report
+
+    report = case_report(decision, clause)
+    return notice_html(report) if form == "html" else notice_markdown(report)
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -104,7 +75,9 @@ def node_json(node: TraceNode, engine) -> dict:
         if v:
             out[key] = v
     if node.citation:
-        out["citation"] = {k: v for k, v in vars(node.citation).items() if v}
+        out["citation"] = {k: v for k, v in vars(node.citation).items() if v and k != "span"}
+    if node.set_by:
+        out["set_by"] = [{k: v for k, v in vars(c).items() if v and k != "span"} for c in node.set_by]
     raw = node.raw_value
     if node.value_type == "money" and raw is not None and raw.__class__ is not Unknown and not isinstance(raw, bool) \
             and raw != node.value:
@@ -128,8 +101,11 @@ def _type(name: str | None):
 
 
 def explain_json(decision: "Decision", clause: str | None = None) -> dict:
+    from .render.zh import Words
+
     engine = decision.engine
     assert engine is not None
+    words = Words(engine)
     traces = build_trace(decision, clause)
     clauses = {}
     for cid, result in decision.clauses.items():
@@ -139,12 +115,13 @@ def explain_json(decision: "Decision", clause: str | None = None) -> dict:
         entry: dict = {"applicable": result.applicable, "title": c.title, "kind": c.kind,
                        "departments": list(c.departments)}
         if c.source:
-            entry["citation"] = {k: v for k, v in vars(c.source).items() if v}
+            entry["citation"] = {k: v for k, v in vars(c.source).items() if v and k != "span"}
         conclusions = {}
         for name, value in result.conclusions.items():
             t = engine.slot_type(f"{cid}.{name}")
-            conclusions[name] = {"value": json_value(value, t, engine.vocab),
-                                 "trace": node_json(traces[cid][name], engine)}
+            node = traces[cid][name]
+            conclusions[name] = {"value": json_value(value, t, engine.vocab), "label": words.conclusion(cid, name),
+                                 "text": words.value(node), "trace": node_json(node, engine)}
         entry["conclusions"] = conclusions
         clauses[cid] = entry
     return {
@@ -168,11 +145,19 @@ def run_explain(args) -> int:
     engine = load(args.set)
     if args.clause and args.clause not in engine.rule_set.clauses:
         raise UsageError(f"未知的条款 {args.clause!r} unknown clause", hint=did_you_mean(args.clause, engine.rule_set.clauses))
+    if getattr(args, "notice_format", None) and args.format != "notice":
+        raise UsageError("--notice-format 只用于 --format notice（告知书）", hint="policy explain SET FACTS --format notice --notice-format html")
+    if getattr(args, "full", False) and args.format != "tree":
+        raise UsageError("--full 只用于 --format tree（完整条件树）", hint="policy explain SET FACTS --format tree --full")
     decision = engine.evaluate(read_facts(args.facts), as_of=args.as_of, trace=True, source=args.facts)
-    if args.format == "json":
+    if args.format == "notice":
+        print(render_notice(decision, args.clause, args.notice_format or "md"), end="")
+    elif args.format == "json":
         print(json.dumps(explain_json(decision, args.clause), ensure_ascii=False, indent=2))
     elif args.format == "text":
         print(render_text(decision, args.clause, args.lang), end="")
     else:
-        print(render_tree(decision, args.clause, args.lang, args.width), end="")
+        from .render.tree import use_colour
+
+        print(render_tree(decision, args.clause, args.lang, args.width, full=args.full, colour=use_colour()), end="")
     return 0

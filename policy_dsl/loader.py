@@ -101,7 +101,8 @@ class _Reader:
             return None
         return Citation(str(data.get("document", default_document) or "") or None,
                         str(data["article"]) if "article" in data else None,
-                        _unfold(str(data["text"])) if "text" in data else None)
+                        _unfold(str(data["text"])) if "text" in data else None,
+                        getattr(data.get("text", data.get("article")), "span", None))
 
     def expression(self, raw: Any, where: Span) -> tuple[n.Expr | None, str]:
         if isinstance(raw, bool):
@@ -212,6 +213,7 @@ class _Reader:
             return None
         return Named(name=name, role=role, expr=expr, text=text, declared=self.declared_type(data, where),
                      quote=str(data["text"]) if "text" in data else None,
+                     quote_span=getattr(data.get("text"), "span", None),
                      note=str(data["note"]) if "note" in data else None,
                      source=self.citation(data.get("source")),
                      origin=Origin(origin.set_name, origin.file, getattr(raw, "span", where)))
@@ -232,8 +234,11 @@ class _Reader:
         cid = str(data["id"])
         spec = vocabulary().clauses.get(cid)
         start, end = (None, None)
-        if "valid" in data:
-            start, end = _as_date(data["valid"].get("from")), _as_date(data["valid"].get("to"))
+        if "valid" in data:  # a period nothing enforced; deadlines are conditions on the dates they concern
+            self.fail(RuleFileError(
+                "valid: 不再使用 a clause-wide validity period is not supported", data.key_span("valid"),
+                hint="把期限写成条件或结论，按它所针对的日期判断：申请期限比较申请日期（如 application_in_time），"
+                     "政策是否仍在实施比较评估日期 as_of（如 in_force: as_of <= 实施期限）"))
         kind = str(data.get("kind", base.kind if base else "computable"))
         clause = Clause(
             id=cid, title=str(data.get("title", base.title if base else (spec.zh if spec else cid))), kind=kind,
@@ -311,9 +316,15 @@ def _load(path: Path, seen: tuple[str, ...]) -> RuleSet:
     documents = dict(base.documents) if base else {}
     for d in manifest["documents"]:
         issuer = d.get("issuer", ())
+        text_path = None
+        if "file" in d:
+            text_path = str(path / str(d["file"]))
+            if not Path(text_path).is_file():
+                reader.fail(RuleFileError(f"找不到文件原文 {d['file']!r} document text not found", d["file"].span,
+                                          expected=f"规则集目录中的文件 {text_path}"))
         documents[str(d["id"])] = Document(str(d["id"]), str(d.get("title", "")),
                                            (str(issuer),) if isinstance(issuer, str) else tuple(map(str, issuer)),
-                                           _as_date(d.get("date")))
+                                           _as_date(d.get("date")), text_path)
     clauses = {cid: c for cid, c in base.clauses.items()} if base else {}
     files = [str(manifest_path)]
     for file in sorted((path / "clauses").glob("*.yaml")):

@@ -18,6 +18,7 @@ class Citation:
     document: str | None = None
     article: str | None = None
     text: str | None = None
+    span: Span | None = field(default=None, compare=False)   # where the quote (else the article) is written, for checks
 
     def short(self) -> str:
         return " ".join(x for x in (self.document, self.article) if x)
@@ -68,6 +69,7 @@ class Named:
     declared: T.Type | None = None
     declared_by: str = "file"       # "file" | "vocabulary": where the declared type comes from
     quote: str | None = None        # the original sentence this condition reads
+    quote_span: Span | None = field(default=None, compare=False)
     note: str | None = None
     source: Citation | None = None
     origin: Origin | None = None
@@ -95,7 +97,7 @@ class Clause:
     subject: str
     source: Citation | None
     departments: tuple[str, ...] = ()
-    valid: tuple[date | None, date | None] = (None, None)
+    valid: tuple[date | None, date | None] = (None, None)   # kept for callers; always open: `valid:` is rejected
     notes: str | None = None
     parameters: dict[str, Parameter] = field(default_factory=dict)
     definitions: dict[str, Named] = field(default_factory=dict)
@@ -135,6 +137,7 @@ class Document:
     title: str = ""
     issuer: tuple[str, ...] = ()
     date: date | None = None
+    text_path: str | None = None    # the document's wording (manifest `file:`), for quote checks
 
 
 @dataclass

@@ -25,7 +25,7 @@ def show_value(value: object, vtype: str | None, lang: str = "zh", percent: bool
         return "未计算" if lang == "zh" else "not evaluated"
     if value.__class__ is Unknown:
         missing = "、".join(sorted(value.missing))  # type: ignore[attr-defined]
-        return f"未知（缺少 {missing}）" if lang == "zh" else f"unknown (needs {missing})"
+        return f"未确定（缺少 {missing}）" if lang == "zh" else f"unknown (needs {missing})"
     if value is True:
         return "是" if lang == "zh" else "true"
     if value is False:

@@ -1,4 +1,4 @@
-"""Values and decisions → JSON, exactly as spec/vocabulary.yaml's
+"""Values and decisions → JSON, exactly as policy_dsl/vocabulary.yaml's
 evaluation_json describes: money as "6000.00", rates and decimals as exact
 strings, dates ISO, sets as sorted arrays, undetermined as an object.
 """

@@ -4,28 +4,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .render_json import json_value
-from .values import Unknown, format_typed
+from .values import Unknown
 
 if TYPE_CHECKING:
     from .engine import Decision
 
 
 def value_text(value: object, engine, key: str) -> str:
+    """A conclusion's value in words (render/zh.py): 是, 4%, 30000.00元, 2021年12月31日, 未确定（…）."""
+    from .render.zh import Words, value_words
+
     t = engine.slot_type(key) if engine else None
     if value.__class__ is Unknown:
         shown = json_value(value, t, engine.vocab if engine else None)
         missing = "、".join(shown["missing"])  # type: ignore[index]
-        return f"未确定 undetermined（缺少 {missing}：{shown['reason']}）"  # type: ignore[index]
-    if t is not None and t.kind == "rate":
-        return format_typed(value, "rate")
-    shown = json_value(value, t)
-    if isinstance(shown, bool):
-        return "是 true" if shown else "否 false"
-    if isinstance(shown, list):
-        return "{" + ", ".join(map(str, shown)) + "}"
-    if t is not None and t.kind == "money":
-        return f"{shown} 元"
-    return str(shown)
+        return f"未确定（缺少 {missing}：{shown['reason']}）"  # type: ignore[index]
+    cid, name = key.split(".", 1)
+    words = Words(engine) if engine else None
+    unit = words.conclusion_unit(cid, name) if words else ""
+    labels = words.conclusion_enum(cid, name) if words else {}
+    return value_words(value, str(t) if t is not None else "", unit, labels)
 
 
 def decision_text(decision: "Decision") -> str:
@@ -38,7 +36,9 @@ def decision_text(decision: "Decision") -> str:
         cite = f"（{clause.source.short()}）" if clause and clause.source else ""
         lines.append(f"\n{clause.title if clause else cid} [{cid}]{cite}")
         for name, value in result.conclusions.items():
-            lines.append(f"  {name}: {value_text(value, engine, f'{cid}.{name}')}")
+            label = engine.vocab.clauses[cid].labels.get(name) if engine and cid in engine.vocab.clauses else None
+            shown = f"{name}（{label}）" if label else name
+            lines.append(f"  {shown}：{value_text(value, engine, f'{cid}.{name}')}")
     skipped = [cid for cid, r in decision.clauses.items() if not r.applicable]
     if skipped:
         lines.append(f"\n不适用（案例中没有该对象）: {', '.join(skipped)}")

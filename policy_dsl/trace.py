@@ -42,6 +42,11 @@ class TraceNode:
     raw_value: object = None        # a money conclusion's value before rounding to the fen
     children: list["TraceNode"] = field(default_factory=list)
     ref: bool = False               # a repeated reference, expanded elsewhere in the tree
+    # Citations of the items a variant set that this value was computed from (evaluated ones only):
+    # the city's article for a value the city fixed, even under a conclusion written by the province.
+    set_by: tuple[Citation, ...] = ()
+    form: str = ""                  # the expression's shape: if and or not compare member arith call:f agg:k ref literal
+    ast: object = field(default=None, repr=False, compare=False)  # the expression, for words (render/zh.py)
 
     @property
     def evaluated(self) -> bool:
@@ -75,6 +80,7 @@ class TraceBuilder:
         self.notes = engine.analysis.notes
 
         self.shown: set[str] = set()   # conclusions shown as their own tree: referenced, not repeated
+        self.set_by: dict[str, tuple[Citation, ...]] = {}  # named item → citations of overridden items it used
 
     def conclusion(self, cid: str, name: str) -> TraceNode:
         self.expanded: set[str] = set()
@@ -97,7 +103,9 @@ class TraceBuilder:
                          overridden_by=overridden.set_name if overridden else None)
         if isinstance(item, Parameter):
             base.citation = clause.cite(item.source, item.origin)
-            base.note = item.note
+            base.note = item.note if not (overridden and self._inherited_note(cid, item)) else None
+            if overridden and evaluated and base.citation:
+                base.set_by = (base.citation,)
             if item.delegated and value.__class__ is Unknown:
                 base.delegated = item.delegated.reason
             if not evaluated:
@@ -111,11 +119,13 @@ class TraceBuilder:
             return base
         if key in self.expanded or key in self.shown:
             base.ref = True
+            base.set_by = self.set_by.get(key, ())
             return base
         self.expanded.add(key)
         root = self._expr(item.expr, cid)
         # The named item stands for its expression: adopt the root's operator and operands.
         base.op = root.op
+        base.form, base.ast = ("ref", item.expr) if isinstance(item.expr, n.Ref) else (root.form, root.ast)
         base.raw_value = root.value
         base.children = [root] if isinstance(item.expr, n.Ref) else root.children
         for rule in sorted((r for r in clause.exceptions if r.conclusion == name), key=lambda r: -r.priority):
@@ -123,7 +133,18 @@ class TraceBuilder:
             exc = TraceNode(kind="exception", label=rule.id, value=when.value, expr=rule.when_text, clause=cid,
                             citation=clause.cite(rule.source, rule.origin), note=rule.note, children=[when])
             base.children.append(exc)
+        base.set_by = _set_by(base)
+        self.set_by[key] = base.set_by
+        if base.set_by and item.origin and item.origin.set_name != self.rs.name:
+            base.note = None  # a base-set note beside a value the variant set describes what the variant changed
         return base
+
+    def _inherited_note(self, cid: str, item: Parameter) -> bool:
+        """A variant's parameter that kept its base's note: the note speaks of the base's value."""
+        base_rs = self.rs.base
+        base_clause = base_rs.clauses.get(cid) if base_rs else None
+        original = base_clause.parameters.get(item.name) if base_clause else None
+        return original is not None and original.note == item.note
 
     def _expr(self, expr: n.Expr, cid: str) -> TraceNode:
         value = self._value(expr)
@@ -136,9 +157,9 @@ class TraceBuilder:
                 return TraceNode(kind="fact", label=binding.path, value=value, clause=cid,
                                  zh=self.engine.vocab.label(binding.path), value_type=str(binding.type),
                                  value_label=self.engine.vocab.value_label(binding.path, value))
-            return TraceNode(kind="expr", label=expr.dotted, value=value, clause=cid)
+            return TraceNode(kind="expr", label=expr.dotted, value=value, clause=cid, form="ref", ast=expr)
         node = TraceNode(kind="expr", label=unparse(expr), value=value, clause=cid,
-                         value_type=str(self.notes.types.get(id(expr), "")))
+                         value_type=str(self.notes.types.get(id(expr), "")), form=_form(expr), ast=expr)
         if isinstance(expr, n.Compare):
             node.op = expr.op
         elif isinstance(expr, n.Member):
@@ -153,12 +174,36 @@ class TraceBuilder:
             if isinstance(child, n.Literal):
                 if keep_literals:  # prose needs both sides of a comparison
                     node.children.append(TraceNode(kind="literal", label=child.text, value=child.value, clause=cid,
-                                                   value_type=str(child.type)))
+                                                   value_type=str(child.type), form="literal", ast=child))
                 continue
             if isinstance(expr, n.Aggregate) and child is not expr.collection:
                 continue  # per-element values are not recorded
             node.children.append(self._expr(child, cid))
         return node
+
+
+def _form(expr: n.Expr) -> str:
+    if isinstance(expr, n.Call):
+        return f"call:{expr.name}"
+    if isinstance(expr, n.Aggregate):
+        return f"agg:{expr.kind}"
+    return type(expr).__name__.lower()
+
+
+def _set_by(node: TraceNode) -> tuple[Citation, ...]:
+    """The citations of overridden items among the evaluated descendants, first seen first."""
+    out: list[Citation] = []
+    stack = list(reversed(node.children))
+    while stack:
+        child = stack.pop()
+        if not child.evaluated:
+            continue
+        for c in child.set_by:
+            if c not in out:
+                out.append(c)
+        if not child.ref and child.kind not in ("parameter",):
+            stack.extend(reversed(child.children))
+    return tuple(out)
 
 
 def _deciding_first(value: object):

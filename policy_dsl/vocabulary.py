@@ -1,4 +1,4 @@
-"""The shared vocabulary (spec/vocabulary.yaml, shipped inside the package):
+"""The shared vocabulary (policy_dsl/vocabulary.yaml, shipped inside the package):
 fact paths and their types, subjects, clause ids and their conclusions.
 """
 from __future__ import annotations
@@ -29,6 +29,7 @@ class ClauseSpec:
     conclusions: dict[str, T.Type]
     labels: dict[str, str] = field(default_factory=dict)  # conclusion → Chinese label, for people
     units: dict[str, str] = field(default_factory=dict)   # conclusion → unit word (个月, 次) for counts
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # conclusion → enum code → label
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,18 @@ def _conclusion_type(clause: dict, name: str, kind: str) -> T.Type:
     return parsed
 
 
+def _value_labels(clause: dict) -> dict[str, dict[str, str]]:
+    """Chinese labels of enum conclusions' codes: `<name>_values`, and the two category sets."""
+    out: dict[str, dict[str, str]] = {}
+    for name in clause.get("conclusions", {}):
+        table = clause.get(f"{name}_values") or {"categories": clause.get("category_values"),
+                                                   "reference_categories": clause.get("reference_category_values")
+                                                   }.get(name)
+        if table:
+            out[name] = {str(k): str(v) for k, v in table.items()}
+    return out
+
+
 def parse_vocabulary(data: dict) -> Vocabulary:
     facts = {path: FactSpec(path, _fact_type(spec), spec.get("zh", path),
                             tuple((str(k), str(lbl)) for k, lbl in (spec.get("values") or {}).items()),
@@ -94,7 +107,8 @@ def parse_vocabulary(data: dict) -> Vocabulary:
         conclusions = {name: _conclusion_type(spec, name, str(kind)) for name, kind in spec["conclusions"].items()}
         clauses[cid] = ClauseSpec(cid, spec.get("zh", cid), spec["subject"], conclusions,
                                   {str(k): str(v) for k, v in (spec.get("labels") or {}).items()},
-                                  {str(k): str(v) for k, v in (spec.get("units") or {}).items()})
+                                  {str(k): str(v) for k, v in (spec.get("units") or {}).items()},
+                                  _value_labels(spec))
     return Vocabulary(facts, clauses)
 
 

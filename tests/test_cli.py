@@ -42,6 +42,7 @@ CITY_CONCLUSIONS = {
     "auto_pay": True,
     "apply_by": "2021-12-31",
     "application_in_time": True,
+    "payable": True,
 }
 
 
@@ -105,15 +106,16 @@ def test_eval_text(capsys: pytest.CaptureFixture[str]) -> None:
         "规则集 mini_city  评估日期 2021-09-01",
         "",
         "失业保险稳岗返还（测试） [stable_job_refund]（某市人社发〔2021〕2号 一）",
-        "  eligible: 是 true",
-        "  layoff_rate: 0.04",
-        "  max_refund_rate: 60%",
-        "  refund_rate: 60%",
-        "  max_amount: 30000.00 元",
-        "  amount: 30000.00 元",
-        "  auto_pay: 是 true",
-        "  apply_by: 2021-12-31",
-        "  application_in_time: 是 true",
+        "  eligible（符合稳岗返还条件）：是",
+        "  layoff_rate（上年度裁员率）：4%",
+        "  max_refund_rate（最高返还比例）：60%",
+        "  refund_rate（返还比例）：60%",
+        "  max_amount（最高可返还金额）：30000.00元",
+        "  amount（稳岗返还金额）：30000.00元",
+        "  auto_pay（免申即享）：是",
+        "  apply_by（申请截止日期）：2021年12月31日",
+        "  application_in_time（在申请期限内）：是",
+        "  payable（予以返还）：是",
     ]) + "\n"
 
 
@@ -121,9 +123,9 @@ def test_eval_text_of_the_province_shows_why_the_rate_is_undetermined(capsys: py
     code, out, _ = run(capsys, "eval", PROVINCE, MEDIUM)
     assert code == 0
     lines = out.split("\n")
-    assert "  refund_rate: 未确定 undetermined（缺少 中小微返还比例：由各市确定，不超过60%）" in lines
-    assert "  amount: 未确定 undetermined（缺少 中小微返还比例：由各市确定，不超过60%）" in lines
-    assert "  max_amount: 30000.00 元" in lines
+    assert "  refund_rate（返还比例）：未确定（缺少 中小微返还比例：由各市确定，不超过60%）" in lines
+    assert "  amount（稳岗返还金额）：未确定（缺少 中小微返还比例：由各市确定，不超过60%）" in lines
+    assert "  max_amount（最高可返还金额）：30000.00元" in lines
 
 
 def test_eval_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -186,7 +188,7 @@ def test_eval_with_a_different_case_from_stdin(capsys: pytest.CaptureFixture[str
     assert code == 0
     assert json.loads(out)["clauses"]["stable_job_refund"]["conclusions"] == {
         **CITY_CONCLUSIONS, "eligible": False, "layoff_rate": "0.07", "max_amount": "0.00", "amount": "0.00",
-        "auto_pay": False}
+        "auto_pay": False, "payable": False}
 
 
 def test_eval_malformed_json_on_stdin_exits_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -227,7 +229,7 @@ def test_check_unknown_set_is_a_usage_error_exit_2(capsys: pytest.CaptureFixture
 # --- explain -------------------------------------------------------------------------------------
 
 def test_explain_tree(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "explain", CITY, MEDIUM, "--format", "tree")
+    code, out, err = run(capsys, "explain", CITY, MEDIUM, "--format", "tree", "--full")
     assert code == 0 and err == ""
     lines = out.split("\n")
     assert lines[0] == "mini_city · 评估日期 2021-09-01"
@@ -237,9 +239,9 @@ def test_explain_tree(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_explain_tree_heading_names_the_clause_id(capsys: pytest.CaptureFixture[str]) -> None:
-    # render_tree writes "<title> [<clause id>]<citation>", but the unescaped "[stable_job_refund]"
-    # is taken as rich markup and disappears from the output.
-    code, out, _ = run(capsys, "explain", CITY, MEDIUM)
+    # the full tree writes "<title> [<clause id>]<citation>"; "[stable_job_refund]" must not be
+    # taken as rich markup and disappear.
+    code, out, _ = run(capsys, "explain", CITY, MEDIUM, "--full")
     assert code == 0
     heading = out.split("\n")[1]
     assert heading.startswith("失业保险稳岗返还（测试）")
@@ -250,10 +252,42 @@ def test_explain_text(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "explain", CITY, MEDIUM, "--format", "text")
     assert code == 0 and err == ""
     lines = out.split("\n")
-    assert lines[0] == "失业保险稳岗返还（测试）（stable_job_refund）· 某市人社发〔2021〕2号 一"
-    assert "  amount = 30000.00元（某人社发〔2021〕1号 一（一））" in lines
-    assert "  refund_rate = 60%（某人社发〔2021〕1号 一（一））" in lines
-    assert "    例外「免申即享无需申请」适用：auto_pay = 是（某人社发〔2021〕1号 一（一））" in lines
+    assert lines[:5] == ["测试用市级规则集 · 评估日期 2021年9月1日", "申请人：某公司", "", "一、失业保险稳岗返还",
+                         "  予以返还：符合"]
+    # the amount and the rate were set by the city: they cite the city's article, not the province's
+    assert "  稳岗返还金额：30000.00元（某市人社发〔2021〕2号 一）" in lines
+    assert "  返还比例：60%（某市人社发〔2021〕2号 一）" in lines
+    assert "    · 免申即享：2020年末参保人数120人，在200人（含）以下，无需申请，直接拨付" in lines
+    assert "  依据：某市人社发〔2021〕2号 一；某人社发〔2021〕1号 一（一）" in lines
+
+
+def test_explain_tree_for_the_clerk_follows_the_width_and_has_no_identifiers(capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.cells import cell_len
+
+    code, out, err = run(capsys, "explain", CITY, MEDIUM, "--width", "60")
+    assert code == 0 and err == ""
+    assert max(cell_len(line) for line in out.splitlines()) <= 60
+    assert "├── 予以返还：符合" in out.replace("│   ", "") or "└── 予以返还：符合" in out
+    assert "stable_job_refund" not in out and "eligible" not in out
+    assert "\x1b[" not in out  # not a terminal: no colour codes
+
+
+def test_explain_notice_markdown_and_html(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "explain", CITY, MEDIUM, "--format", "notice")
+    assert code == 0 and err == ""
+    assert out.startswith("# 办理结果告知书（草稿）\n")
+    assert "**申请人**：某公司" in out and "- 稳岗返还金额：30000.00元" in out and "承办部门：市人社局" in out
+    code, out, err = run(capsys, "explain", CITY, MEDIUM, "--format", "notice", "--notice-format", "html")
+    assert code == 0 and out.startswith("<!DOCTYPE html>") and "<style>" in out and "@page" in out
+    assert "<li>稳岗返还金额：30000.00元</li>" in out
+    assert "<script" not in out and "http" not in out.split("<body>")[1]  # self-contained
+
+
+def test_explain_options_that_do_not_fit_the_format_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "explain", CITY, MEDIUM, "--format", "text", "--notice-format", "html")
+    assert code == 2 and out == "" and "--notice-format" in err
+    code, out, err = run(capsys, "explain", CITY, MEDIUM, "--format", "json", "--full")
+    assert code == 2 and out == "" and "--full" in err
 
 
 def test_explain_text_in_english_runs(capsys: pytest.CaptureFixture[str]) -> None:
@@ -267,7 +301,7 @@ def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "explain", CITY, MEDIUM, "--format", "json")
     assert code == 0 and err == ""
     doc = json.loads(out)
-    assert (doc["schema"], doc["version"]) == ("policy-dsl/decision", 1)
+    assert (doc["schema"], doc["version"]) == ("policy-dsl/decision", 2)
     assert (doc["policy_set"], doc["extends"], doc["as_of"]) == ("mini_city", "mini_province", "2021-09-01")
     assert doc["content_hash"].startswith("sha256:")
     clause = doc["clauses"]["stable_job_refund"]

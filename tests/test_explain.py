@@ -18,7 +18,7 @@ from policy_dsl.trace import build_trace
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "explain"
 CASES = yaml.safe_load((GOLDEN / "cases.yaml").read_text(encoding="utf-8"))
-SCHEMA = json.loads((ROOT / "policy_dsl" / "schema" / "decision-v1.json").read_text(encoding="utf-8"))
+SCHEMA = json.loads((ROOT / "policy_dsl" / "schema" / "decision-v2.json").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=None)
@@ -53,8 +53,8 @@ def test_json_is_pinned_and_valid(case: dict) -> None:
 def test_the_issue_sentence_for_a_failed_layoff_test() -> None:
     case = next(c for c in CASES if c["id"] == "ineligible_small_liaoning")
     text = render_text(_decision(case), "stable_job_refund", "zh")
-    assert "不符合：裁员率达标" in text
-    assert "裁员率 24% 高于 小微单位裁员率上限 20%" in text
+    assert "  予以返还：不符合\n    · 不符合“裁员率达标”：" in text
+    assert "上年度参保职工总数25人，在30人（含）以下；裁员率24%，高于20%" in text
 
 
 def test_short_circuit_is_not_evaluated_not_false() -> None:

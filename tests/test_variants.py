@@ -145,6 +145,7 @@ def test_city_medium_enterprise_json(city: policy_dsl.RuleEngine) -> None:
                     "auto_pay": True,
                     "apply_by": "2021-12-31",
                     "application_in_time": True,
+                    "payable": True,
                 },
             }
         },
@@ -206,6 +207,7 @@ def test_province_json_shows_the_undetermined_values(province: policy_dsl.RuleEn
                     "auto_pay": True,
                     "apply_by": "2021-12-31",
                     "application_in_time": True,
+                    "payable": True,
                 },
             }
         },
@@ -260,6 +262,7 @@ def test_city_overriding_a_single_conclusion(tmp_path: Path) -> None:
     assert got["refund_rate"]["missing"] == ["中小微返还比例"]  # the city did not fill the rates
     late = conclusions(engine.evaluate(case(application_date="2022-01-05")))
     assert late["application_in_time"] is False
+    assert late["payable"] is False                   # late and not 免申即享: eligible, but not paid
     assert conclusions(engine.evaluate(case(insured_headcount_end_2020=100)))["auto_pay"] is True
 
 
@@ -302,6 +305,7 @@ def test_city_replacing_a_whole_clause(tmp_path: Path) -> None:
         "auto_pay": False,
         "apply_by": "2021-11-30",
         "application_in_time": True,
+        "payable": True,
     }
     assert conclusions(policy_dsl.load("tests/fixtures/mini_city").evaluate(case(layoffs=50)))["eligible"] is False
     # a social organisation is not an enterprise under the city's text

@@ -1,0 +1,231 @@
+"""A Decision → the values each output format writes.
+
+`JsonRows` gives exactly the object `Decision.to_json()` (and so `policy eval
+--format json`) gives, restricted to the chosen clauses; it only precomputes the
+conclusion types and reuses the rendering of identical undetermined values,
+which a register repeats on most rows. tests/test_batch.py holds it equal to
+`to_json()`.
+
+`TableShape` is the CSV/Parquet layout: `row`, the --keep columns, one column
+per conclusion (`stable_job_refund.amount`), `待补充事实`, and `理由` with
+--explain. An undetermined or inapplicable conclusion is an empty cell / null.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .. import types as T
+from ..render_json import json_value
+from ..values import Unknown, format_decimal, format_money
+
+MISSING_COLUMN = "待补充事实"
+REASON_COLUMN = "理由"
+
+
+class JsonRows:
+    def __init__(self, engine, clauses: tuple[str, ...]) -> None:
+        self.vocab = engine.vocab
+        self.clauses = clauses
+        self.converters = {cid: {name: _converter(engine.slot_type(f"{cid}.{name}"), self.vocab)
+                                 for name in engine.rule_set.clauses[cid].conclusions} for cid in clauses}
+        self._unknowns: dict[tuple, dict] = {}
+        self._encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        # The text of a clause with no conclusions (inapplicable, or informational), by applicability.
+        self._empty = {cid: {flag: f'{self._encode(cid)}:{{"applicable":{str(flag).lower()},"conclusions":{{}}}}'
+                             for flag in (True, False)} for cid in clauses}
+        self._keys = {cid: self._encode(cid) for cid in clauses}
+
+    def unknown(self, value: Unknown) -> dict:
+        """The JSON of an undetermined value; shared between rows (read-only), as a register repeats
+        a few kinds of gaps on most rows."""
+        key = (value.missing, tuple(sorted(value.reasons.items())))
+        cached = self._unknowns.get(key)
+        if cached is None:
+            if len(self._unknowns) > 10_000:  # bounded, whatever the register
+                self._unknowns.clear()
+            cached = self._unknowns[key] = json_value(value, None, self.vocab)  # type: ignore[assignment]
+        return cached
+
+    def conclusions(self, cid: str, result) -> dict:
+        convert = self.converters[cid]
+        return {name: self.unknown(v) if v.__class__ is Unknown else convert[name](v)  # type: ignore[arg-type]
+                for name, v in result.conclusions.items()}
+
+    def render(self, decision) -> dict:
+        clauses = {}
+        for cid in self.clauses:
+            result = decision.clauses[cid]
+            clauses[cid] = {"applicable": result.applicable, "conclusions": self.conclusions(cid, result)}
+        return {"policy_set": decision.policy_set,
+                "as_of": decision.as_of.isoformat() if decision.as_of else None,
+                "clauses": clauses}
+
+    def line(self, number: int, decision, extra: dict | None = None) -> str:
+        """The JSONL line `{"row": N, **render(decision), **extra}`, built from pre-encoded pieces."""
+        encode = self._encode
+        parts = []
+        for cid in self.clauses:
+            result = decision.clauses[cid]
+            if not result.conclusions:
+                parts.append(self._empty[cid][result.applicable])
+            else:
+                parts.append(f'{self._keys[cid]}:{{"applicable":{"true" if result.applicable else "false"},'
+                             f'"conclusions":{encode(self.conclusions(cid, result))}}}')
+        as_of = f'"{decision.as_of.isoformat()}"' if decision.as_of else "null"
+        tail = "".join(f",{encode(k)}:{encode(v)}" for k, v in extra.items()) if extra else ""
+        return (f'{{"row":{number},"policy_set":{encode(decision.policy_set)},"as_of":{as_of},'
+                f'"clauses":{{{",".join(parts)}}}{tail}}}')
+
+
+def _converter(t: T.Type, vocab):
+    """json_value for one declared type, with the common case of each type first (same results)."""
+    kind = t.kind
+
+    def generic(value: object) -> object:
+        return json_value(value, t, vocab)
+
+    if kind == "bool":
+        return lambda v: v if v.__class__ is bool else generic(v)
+    if kind == "money":
+        return lambda v: format_money(v) if v.__class__ is Decimal else generic(v)
+    if kind in ("decimal", "rate"):
+        return lambda v: format_decimal(v) if v.__class__ is Decimal else generic(v)
+    if kind == "date":
+        return lambda v: v.isoformat() if v.__class__ is date else generic(v)
+    return generic
+
+
+@dataclass(frozen=True)
+class OutColumn:
+    name: str
+    kind: str                  # bool int money date list string (how Parquet types it)
+    clause: str | None = None
+    conclusion: str | None = None
+
+
+class TableShape:
+    def __init__(self, engine, rows: JsonRows, keep: tuple[str, ...], explain: bool) -> None:
+        self.vocab = engine.vocab
+        self.rows = rows
+        self.clauses = rows.clauses
+        columns = [OutColumn("row", "int")] + [OutColumn(k, "string") for k in keep]
+        layout = []
+        for cid in self.clauses:
+            names = tuple(engine.rule_set.clauses[cid].conclusions)
+            layout.append((cid, names))
+            for name in names:
+                t = engine.slot_type(f"{cid}.{name}")
+                kind = t.kind if t.kind in ("bool", "int", "money", "date") else "list" if t.kind == "set" else "string"
+                columns.append(OutColumn(f"{cid}.{name}", kind, cid, name))
+        columns.append(OutColumn(MISSING_COLUMN, "list"))
+        if explain:
+            columns.append(OutColumn(REASON_COLUMN, "string"))
+        self.columns = tuple(columns)
+        self.layout = tuple(layout)
+        self.kinds = {(c.clause, c.conclusion): c.kind for c in columns if c.clause}
+        self.explain = explain
+        self._labels: dict[str, str] = {}
+        # CSV text of a determined value: _cell of its JSON value, by the conclusion's JSON converter.
+        self._cells = {cid: {name: _cell_converter(convert) for name, convert in rows.converters[cid].items()}
+                       for cid in self.clauses}
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def csv_cells(self, number: int, kept: tuple, decision, reason: str | None) -> list[str]:
+        """CSV text of each column, from the JSON values so that the two outputs agree."""
+        cells: list[str] = [str(number), *kept]
+        for cid, names in self.layout:
+            result = decision.clauses[cid]
+            if not result.conclusions:
+                cells.extend([""] * len(names))
+                continue
+            conclusions, convert = result.conclusions, self._cells[cid]
+            for name in names:
+                value = conclusions.get(name)
+                cells.append("" if value is None or value.__class__ is Unknown else convert[name](value))
+        cells.append("；".join(self.missing_labels(decision)))
+        if self.explain:
+            cells.append(reason or "")
+        return cells
+
+    def parquet_values(self, number: int, kept: tuple, decision, reason: str | None) -> list:
+        values: list = [number, *kept]
+        for cid, names in self.layout:
+            result = decision.clauses[cid]
+            if not result.conclusions:
+                values.extend([None] * len(names))
+                continue
+            shown = self.rows.conclusions(cid, result)
+            for name in names:
+                raw = result.conclusions.get(name)
+                kind = self.kinds[(cid, name)]
+                if raw is None or raw.__class__ is Unknown:
+                    values.append(None)
+                elif kind in ("bool", "int", "money", "date"):
+                    values.append(raw)
+                else:
+                    values.append(shown[name] if isinstance(shown[name], (list, str)) else str(shown[name]))
+        values.append(sorted(self.missing(decision)[0]))
+        if self.explain:
+            values.append(reason)
+        return values
+
+    def missing(self, decision) -> tuple[set[str], dict[str, str]]:
+        """What the undetermined conclusions of the row still need, and why (for delegated parameters)."""
+        out: set[str] = set()
+        reasons: dict[str, str] = {}
+        for cid in self.clauses:
+            for value in decision.clauses[cid].conclusions.values():
+                if value.__class__ is Unknown:
+                    out |= value.missing  # type: ignore[attr-defined]
+                    if value.reasons:  # type: ignore[attr-defined]
+                        reasons.update(value.reasons)  # type: ignore[attr-defined]
+        return out, reasons
+
+    def missing_labels(self, decision) -> list[str]:
+        names, reasons = self.missing(decision)
+        labels = []
+        for name in sorted(names):
+            label = self._labels.get(name)  # a name always reads the same: a fact path, or a parameter's reason
+            if label is None:
+                label = self._labels[name] = missing_label(name, self.vocab, reasons)
+            labels.append(label)
+        return labels
+
+
+def missing_label(name: str, vocab, reasons) -> str:
+    """上年度裁员人数（unit.layoffs） for a fact; 大型企业返还比例（由各市确定…） for a parameter."""
+    if name in reasons:
+        return f"{name}（{reasons[name]}）"
+    base = name.split("[")[0]
+    if base in vocab.facts:
+        return f"{vocab.label(base)}（{name}）"
+    return name
+
+
+def _cell_converter(convert):
+    def cell(value: object) -> str:
+        if value is True:
+            return "true"
+        if value is False:
+            return "false"
+        return _cell(convert(value))
+
+    return cell
+
+
+def _cell(value: object) -> str:
+    if value is None or isinstance(value, dict):  # inapplicable, or {"undetermined": true, ...}
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return str(value)

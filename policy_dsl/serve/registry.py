@@ -1,0 +1,76 @@
+"""The rule sets a service answers for: every set under one directory, loaded once at start.
+
+A request names a set by its name only; nothing a request carries is ever used as a path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..engine import RuleEngine, load, parameter_value
+from ..errors import UsageError
+from ..loader import MANIFEST
+from ..model import Citation, Clause
+from ..render_json import json_value
+
+
+@dataclass(frozen=True)
+class Registry:
+    engines: dict[str, RuleEngine]
+
+    def get(self, name: str) -> RuleEngine | None:
+        return self.engines.get(name)
+
+
+def load_registry(directory: str | Path) -> Registry:
+    """Load, check and compile every set directory (one holding policy-set.yaml) under `directory`."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise UsageError(f"找不到规则集目录 no such policies directory: {root}")
+    engines: dict[str, RuleEngine] = {}
+    for sub in sorted(p for p in root.iterdir() if (p / MANIFEST).is_file()):
+        engine = load(sub)
+        engines[engine.name] = engine
+    if not engines:
+        raise UsageError(f"目录中没有规则集 no rule set (a directory with {MANIFEST}) under {root}")
+    return Registry(engines)
+
+
+def citation_json(c: Citation | None) -> dict | None:
+    return {k: v for k, v in vars(c).items() if v} if c else None
+
+
+def set_summary(engine: RuleEngine) -> dict:
+    rs = engine.rule_set
+    return {"name": rs.name, "title": rs.title, "jurisdiction": rs.jurisdiction, "extends": rs.extends,
+            "content_hash": rs.content_hash,
+            "documents": [{"id": d.id, "title": d.title, "issuer": list(d.issuer),
+                           "date": d.date.isoformat() if d.date else None} for d in rs.documents.values()]}
+
+
+def set_detail(engine: RuleEngine) -> dict:
+    return {**set_summary(engine), "clauses": [_clause(engine, c) for c in engine.rule_set.clauses.values()]}
+
+
+def _clause(engine: RuleEngine, c: Clause) -> dict:
+    spec = engine.vocab.clauses.get(c.id)
+    labels = spec.labels if spec else {}
+    out: dict = {"id": c.id, "title": c.title, "kind": c.kind, "subject": c.subject,
+                 "citation": citation_json(c.source), "departments": list(c.departments),
+                 "conclusions": [{"name": name, "label": labels.get(name, name),
+                                  "type": engine.slot_type(f"{c.id}.{name}").kind} for name in c.conclusions],
+                 "parameters": [_parameter(engine, c, name) for name in c.parameters]}
+    return out
+
+
+def _parameter(engine: RuleEngine, c: Clause, name: str) -> dict:
+    p = c.parameters[name]
+    out: dict = {"name": name, "type": p.type.kind,
+                 "value": json_value(parameter_value(p), p.type, engine.vocab) if not p.history else None,
+                 "citation": citation_json(p.source)}
+    if p.history:
+        out["history"] = [{"from": start.isoformat(), "value": json_value(v, p.type, engine.vocab)}
+                          for start, v in p.history]
+    if p.delegated:
+        out["delegated"] = {"to": p.delegated.to, "reason": p.delegated.reason}
+    return out
