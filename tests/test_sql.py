@@ -37,7 +37,7 @@ def _write(path, rows: list[dict[str, str]]) -> str:
 
 def _python(engine, cells: dict, index: int):
     try:
-        return RowResult(index, engine.evaluate(row_facts(cells, engine)).to_json())
+        return RowResult(index, engine.evaluate(row_facts(cells, engine)))
     except FactsError as exc:
         return CaseError(index, tuple(exc.problems))
     except PolicyError as exc:
