@@ -1,11 +1,13 @@
 """The Spark dialect on Apache Spark (pyspark, local mode) against DuckDB, row by row.
 
-One generated Parquet register, the same canonical query rendered for each
-engine: every value and every missing list must be equal. The clauses are
-稳岗返还 (exact DECIMAL money, a quotient, an exception, delegated rates in
-liaoning) and 零就业家庭 (lambdas over household members). Spark's planning
-dominates the time, not the rows; benchmarks/spark_vs_duckdb.py runs every
-clause of both sets.
+One generated Parquet register of 10,000 rows, the same canonical query rendered
+for each engine: every value and every missing list must be equal. The set is
+liaoning (its delegated rates leave amounts undetermined with their parameter
+named, while max_amount is exact DECIMAL money); the clauses are 稳岗返还 (money,
+a quotient, an exception by priority) and 零就业家庭 (lambdas over household
+members). Spark's start and planning take the time (about 2.5 minutes on a busy
+2-core machine), not the rows; benchmarks/spark_vs_duckdb.py runs every clause
+of both sets.
 """
 from __future__ import annotations
 
@@ -40,9 +42,8 @@ def parquet_register(engine, tmp_path, rows: int) -> str:
     return out
 
 
-@pytest.mark.parametrize("name", ["liaoning", "fushun"])
-def test_spark_equals_duckdb_row_by_row(spark, tmp_path, name):
-    engine = load(name)
+def test_spark_equals_duckdb_row_by_row(spark, tmp_path):
+    engine = load("liaoning")
     register = parquet_register(engine, tmp_path, ROWS)
     facts = {p: s.type for p, s in engine.vocab.facts.items()}
     keys = [f"{c}.{n}" for c in CLAUSES for n in engine.rule_set.clauses[c].conclusions]
