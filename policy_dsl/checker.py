@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from . import nodes as n
 from . import types as T
-from .errors import PolicyError, PolicyNameError, PolicyTypeError, RuleFileError, did_you_mean
+from . import shape
+from .errors import PolicyError, PolicyLimitError, PolicyNameError, PolicyTypeError, RuleFileError, did_you_mean
 from .model import Clause, Named, Parameter, RuleSet
 from .source import Span
 from .sources import check_quotes
@@ -141,6 +142,13 @@ class _Checker:
 
     # the whole set ----------------------------------------------------------------
     def run(self) -> Analysis:
+        order = self._shapes()
+        # Type items dependencies-first, so that inferring one never recurses down a long chain.
+        for key in order:
+            try:
+                self.slot_type(key)
+            except PolicyError as exc:
+                self.error(exc)
         for cid, clause in self.rs.clauses.items():
             for name in clause.items():
                 try:
@@ -151,11 +159,80 @@ class _Checker:
             self._bounds(clause)
         self._contract()
         self._dependencies()
+        self._trace_depth()
         self._unused()
         self._undelegated_overrides()
+        self._unfilled_delegations()
         for error in check_quotes(self.rs):
             self.error(error)
         return self.out
+
+    def _unfilled_delegations(self) -> None:
+        """A variant is who a base delegates to: each delegated value it neither fills nor passes on
+        with its own reason leaves conclusions undetermined. (The base itself is not warned: there
+        the delegation is the point.)"""
+        base = self.rs.base
+        if base is None:
+            return
+        for cid, clause in self.rs.clauses.items():
+            base_clause = base.clauses.get(cid)
+            for name, p in clause.parameters.items():
+                old = base_clause.parameters.get(name) if base_clause else None
+                if p.filled or p.delegated is None or old is None or old.delegated != p.delegated:
+                    continue
+                patch = getattr(clause, "patched_by", None)
+                bounds = " ".join(([f"≥ {format_typed(p.bounds[0], p.type.kind)}"] if p.bounds[0] is not None else []) +
+                                  ([f"≤ {format_typed(p.bounds[1], p.type.kind)}"] if p.bounds[1] is not None else []))
+                self.error(RuleFileError(
+                    f"{base.name} 把参数 {cid}.{name} 交由{p.delegated.to}确定，{self.rs.name} 没有填写，"
+                    "依赖它的结论将是“未确定” delegated parameter not filled",
+                    patch.span if patch is not None else None,
+                    expected=f"{p.type}" + (f"，范围 {bounds}" if bounds else "") + f"（{base.name}：{p.delegated.reason}）",
+                    hint=(f"在 {patch.file if patch else f'{self.rs.path}/clauses/{cid}.yaml'} 的 parameters 中写 "
+                          f"{name}: {{value: …}}；若本市也未确定，写 delegated: {{to: …, reason: …}} 说明原因"),
+                    related=old.origin.span if old.origin else None), "warning")
+
+    def _shapes(self) -> list[str]:
+        """Syntactic dependencies (before typing): cycles are reported here, with the position of
+        the reference that closes them, and the code-nesting limits are checked. Returns an
+        order with dependencies first."""
+        subjects = frozenset(self.vocab.subjects)
+        keys = [f"{cid}.{name}" for cid, c in self.rs.clauses.items() for name in c.items()]
+        self.syntactic: dict[str, list[shape.Ref]] = {}
+        for cid, clause in self.rs.clauses.items():
+            for name in clause.items():
+                roots = shape.item_roots(clause, name)
+                self.syntactic[f"{cid}.{name}"] = shape.syntactic_refs(self.rs, clause, roots, subjects)
+                for root in roots:
+                    problem = shape.block_problem(root)
+                    if problem:
+                        self.error(PolicyLimitError(problem[0], problem[1], hint="拆成几个有名字的定义 split it into named definitions"))
+                        self.out.slot_types[f"{cid}.{name}"] = getattr(clause.items()[name], "declared", None) or T.ANY
+                        self.failed.add(f"{cid}.{name}")
+                        break
+        for cycle, span in shape.find_cycle(keys, self.syntactic):
+            shown = cycle if len(cycle) <= 12 else [*cycle[:6], f"…（共 {len(cycle) - 1} 项 {len(cycle) - 1} items）", *cycle[-3:]]
+            self.error(PolicyNameError(f"循环引用 circular definition: {' → '.join(shown)}", span,
+                                       hint="定义、条件和结论之间不能互相依赖成环"))
+            for key in cycle:
+                if key not in self.out.slot_types:
+                    cid, name = split_key(key)
+                    self.out.slot_types[key] = getattr(self.rs.clauses[cid].items()[name], "declared", None) or T.ANY
+                    self.failed.add(key)
+        return _post_order(keys, self.syntactic)
+
+    def _trace_depth(self) -> None:
+        ok = {k: [r for r in refs if r.key not in self.failed] for k, refs in self.syntactic.items() if k not in self.failed}
+        depths = shape.trace_depths([k for k in self.out.order if k in ok], ok)
+        for key in self.out.order:
+            if depths.get(key, 0) > shape.MAX_TRACE_DEPTH:
+                cid, name = split_key(key)
+                item = self.rs.clauses[cid].items()[name]
+                self.error(PolicyLimitError(
+                    f"{key} 依赖的定义链过深：超过 {shape.MAX_TRACE_DEPTH} 层 depends on a chain of definitions "
+                    f"more than {shape.MAX_TRACE_DEPTH} levels deep", item.origin.span if item.origin else None,
+                    hint="合并中间定义，减少层层引用"))
+                return  # one report: every item after it in the chain is deeper still
 
     def _undelegated_overrides(self) -> None:
         """A variant may fill what its base delegates; changing anything else is worth a look."""
@@ -190,7 +267,7 @@ class _Checker:
             typer = Typer(self.scopes[clause.id], self.out.notes)
             try:
                 wt = typer.infer(rule.when)
-                if wt.kind != "bool":
+                if wt.kind not in ("bool", "any"):  # any: already reported (a cycle)
                     raise PolicyTypeError(f"例外 {rule.id} 的 when 必须是布尔值", rule.when.span, found=str(wt), expected="bool")
                 vt = typer.infer(rule.value)
                 target = self.slot_type(f"{clause.id}.{rule.conclusion}")
@@ -246,12 +323,16 @@ class _Checker:
                     roots += [rule.when, rule.value]
             self.out.deps[key] = {b.key for r in roots for node in n.walk(r)
                                   if isinstance(b := self.out.notes.bindings.get(id(node)), SlotBinding)}
+            if key in self.failed:  # not typed (a cycle, a shape limit): what it names still counts as used
+                self.out.deps[key] |= {r.key for r in self.syntactic.get(key, ())}
         self.out.order = _topological(keys, self.out.deps, self)
 
     def _unused(self) -> None:
         used = set().union(*self.out.deps.values()) if self.out.deps else set()
         for cid, clause in self.rs.clauses.items():
             for name, item in [*clause.parameters.items(), *clause.definitions.items()]:
+                if item.origin is not None and item.origin.set_name != self.rs.name:
+                    continue  # the base's item: this set cannot delete it (policy show lists it as unused)
                 if f"{cid}.{name}" not in used:
                     span = item.origin.span if item.origin else None
                     kind = "参数" if isinstance(item, Parameter) else "定义"
@@ -259,26 +340,54 @@ class _Checker:
                                              span, hint="删除它，或在条件/结论中引用它"), "warning")
 
 
-def _topological(keys: list[str], deps: dict[str, set[str]], checker: _Checker) -> list[str]:
+def _post_order(keys: list[str], deps: dict[str, list[shape.Ref]]) -> list[str]:
+    """Keys with their dependencies first (iterative; back edges of cycles are skipped)."""
     order: list[str] = []
     state: dict[str, int] = {}
+    for start in keys:
+        if state.get(start):
+            continue
+        state[start] = 1
+        stack = [(start, iter(deps.get(start, ())))]
+        while stack:
+            key, it = stack[-1]
+            ref = next(it, None)
+            if ref is None:
+                stack.pop()
+                state[key] = 2
+                order.append(key)
+            elif not state.get(ref.key):
+                state[ref.key] = 1
+                stack.append((ref.key, iter(deps.get(ref.key, ()))))
+    return order
 
-    def visit(key: str, path: list[str]) -> None:
-        if state.get(key) == 2:
-            return
-        if state.get(key) == 1:
-            cycle = path[path.index(key):] + [key]
-            if not any("循环" in d.error.message and key in d.error.message for d in checker.out.diagnostics):
-                checker.error(PolicyNameError(f"循环引用 circular reference: {' → '.join(cycle)}"))
-            return
-        state[key] = 1
-        for dep in sorted(deps.get(key, ())):
-            visit(dep, path + [key])
-        state[key] = 2
-        order.append(key)
 
-    for key in keys:
-        visit(key, [])
+def _topological(keys: list[str], deps: dict[str, set[str]], checker: _Checker) -> list[str]:
+    """Dependencies first; iterative. Cycles were reported from the syntax already (with positions);
+    one found only here still gets a diagnostic."""
+    order: list[str] = []
+    state: dict[str, int] = {}
+    for start in keys:
+        if state.get(start):
+            continue
+        state[start] = 1
+        path = [start]
+        stack = [iter(sorted(deps.get(start, ())))]
+        while stack:
+            dep = next(stack[-1], None)
+            if dep is None:
+                stack.pop()
+                key = path.pop()
+                state[key] = 2
+                order.append(key)
+            elif state.get(dep) == 1:
+                cycle = path[path.index(dep):] + [dep]
+                if not any("循环" in d.error.message and dep in d.error.message for d in checker.out.diagnostics):
+                    checker.error(PolicyNameError(f"循环引用 circular reference: {' → '.join(cycle)}"))
+            elif not state.get(dep):
+                state[dep] = 1
+                path.append(dep)
+                stack.append(iter(sorted(deps.get(dep, ()))))
     return order
 
 

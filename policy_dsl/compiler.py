@@ -11,13 +11,14 @@ nodes that were short-circuited are simply absent ("not evaluated").
 """
 from __future__ import annotations
 
+import sys
 import types
 from dataclasses import dataclass, field
 from decimal import localcontext
 from typing import Callable, Sequence
 
 from . import nodes as n
-from .errors import PolicyError, PolicyEvaluationError
+from .errors import PolicyError, PolicyEvaluationError, PolicyLimitError
 from .functions import BUILTINS
 from .runtime import RUNTIME
 from .typer import Annotations, FactBinding, SlotBinding, VarBinding
@@ -44,12 +45,18 @@ class Program:
     source: str                       # generated Python, for debugging
     _fast: Callable = field(repr=False, default=None)   # type: ignore[assignment]
     _traced: Callable = field(repr=False, default=None)  # type: ignore[assignment]
+    # generated line number → node id, per generated function (code object): arithmetic that
+    # fails (overflow past the number limits) is reported at the expression that did it
+    _lines: dict = field(repr=False, default_factory=dict)
 
     def run_many(self, batch) -> list[list]:
         """Evaluate many prepared fact mappings in one decimal context (no tracing)."""
         fast = self._fast
         with localcontext(CONTEXT):
-            return [fast(facts) for facts in batch]
+            try:
+                return [fast(facts) for facts in batch]
+            except ArithmeticError as exc:
+                raise self._arithmetic_error(exc) from None
 
     def run(self, facts: dict, trace: dict | None = None) -> list:
         with localcontext(CONTEXT):
@@ -59,8 +66,36 @@ class Program:
                 return self._traced(facts, trace)
             except PolicyError:
                 raise
-            except ArithmeticError as exc:  # pragma: no cover - division is guarded; keep the edge clean
-                raise PolicyEvaluationError(f"算术错误 arithmetic error: {exc}") from None
+            except ArithmeticError as exc:
+                raise self._arithmetic_error(exc) from None
+
+    def _arithmetic_error(self, exc: ArithmeticError) -> PolicyEvaluationError:
+        node = None
+        tb = exc.__traceback__
+        while tb is not None:
+            lines = self._lines.get(tb.tb_frame.f_code)
+            if lines is not None and tb.tb_lineno in lines:
+                node = self.nodes[lines[tb.tb_lineno]]
+            tb = tb.tb_next
+        return arithmetic_error(exc, node.span if node is not None else None)
+
+
+def arithmetic_error(exc: ArithmeticError, span) -> PolicyEvaluationError:
+    """A decimal signal, in the user's terms: which limit the computation ran into."""
+    from decimal import DivisionByZero, Overflow, Underflow
+
+    from .values import MAX_DIGITS, MAX_INT_DIGITS
+
+    if isinstance(exc, Overflow):
+        what = f"计算结果过大：超过 {MAX_INT_DIGITS} 位整数 result too large (more than {MAX_INT_DIGITS} digits before the point)"
+    elif isinstance(exc, Underflow):
+        what = f"计算结果过小，无法在 {MAX_DIGITS} 位有效数字内表示 result too small to represent"
+    elif isinstance(exc, DivisionByZero):
+        what = "除数为零 division by zero"
+    else:
+        what = "无法计算的数值运算 invalid arithmetic"
+    return PolicyEvaluationError(what, span, found=type(exc).__name__,
+                                 expected=f"整数部分最多 {MAX_INT_DIGITS} 位的结果 results below 10^{MAX_INT_DIGITS}")
 
 
 def compile_program(slots: Sequence[SlotSpec], notes: Annotations) -> Program:
@@ -77,6 +112,7 @@ def compile_program(slots: Sequence[SlotSpec], notes: Annotations) -> Program:
     program = Program([s.key for s in slots], nodes, node_ids, fast.source)
     program._fast = fast.function("_evaluate", nodes)
     program._traced = traced.function("_evaluate_traced", nodes)
+    program._lines = {program._fast.__code__: fast.line_nodes, program._traced.__code__: traced.line_nodes}
     return program
 
 
@@ -94,6 +130,8 @@ class _Gen:
     def __init__(self, slots: Sequence[SlotSpec], notes: Annotations, node_ids: dict[int, int], trace: bool) -> None:
         self.notes, self.node_ids, self.trace = notes, node_ids, trace
         self.lines: list[str] = []
+        self.line_node: list[int | None] = []   # node id being generated when each line was written
+        self.current: list[int] = []
         self.depth = 1
         self.consts: dict[str, object] = {}
         self.const_index: dict[tuple, str] = {}
@@ -114,9 +152,14 @@ class _Gen:
         body = "\n".join(reads + self.lines)
         out = ", ".join(self.slot_local[s.key] for s in slots)
         self.source = f"def _evaluate({params}):\n{body}\n    return [{out}]\n"
+        first = 2 + len(reads)  # line number of self.lines[0] in the source
+        self.line_nodes = {first + i: nid for i, nid in enumerate(self.line_node) if nid is not None}
 
     def function(self, name: str, nodes: list[n.Expr]) -> Callable:
-        code = compile(self.source, f"<policy {name}>", "exec")
+        try:
+            code = compile(self.source, f"<policy {name}>", "exec")
+        except (SyntaxError, RecursionError, MemoryError) as exc:  # the checker's shape limits should prevent this
+            raise PolicyLimitError(f"规则过于复杂，无法编译 rules too complex to compile: {type(exc).__name__}: {exc}") from None
         fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
         namespace = {**RUNTIME, **self.consts, "_NODES": nodes, "__builtins__": {"enumerate": enumerate}}
         return types.FunctionType(fn_code, namespace, name)
@@ -124,6 +167,7 @@ class _Gen:
     # plumbing -------------------------------------------------------------------
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.depth + line)
+        self.line_node.append(self.current[-1] if self.current else None)
 
     def tmp(self) -> str:
         self.counter += 1
@@ -133,7 +177,9 @@ class _Gen:
         if isinstance(value, bool) or value is None:
             return repr(value)
         if type(value) is int:
-            return repr(value)
+            # Bracketed: the code writes `c.__class__` and `c.quantize(…)` after a constant,
+            # and `30.__class__` is not Python.
+            return f"({value!r})"
         key = (type(value).__name__, repr(value))
         name = self.const_index.get(key)
         if name is None:
@@ -166,14 +212,20 @@ class _Gen:
             self.emit(f"{value_tmp} = _exc({value}, ({', '.join(pairs)},))")
             value = value_tmp
         if slot.money:
-            self.emit(f"{target} = {value}.quantize(_CENT, _HALF_UP) if {value}.__class__ is _Dec else _q({value})")
+            self.current.append(self.node_ids[id(slot.expr)])
+            self.emit(f"{target} = {value}.quantize(_CENT, _HALF_UP, _WIDE) if {value}.__class__ is _Dec else _q({value})")
+            self.current.pop()
         else:
             self.emit(f"{target} = {value}")
 
     # expressions ------------------------------------------------------------------
     def expr(self, node: n.Expr) -> str:
         method = getattr(self, "_" + type(node).__name__.lower())
-        return method(node)
+        self.current.append(self.node_ids[id(node)])
+        try:
+            return method(node)
+        finally:
+            self.current.pop()
 
     def _literal(self, node: n.Literal) -> str:
         return self.record(node, self.const(node.value))
@@ -234,6 +286,9 @@ class _Gen:
             op = f"_dur({date_side}, {dur_side}, {1 if node.op == '+' else -1}, {nid}, _NODES)"
         elif lt.kind == "set":
             op = f"({a} | {b})"
+        elif self.notes.type_of(node).kind == "int":
+            # Python ints have no context: bound them here as Decimals are bounded by Emax.
+            op = f"_ichk({a} {node.op} {b}, {nid}, _NODES)"
         else:
             op = f"({a} {node.op} {b})"
         t = self.tmp()

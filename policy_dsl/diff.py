@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .engine import RuleEngine, load
-from .errors import RuleFileError, did_you_mean
+from .errors import RuleFileError, UsageError, did_you_mean
 from .model import Citation, Clause, ExceptionRule, Parameter, RuleSet
 from .render_json import json_value
 from .testing import same_value
@@ -136,22 +136,74 @@ class Difference:
     because: list[str]
     declared: bool = False
     justification: str | None = None
+    added: bool = False   # the base has no such conclusion (a new clause or conclusion): base is null
 
 
 def read_cases(path: str | Path) -> list[tuple[str, dict]]:
-    """Facts files, or YAML test files (lists of cases with `facts`), or a directory of them."""
-    path = Path(path)
-    files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json")) if path.is_dir() else [path]
+    """Facts files, or YAML test files (lists of cases with `facts`), or a directory of them.
+    Anything else — a scalar, an empty file, a case without facts, facts that are not a
+    mapping, no case at all — is an error naming the file (and the position, in YAML)."""
+    from .errors import PolicyLimitError
+    from .facts import as_input_error
+
+    try:
+        return _read_cases(Path(path))
+    except PolicyLimitError as exc:
+        raise as_input_error(exc) from None
+
+
+def _read_cases(path: Path) -> list[tuple[str, dict]]:
+    from .errors import FactsFileError
+    from .facts import load_json
+    from .yamlio import read_limited
+
+    if not path.exists():
+        raise FactsFileError(f"找不到案例 cases not found: {path}")
+    files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file()) \
+        if path.is_dir() else [path]
     cases: list[tuple[str, dict]] = []
     for f in files:
-        data = plain(load_file(f)) if f.suffix != ".json" else json.loads(f.read_text(encoding="utf-8"))
+        data = load_json(read_limited(f, error=FactsFileError), str(f)) if f.suffix == ".json" else _yaml_cases(f)
+        where = getattr(data, "span", None)
         if isinstance(data, list):
+            if not data:
+                raise FactsFileError(f"{f}: 案例列表是空的 the list of cases is empty", where)
             for i, item in enumerate(data):
-                if isinstance(item, dict) and "facts" in item:
-                    cases.append((f"{f}#{item.get('name', i)}", item["facts"] or {}))
+                if not isinstance(item, dict) or "facts" not in item:
+                    raise FactsFileError(f"{f}: 第 {i + 1} 项应是含 facts 的映射 item {i + 1} needs `facts`",
+                                         getattr(item, "span", None) or where)
+                cases.append((f"{f}#{item.get('name', i)}", _facts_of(item["facts"], f, i)))
         elif isinstance(data, dict):
-            cases.append((str(f), data.get("facts", data) if "facts" in data else data))
+            cases.append((str(f), _facts_of(data["facts"], f, None) if "facts" in data else dict(data)))
+        else:
+            raise FactsFileError(f"{f}: 应是事实映射或案例列表 must hold facts (a mapping) or a list of cases，"
+                                 f"实际是 {type(plain(data)).__name__}", where)
+    if not cases:
+        raise FactsFileError(f"{path}: 没有找到案例 no cases found (.yaml/.yml/.json)")
     return cases
+
+
+def _yaml_cases(f: Path) -> Any:
+    from .errors import FactsFileError, PolicyLimitError, RuleFileError
+
+    try:
+        return load_file(f)
+    except PolicyLimitError:
+        raise
+    except RuleFileError as exc:  # a cases file is input, not a rule file
+        raise FactsFileError(exc.message, exc.span, found=exc.found, expected=exc.expected, hint=exc.hint) from None
+
+
+def _facts_of(facts: Any, f: Path, index: int | None) -> dict:
+    from .errors import FactsFileError
+
+    if facts is None:
+        return {}  # no facts given: every fact unknown
+    if not isinstance(facts, dict):
+        which = f"第 {index + 1} 项的 " if index is not None else ""
+        raise FactsFileError(f"{f}: {which}facts 应是映射 facts must be a mapping，实际是 {type(plain(facts)).__name__}",
+                             getattr(facts, "span", None))
+    return plain(facts)
 
 
 def dynamic_diff(base: RuleEngine, variant: RuleEngine, cases: Iterable[tuple[str, dict]],
@@ -171,7 +223,8 @@ def dynamic_diff(base: RuleEngine, variant: RuleEngine, cases: Iterable[tuple[st
                 vval = json_value(vd.slots[key], variant.slot_type(key), variant.vocab)
                 if bres is not None and bres.applicable == vres.applicable and same_value(bval, vval):
                     continue
-                out.append(Difference(name, key, bval, vval, _responsible(base, bd, variant, vd, cid, concl, changed)))
+                out.append(Difference(name, key, bval, vval, _responsible(base, bd, variant, vd, cid, concl, changed),
+                                      added=key not in bd.slots))
     return out, count
 
 
@@ -214,7 +267,7 @@ def _rendered(engine: RuleEngine, decision, key: str) -> Any:
 def read_expected(path: Path, variant: RuleEngine | None = None) -> dict[str, str]:
     """expected-differences.yaml: [{conclusion: clause.name, citation: …, reason: …}] → key → justification.
     Each entry must name a conclusion the variant has (a misspelt one would silently declare nothing)."""
-    if not path.is_file():
+    if not path.exists():
         return {}
     data = load_file(path)
     if not isinstance(data, list):
@@ -256,6 +309,7 @@ class DiffReport:
         for d in self.differences:
             by_conclusion[d.conclusion] = by_conclusion.get(d.conclusion, 0) + 1
         return {
+            "schema": "policy-dsl/diff", "version": 1,  # policy_dsl/schema/diff-v1.json
             "base": self.base, "variant": self.variant,
             "changes": [asdict(c) for c in self.changes],
             "cases": self.cases,
@@ -272,6 +326,9 @@ def run_diff(args) -> int:
     from .diff_render import render_report
     from .loader import resolve_set_path
 
+    if args.expected and not Path(args.expected).is_file():
+        raise UsageError(f"找不到预期差异文件 --expected {args.expected} no such file",
+                         hint="不写 --expected 时使用 <市级规则集>/expected-differences.yaml")
     base, variant = load(args.base), load(args.variant)
     report = DiffReport(base.name, variant.name, static_diff(base.rule_set, variant.rule_set))
     cases: list[tuple[str, dict]] = []

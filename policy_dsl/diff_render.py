@@ -22,6 +22,13 @@ def _val(v) -> str:
     return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
 
 
+_SHOWN = 20  # undeclared differences listed one by one; the rest are counted and in the JSON
+
+
+def _base_val(d) -> str:
+    return "（新增）" if d.added else _val(d.base)
+
+
 def _clip(text: str | None, width: int = 60) -> str | None:
     return text if text is None or len(text) <= width else text[: width - 1] + "…"
 
@@ -68,13 +75,16 @@ def render_report(report: DiffReport, width: int = 140) -> str:
             if d.conclusion in seen:
                 continue
             seen.add(d.conclusion)
-            example = f"{_val(d.base)} → {_val(d.variant)}"
+            example = f"{_base_val(d)} → {_val(d.variant)}"
             declared = f"是：{d.justification}" if d.declared else "否"
             table.add_row(*map(escape, (d.conclusion, str(counts[d.conclusion]), declared, "、".join(d.because) or "—",
                                         example)))
         console.print(table)
         if report.unobserved:
             console.print("已声明但这些案例中没有出现的差异（请确认案例覆盖或声明是否过时）：" + "、".join(report.unobserved))
-        for d in report.undeclared[:20]:
-            console.print(escape(f"未声明：{d.case} · {d.conclusion}: {_val(d.base)} → {_val(d.variant)}（{'、'.join(d.because)}）"))
+        for d in report.undeclared[:_SHOWN]:
+            console.print(escape(f"未声明：{d.case} · {d.conclusion}: {_base_val(d)} → {_val(d.variant)}（{'、'.join(d.because)}）"))
+        if len(report.undeclared) > _SHOWN:
+            console.print(f"……另有 {len(report.undeclared) - _SHOWN} 处未声明的差异未列出 not shown；"
+                          "加 --format json 查看全部（differences 中 declared 为 false 的项）")
     return console.file.getvalue()  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from .loader import load_rule_set
 from .model import Parameter, RuleSet
 from .values import Unknown
 from .vocabulary import Vocabulary, vocabulary
+from .values import isolated
 
 
 @dataclass
@@ -75,6 +76,7 @@ class RuleEngine:
     def slot_type(self, key: str) -> T.Type:
         return self.analysis.slot_types[key]
 
+    @isolated
     def evaluate(self, facts: Mapping[str, Any], *, as_of: date | None = None, trace: bool = False,
                  source: str = "") -> Decision:
         """Validate `facts` (nested by subject), evaluate every clause. Raises FactsError."""
@@ -109,6 +111,7 @@ class RuleEngine:
                         clauses, slots, recorded, flat, self)
 
 
+@isolated
 def build(rule_set: RuleSet, vocab: Vocabulary | None = None, targets: Iterable[str] | None = None) -> RuleEngine:
     vocab = vocab or vocabulary()
     analysis = analyse(rule_set, vocab)

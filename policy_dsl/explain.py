@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from .prose import conclusion_lines
 from .render_json import json_value
 from .trace import TraceNode, build_trace
-from .values import Unknown, format_decimal
+from .values import Unknown, format_decimal, isolated
 
 if TYPE_CHECKING:
     from .engine import Decision
@@ -19,6 +19,7 @@ SCHEMA_VERSION = 2  # 2: set_by on trace nodes; label and text on conclusions (s
 
 
 # --- tree -----------------------------------------------------------------------------------
+@isolated
 def render_tree(decision: "Decision", clause: str | None = None, lang: str = "zh", width: int | None = 100,
                 full: bool = True, colour: bool = False) -> str:
     """The tree: for developers (`full`) every node with identifiers, notes and citations; otherwise
@@ -31,6 +32,7 @@ def render_tree(decision: "Decision", clause: str | None = None, lang: str = "zh
 
 
 # --- prose -----------------------------------------------------------------------------------
+@isolated
 def render_text(decision: "Decision", clause: str | None = None, lang: str = "zh") -> str:
     """Chinese: the clerk's text (render/clerk.py). English: the developer's prose, clause by clause."""
     if lang == "zh":
@@ -100,6 +102,7 @@ def _type(name: str | None):
     return T.parse_type_name(name.split(" ")[0]) if name else None
 
 
+@isolated
 def explain_json(decision: "Decision", clause: str | None = None) -> dict:
     from .render.zh import Words
 

@@ -206,30 +206,146 @@ def prepare(facts: Any, vocab: Vocabulary | None = None, source: str = "") -> di
     return flat
 
 
-def read_facts(path: str) -> Any:
-    """A facts file (YAML or JSON, or '-' for standard input), numbers read exactly."""
-    import sys
-    from pathlib import Path
+MAX_FACTS_BYTES = 1_000_000  # one case's facts are a few kB; a batch has its own reader
 
-    from .errors import FactsFileError, RuleFileError
-    from .yamlio import load_text
+
+def read_facts(path: str) -> Any:
+    """See _read_facts; a limit hit while reading input is an input error (exit 2), not a rule error."""
+    from .errors import FactsFileError, PolicyLimitError
+
+    try:
+        return _read_facts(path)
+    except PolicyLimitError as exc:
+        raise as_input_error(exc) from None
+
+
+def as_input_error(exc: "PolicyError") -> "FactsFileError":
+    from .errors import FactsFileError
+
+    return FactsFileError(f"超出限制 limit exceeded: {exc.message}", exc.span, found=exc.found,
+                          expected=exc.expected, hint=exc.hint)
+
+
+def _read_facts(path: str) -> Any:
+    """A facts file (YAML or JSON, or '-' for standard input), numbers read exactly.
+
+    The format is the file's extension (.json → JSON; .yaml/.yml → YAML); standard input is
+    JSON when it starts with '{' or '[', YAML otherwise. At most MAX_FACTS_BYTES, UTF-8, and
+    the YAML limits (nesting, aliases) apply to both formats."""
+    import sys
+
+    from .errors import FactsFileError
+    from .yamlio import decode_limited, read_limited
 
     if path == "-":
-        text, name = sys.stdin.read(), "<stdin>"
+        data = sys.stdin.buffer.read(MAX_FACTS_BYTES + 1) if hasattr(sys.stdin, "buffer") \
+            else sys.stdin.read(MAX_FACTS_BYTES + 1).encode("utf-8")
+        text, name = decode_limited(data, "<stdin>", MAX_FACTS_BYTES, FactsFileError), "<stdin>"
+        is_json = text.lstrip()[:1] in ("{", "[")
     else:
-        try:
-            text, name = Path(path).read_text(encoding="utf-8"), path
-        except OSError as exc:
-            raise FactsFileError(f"无法读取事实文件 cannot read facts file {path}: {exc.strerror}") from None
-    if name.endswith(".json") or text.lstrip().startswith("{"):
-        try:
-            return json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            from .source import Source, Span
+        suffix = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+        if suffix not in ("json", "yaml", "yml"):
+            raise FactsFileError(f"事实文件应为 .yaml、.yml 或 .json facts file must be .yaml, .yml or .json: {path}",
+                                 hint="按扩展名决定格式；标准输入用 -")
+        text, name = read_limited(path, MAX_FACTS_BYTES, FactsFileError, ("事实文件", "facts file")), path
+        is_json = suffix == "json"
+    return load_json(text, name) if is_json else load_yaml(text, name)
 
-            span = Span(exc.lineno, exc.colno, exc.lineno, exc.colno + 1, Source(name, text))
-            raise FactsFileError(f"JSON 格式错误 malformed JSON: {exc.msg}", span) from None
+
+def load_yaml(text: str, name: str) -> Any:
+    """YAML facts text → plain data; problems are facts-file errors with positions."""
+    from .errors import FactsFileError, PolicyLimitError, RuleFileError
+    from .yamlio import load_text
+
     try:
         return plain(load_text(text, name))
+    except PolicyLimitError:
+        raise
     except RuleFileError as exc:  # the YAML reader speaks of rule files; here it is a facts file
         raise FactsFileError(exc.message, exc.span, found=exc.found, expected=exc.expected, hint=exc.hint) from None
+
+
+def load_json(text: str, name: str) -> Any:
+    """JSON text with exact numbers; duplicate keys, NaN/Infinity, over-long numbers and
+    nesting past the YAML limit are errors with positions (Python's json takes all of them)."""
+    from .errors import FactsFileError, PolicyLimitError
+    from .source import Source, Span
+    from .values import number_problem
+    from .yamlio import MAX_DEPTH
+
+    source = Source(name, text)
+
+    def at(pos: int) -> Span:
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        return Span(line, col, line, col + 1, source)
+
+    depth_error = _json_depth(text, MAX_DEPTH)
+    if depth_error is not None:
+        raise PolicyLimitError(f"嵌套过深：超过 {MAX_DEPTH} 层 nested more than {MAX_DEPTH} levels", at(depth_error))
+
+    def pairs(items: list) -> dict:
+        out: dict = {}
+        for key, value in items:
+            if key in out:
+                raise _JsonProblem(f"重复的键 {key!r} duplicate key", key)
+            out[key] = value
+        return out
+
+    def number(text_: str, convert):
+        if len(text_.lstrip("-")) > 40:
+            raise _JsonProblem(f"数字过长 number too long: {text_[:40]}…", None)
+        value = convert(text_)
+        problem = number_problem(value)
+        if problem:
+            raise _JsonProblem(f"{problem}: {text_}", None)
+        return value
+
+    def constant(word: str):
+        raise _JsonProblem(f"不是有限的数 not a finite number: {word}", None)
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs, parse_float=lambda t: number(t, Decimal),
+                          parse_int=lambda t: number(t, int), parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        raise FactsFileError(f"JSON 格式错误 malformed JSON: {exc.msg}", at(exc.pos)) from None
+    except _JsonProblem as exc:
+        span = at(_find_key(text, exc.key)) if exc.key is not None else None
+        raise FactsFileError(f"{name}: {exc.message}" if span is None else exc.message, span) from None
+
+
+class _JsonProblem(Exception):
+    def __init__(self, message: str, key: str | None) -> None:
+        super().__init__(message)
+        self.message, self.key = message, key
+
+
+def _find_key(text: str, key: str) -> int:
+    """Where a duplicated key is written the second time (for the error's position)."""
+    quoted = json.dumps(key)
+    first = text.find(quoted)
+    second = text.find(quoted, first + 1) if first >= 0 else -1
+    return max(second, first, 0)
+
+
+def _json_depth(text: str, limit: int) -> int | None:
+    """Offset where brackets nest deeper than `limit` (outside strings), or None.
+    Checked before json.loads, whose recursion would otherwise fail inside Python."""
+    depth, in_string, escaped = 0, False, False
+    for i, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return i
+        elif ch in "]}":
+            depth -= 1
+    return None

@@ -14,7 +14,7 @@ from typing import Callable
 from . import types as T
 from .errors import PolicyTypeError
 from .source import Span
-from .values import Unknown, merge, months_between, round_half_up, years_between
+from .values import MAX_DIGITS, Unknown, merge, months_between, round_half_up, years_between
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,11 @@ def _check_round(types, span, args) -> T.Type:
     if types[0].kind not in T.NUMERIC + ("money",) or not (isinstance(args[1], Literal) and types[1].kind == "int"
                                                          and args[1].value >= 0):
         raise _fail("round", sig, types, span)
+    if args[1].value > MAX_DIGITS:
+        from .errors import PolicyLimitError
+
+        raise PolicyLimitError(f"round 最多保留 {MAX_DIGITS} 位小数 at most {MAX_DIGITS} places", args[1].span,
+                               found=str(args[1].value), expected=f"0 到 {MAX_DIGITS}")
     return T.MONEY if types[0].kind == "money" else T.DECIMAL
 
 

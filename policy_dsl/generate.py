@@ -21,6 +21,7 @@ from .engine import RuleEngine
 from .errors import PolicyError
 from .facts import prepare
 from .typer import FactBinding, SlotBinding
+from .values import isolated
 
 DEFAULT_AS_OF = date(2021, 9, 1)
 _MEMBER_FIELDS = ("working_age", "able_to_work", "wants_work")
@@ -238,6 +239,7 @@ def _nest(flat: dict[str, Any]) -> dict:
     return out
 
 
+@isolated
 def generate_cases(base: RuleEngine, variant: RuleEngine) -> tuple[list[tuple[str, dict]], dict]:
     gen = _Generator([base, variant])
     cases: list[tuple[str, dict]] = []

@@ -8,6 +8,7 @@ naming file:line:column.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import json
 from datetime import date
@@ -22,14 +23,48 @@ import jsonschema
 from . import nodes as n
 from . import types as T
 from .errors import CheckFailed, PolicyError, RuleFileError, UsageError, did_you_mean
+from .filechecks import clause_file_problems
 from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named, Origin, Parameter, RuleSet
 from .parser import parse_expression
+from .sets import MANIFEST, resolve_set
 from .source import Span
 from .variants import apply_patch
+from .values import format_typed, isolated
 from .vocabulary import vocabulary
 from .yamlio import PosDict, PosStr, load_file, plain
 
-MANIFEST = "policy-set.yaml"
+ROOT_ENV = "POLICY_DSL_ROOT"
+# A set name (manifest `name`, `extends`, a test's `compare`) is a bare directory name:
+# never a path, so it cannot reach outside the policies root.
+_SET_NAME = re.compile(r"[^\W_][\w-]*")
+# Item names and clause ids must be names the expression language can refer to.
+_NAME = re.compile(r"[^\W\d]\w*")
+RESERVED = frozenset("if then else and or not in where for true false count any all sum "
+                     "day days month months year years".split())
+MAX_CHAIN = 200   # definitions depending on definitions, deepest chain (checker)
+
+
+def check_set_name(raw: Any, span: Span | None, error: type = RuleFileError) -> str:
+    name = str(raw)
+    if not _SET_NAME.fullmatch(name):
+        raise error(f"规则集名 {name!r} 不合法 invalid set name", getattr(raw, "span", None) or span, found=name,
+                    expected="字母、数字、_ 或 -，不含 / 或 .（同一根目录下的目录名） a bare directory name")
+    return name
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot be a clause id or item name (None when it can)."""
+    if not _NAME.fullmatch(name):
+        return "应以字母或 _ 开头，只含字母、数字和 _（不含 . / 空格等） must be a name of the language"
+    if name in RESERVED:
+        return f"{name!r} 是保留字 a reserved word of the language"
+    return None
+
+
+def policies_root(set_dir: Path, root: str | Path | None = None) -> Path:
+    """The directory rule sets are confined to: `root`, else $POLICY_DSL_ROOT, else the set's parent."""
+    chosen = root if root is not None else os.environ.get(ROOT_ENV) or None
+    return Path(chosen).resolve() if chosen is not None else set_dir.resolve().parent
 
 
 @lru_cache(maxsize=None)
@@ -38,13 +73,8 @@ def _schema(name: str) -> dict:
 
 
 def resolve_set_path(name: str | Path) -> Path:
-    """A directory, or a bare set name looked up under ./policies and the checkout's policies/."""
-    candidates = [Path(name), Path("policies") / str(name), Path(__file__).resolve().parent.parent / "policies" / str(name)]
-    for c in candidates:
-        if (c / MANIFEST).is_file():
-            return c
-    raise UsageError(f"找不到规则集 {name!s} no such rule set（需要含 {MANIFEST} 的目录）",
-                        hint="可写目录路径，或 policies/ 下的规则集名，如 liaoning")
+    """A set directory or name, by the one rule of sets.resolve_set (kept for callers of this name)."""
+    return resolve_set(name)
 
 
 class _Reader:
@@ -63,11 +93,11 @@ class _Reader:
             self.fail(RuleFileError(f"{file}: 文件内容应是一个映射（键: 值） the file must hold a mapping"))
             return False
         validator = jsonschema.Draft202012Validator(_schema(schema_name))
-        ok = True
-        for err in sorted(validator.iter_errors(plain(data, dates_as_text=True)), key=lambda e: list(map(str, e.absolute_path))):
-            ok = False
-            self.fail(self._schema_error(err, data))
-        return ok
+        found = [self._schema_error(leaf, data) for err in validator.iter_errors(plain(data, dates_as_text=True))
+                 for leaf in _branch_errors(err)]
+        for error in sorted(found, key=lambda e: (e.span.line, e.span.column) if e.span else (0, 0)):
+            self.fail(error)
+        return not found
 
     def _schema_error(self, err: jsonschema.ValidationError, data: PosDict) -> RuleFileError:
         node, span = data, data.span
@@ -85,13 +115,18 @@ class _Reader:
             return RuleFileError(f"未知的键 {key!r} unknown key（在 {where}）", node.key_span(key), found=key,
                                  expected=", ".join(allowed), hint=did_you_mean(key, allowed))
         if err.validator == "required":
-            return RuleFileError(f"缺少必需的键 missing key（在 {where}）：{err.message}", span)
+            missing = [k for k in err.validator_value if isinstance(err.instance, dict) and k not in err.instance]
+            return RuleFileError(f"缺少必需的键 {'、'.join(missing) or err.message} missing key（在 {where}）", span,
+                                 expected=", ".join(err.validator_value))
         if err.validator == "enum":
             return RuleFileError(f"{where} 的值不在可选范围内 not an allowed value", span, found=repr(plain(err.instance)),
                                  expected=", ".join(map(str, err.validator_value)),
                                  hint=did_you_mean(str(err.instance), map(str, err.validator_value)))
+        if err.validator == "oneOf":
+            return RuleFileError(f"{where} 应是表达式文字，或含 expr 的映射 must be an expression or a mapping with expr",
+                                 span, found=_yaml_kind(err.instance), expected="如 unit.layoffs > 0，或 {expr: …, text: …}")
         if err.validator == "type":
-            return RuleFileError(f"{where} 的类型不对 wrong type", span, found=type(err.instance).__name__,
+            return RuleFileError(f"{where} 的类型不对 wrong type", span, found=_yaml_kind(err.instance),
                                  expected=str(err.validator_value))
         return RuleFileError(f"{where}: {err.message}", span)
 
@@ -151,10 +186,27 @@ class _Reader:
             return None
         if declared.kind in ("money", "decimal", "rate") and isinstance(value, int):
             value = Decimal(value)
+        if declared.kind == "rate" and not self.plausible_rate(raw, value, getattr(raw, "span", where), what):
+            return None
         if declared.kind == "enum" and declared.values and value not in declared.values:
             self.fail(RuleFileError(f"{value!r} 不是可选值 not one of the values", getattr(raw, "span", where),
                                     expected=", ".join(declared.values), hint=did_you_mean(str(value), declared.values)))
         return value, declared
+
+    def plausible_rate(self, raw: Any, value: object, where: Span, what: str) -> bool:
+        """A rate is a share: never negative, and a bare YAML number above 1 is almost surely a percentage."""
+        if not isinstance(value, Decimal):
+            return True
+        if value < 0:
+            self.fail(RuleFileError(f"{what} 是比例，不能为负 a rate cannot be negative", where,
+                                    found=format_typed(value, "rate"), expected="0% 到 100% 之间的比例"))
+            return False
+        if isinstance(raw, (int, Decimal)) and not isinstance(raw, bool) and value > 1:
+            self.fail(RuleFileError(f"{what} 是比例，写成数字 {raw} 即 {format_typed(value, 'rate')} "
+                                    "a bare number for a rate is a fraction", where, found=str(raw),
+                                    expected="百分数如 25%，或小数如 0.25", hint=f"是否要写 did you mean: {raw}%？"))
+            return False
+        return True
 
     def declared_type(self, data: dict, where: Span) -> T.Type | None:
         if "type" not in data:
@@ -192,6 +244,11 @@ class _Reader:
             lo = self.literal(data["bounds"]["min"], declared, data.span, f"参数 {name} 的下限") if "min" in data["bounds"] else None
             hi = self.literal(data["bounds"]["max"], declared, data.span, f"参数 {name} 的上限") if "max" in data["bounds"] else None
             bounds = (lo[0] if lo else None, hi[0] if hi else None)
+            if base is not None and base.bounds != (None, None):
+                self.narrowing(name, data, base, bounds, declared)
+                # a side the variant leaves open keeps the base's limit
+                bounds = (bounds[0] if bounds[0] is not None else base.bounds[0],
+                          bounds[1] if bounds[1] is not None else base.bounds[1])
             bounds_origin = Origin(origin.set_name, origin.file, data.key_span("bounds"))
         if value is None and not history and delegated is None and base is None:
             self.fail(RuleFileError(f"参数 {name} 没有值 has no value", data.span,
@@ -229,6 +286,22 @@ class _Reader:
                              origin=Origin(origin.set_name, origin.file, data.span),
                              when_text=when_text, value_text=value_text)
 
+    def names_ok(self, data: PosDict) -> bool:
+        ok = True
+        problem = name_problem(str(data["id"]))
+        if problem:
+            self.fail(RuleFileError(f"条款 id {str(data['id'])!r} 不合法 invalid clause id：{problem}",
+                                    getattr(data["id"], "span", None) or data.key_span("id")))
+            ok = False
+        for section in ("parameters", "definitions", "conditions", "conclusions"):
+            table = data.get(section) or {}
+            for name in table:
+                problem = name_problem(str(name))
+                if problem:
+                    self.fail(RuleFileError(f"名字 {str(name)!r} 不合法 invalid name：{problem}", table.key_span(name)))
+                    ok = False
+        return ok
+
     def clause(self, data: PosDict, file: str, base: Clause | None) -> Clause:
         origin = Origin(self.set_name, file, data.span)
         cid = str(data["id"])
@@ -261,13 +334,78 @@ class _Reader:
                         item = _with_declared(item, spec.conclusions[name])
                     table[name] = item
         for edata in data.get("exceptions") or []:
+            if any(r.id == str(edata["id"]) for r in clause.exceptions):
+                first = next(r for r in clause.exceptions if r.id == str(edata["id"]))
+                self.fail(RuleFileError(f"例外 id {str(edata['id'])!r} 重复 duplicate exception id",
+                                        edata.key_span("id"), related=first.origin.span if first.origin else None))
+                continue
             rule = self.exception(edata, origin)
             if rule is not None:
                 clause.exceptions.append(rule)
         return clause
 
+    def shadowing(self, clause: Clause) -> None:
+        """One name, one item: a condition named like a conclusion (or a parameter like a
+        definition) would silently hide one of them."""
+        seen: dict[str, tuple[str, Any]] = {}
+        for section in ("parameters", "definitions", "conditions", "conclusions"):
+            for name, item in getattr(clause, section).items():
+                if name in seen:
+                    other_section, other = seen[name]
+                    span = item.origin.span if item.origin else None
+                    self.fail(RuleFileError(
+                        f"条款 {clause.id} 中 {name!r} 同时出现在 {other_section} 和 {section} name used twice",
+                        span, hint="一个名字只能指一个参数/定义/条件/结论；请改名其中之一",
+                        related=other.origin.span if other.origin else None))
+                else:
+                    seen[name] = (section, item)
+
+    def narrowing(self, name: str, data: PosDict, base: Parameter, bounds: tuple, declared: T.Type) -> None:
+        """A variant may narrow the bounds its base set on a parameter, never widen them."""
+        lo, hi = bounds
+        blo, bhi = base.bounds
+        k = declared.kind
+        wider = []
+        try:
+            # a side not written keeps the base's limit (see parameter()); a written one may not pass it
+            if blo is not None and lo is not None and lo < blo:
+                wider.append(f"下限 min {format_typed(lo, k)} 低于 {format_typed(blo, k)}")
+            if bhi is not None and hi is not None and hi > bhi:
+                wider.append(f"上限 max {format_typed(hi, k)} 高于 {format_typed(bhi, k)}")
+        except TypeError:
+            return  # values of another type: reported as a type mismatch already
+        if wider:
+            self.fail(RuleFileError(
+                f"参数 {name} 的取值范围比上级规定的更宽 bounds wider than the base set's：{'；'.join(wider)}",
+                data.key_span("bounds"), found=_bounds_text(bounds, k), expected=f"在 {_bounds_text(base.bounds, k)} 之内",
+                hint="下级只能收窄上级的取值范围，不能放宽", related=base.bounds_origin.span if base.bounds_origin else None))
+
+
+def _yaml_kind(value: Any) -> str:
+    if value is None:
+        return "空值 null（冒号后什么也没写）"
+    return {dict: "映射 mapping", list: "列表 list", bool: "布尔 boolean"}.get(type(value), type(value).__name__)
+
+
+def _branch_errors(err: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """An item written as a mapping failed the `expression | mapping` choice: report what is wrong
+    with the mapping (a misspelt key, a wrong type name) at its own line, not the choice as a whole."""
+    if err.validator != "oneOf" or not isinstance(err.instance, dict):
+        return [err]
+    branch = next((i for i, s in enumerate(err.validator_value) if s.get("type") == "object"), None)
+    leaves = [e for e in err.context or () if e.relative_schema_path and e.relative_schema_path[0] == branch]
+    if any(e.validator == "additionalProperties" for e in leaves):  # `expresion:` also makes `expr` missing: say it once
+        leaves = [e for e in leaves if e.validator != "required"]
+    return [leaf for e in leaves for leaf in _branch_errors(e)] or [err]
+
 
 _CJK = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’]"
+
+
+def _bounds_text(bounds: tuple, kind: str) -> str:
+    lo, hi = bounds
+    parts = ([f"≥ {format_typed(lo, kind)}"] if lo is not None else []) + ([f"≤ {format_typed(hi, kind)}"] if hi is not None else [])
+    return " ".join(parts) or "不限 unbounded"
 
 
 def _unfold(text: str) -> str:
@@ -290,29 +428,63 @@ def _as_date(raw: Any) -> date | None:
         return None
 
 
-def load_rule_set(where: str | Path) -> RuleSet:
-    """Load a set (and, for a variant, its base); raise CheckFailed with every problem found."""
-    return _load(resolve_set_path(where), seen=())
+@isolated
+def load_rule_set(where: str | Path, *, root: str | Path | None = None) -> RuleSet:
+    """Load a set (and, for a variant, its base); raise CheckFailed with every problem found.
+
+    Every file read must lie inside the policies root (`root`, else $POLICY_DSL_ROOT, else the
+    set's parent directory) once symlinks are resolved; `extends` names a sibling set there."""
+    path = resolve_set_path(where)
+    top = policies_root(path, root)
+    if not _inside(path / MANIFEST, top):
+        raise UsageError(f"规则集 {where!s} 不在规则根目录 {top} 之内 rule set outside the policies root",
+                         hint=f"把规则集放在根目录下，或用 {ROOT_ENV} 指定根目录")
+    return _load(path, seen=(), root=top)
 
 
-def _load(path: Path, seen: tuple[str, ...]) -> RuleSet:
-    manifest_path = path / MANIFEST
+def _inside(file: Path, root: Path) -> bool:
+    try:
+        file.resolve().relative_to(root)
+        return True
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
+        return False
+
+
+def _confined(file: Path, root: Path) -> Path:
+    if not _inside(file, root):
+        raise RuleFileError(f"{file}: 指向规则根目录 {root} 之外（符号链接？） resolves outside the policies root",
+                            hint="规则文件不能是指向根目录之外的符号链接")
+    return file
+
+
+def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
+    manifest_path = _confined(path / MANIFEST, root)
     manifest = load_file(manifest_path)
     reader = _Reader(path.name)
     if not reader.validate(manifest, "policy-set.schema.json", str(manifest_path)):
         raise CheckFailed(reader.errors)
-    name = str(manifest["name"])
+    name = check_set_name(manifest["name"], manifest.key_span("name"))
     reader.set_name = name
+    if name != path.name:
+        raise CheckFailed([RuleFileError(
+            f"规则集名 {name!r} 与目录名 {path.name!r} 不一致 the set name differs from its directory",
+            manifest["name"].span, found=name, expected=path.name,
+            hint="规则集按目录名查找（extends、policy test 的 compare 都按目录名），两者须相同")])
     base: RuleSet | None = None
+    here = path.resolve()
     if "extends" in manifest:
-        base_name = str(manifest["extends"])
-        if base_name in seen or base_name == name:
-            raise RuleFileError(f"extends 形成循环 cycle: {' → '.join((*seen, name, base_name))}", manifest.key_span("extends"))
-        base_path = path.parent / base_name
+        base_name = check_set_name(manifest["extends"], manifest.key_span("extends"))
+        base_path = path.parent / base_name  # a sibling; the manifest read below must still lie inside root
+        if base_path.resolve() in (*seen, here):
+            chain = " → ".join(p.name for p in (*seen, here, base_path.resolve()))
+            raise RuleFileError(f"extends 形成循环 cycle: {chain}", manifest.key_span("extends"))
         if not (base_path / MANIFEST).is_file():
-            raise RuleFileError(f"找不到被扩展的规则集 {base_name!r} base set not found", manifest["extends"].span,
-                                expected=f"目录 {base_path}")
-        base = _load(base_path, (*seen, name))
+            near = sorted(p.name for p in path.parent.iterdir() if (p / MANIFEST).is_file() and p != path)
+            raise CheckFailed([RuleFileError(
+                f"找不到被扩展的规则集 {base_name!r} base set not found", manifest["extends"].span, found=base_name,
+                expected="、".join(near) or f"与 {path.name} 并列的规则集目录",
+                hint=did_you_mean(base_name, near) or "extends 写上级规则集的目录名（与本规则集并列）")])
+        base = _load(base_path, (*seen, here), root)
     documents = dict(base.documents) if base else {}
     for d in manifest["documents"]:
         issuer = d.get("issuer", ())
@@ -330,16 +502,21 @@ def _load(path: Path, seen: tuple[str, ...]) -> RuleSet:
     for file in sorted((path / "clauses").glob("*.yaml")):
         files.append(str(file))
         try:
-            data = load_file(file)
+            data = load_file(_confined(file, root))
         except PolicyError as exc:
             reader.fail(exc)
             continue
-        if not reader.validate(data, "rule-file.schema.json", str(file)):
+        if not reader.validate(data, "rule-file.schema.json", str(file)) or not reader.names_ok(data):
             continue
         cid = str(data["id"])
         if cid in {c.id for c in clauses.values() if c.origin and c.origin.set_name == name}:
             reader.fail(RuleFileError(f"条款 id {cid!r} 重复 duplicate clause id", data.key_span("id"),
                                       related=clauses[cid].origin.span if clauses[cid].origin else None))
+            continue
+        problems = clause_file_problems(data, file, base)
+        if problems:
+            for problem in problems:
+                reader.fail(problem)
             continue
         base_clause = base.clauses.get(cid) if base else None
         patch = reader.clause(data, str(file), base_clause)
@@ -347,6 +524,7 @@ def _load(path: Path, seen: tuple[str, ...]) -> RuleSet:
             clauses[cid] = apply_patch(base_clause, patch, data)
         else:
             clauses[cid] = patch
+        reader.shadowing(clauses[cid])
     if reader.errors:
         raise CheckFailed(reader.errors)
     all_files = (*base.files, *files) if base else tuple(files)
@@ -354,6 +532,8 @@ def _load(path: Path, seen: tuple[str, ...]) -> RuleSet:
                    documents=documents, clauses=clauses, path=str(path), extends=base.name if base else None, base=base,
                    files=all_files, content_hash=_hash(all_files),
                    vocabulary=str(manifest.get("vocabulary", base.vocabulary if base else "full")))
+
+
 
 
 def _hash(files: tuple[str, ...]) -> str:

@@ -18,7 +18,7 @@ from . import nodes as n
 from . import types as T
 from .errors import PolicyLimitError, PolicySyntaxError
 from .source import Source, Span
-from .values import Duration
+from .values import WIDE, Duration, number_problem
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 64            # bracket nesting
@@ -159,6 +159,9 @@ def _expected(names: set[str] | frozenset[str]) -> str:
 
 
 _COMPARE = {"≤": "<=", "≥": ">=", "≠": "!="}
+_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n"}
+_ESCAPES_TEXT = '\\" \\\' \\\\ \\n'
+MAX_NUMBER_TEXT = 40
 _UNITS = {"day": "day", "days": "day", "天": "day", "month": "month", "months": "month", "个月": "month",
           "year": "year", "years": "year", "年": "year"}
 
@@ -174,20 +177,33 @@ class _ToAst(Transformer):
     def _span(self, meta) -> Span:
         return _span_at(self.source, self.origin, meta.line, meta.column, meta.end_line, meta.end_column)
 
-    # literals
+    # literals: read in an explicit context (never the caller's) and within the number limits
+    def _number(self, meta, tok: Token, value_of) -> object:
+        if len(tok) > 4 * MAX_NUMBER_TEXT:  # before int()/Decimal(): huge digit strings are slow to convert
+            value = None
+        else:
+            value = value_of(str(tok))
+        problem = number_problem(value) if value is not None else "数字过长 number too long"
+        if problem:
+            raise PolicyLimitError(problem, self._span(meta), found=str(tok)[:40] + ("…" if len(tok) > 40 else ""),
+                                   expected="整数部分最多 18 位、总共最多 28 位数字 at most 18 digits before the point, 28 in all")
+        return value
+
     def integer(self, meta, tok: Token) -> n.Literal:
-        return n.Literal(int(tok), T.INT, str(tok), self._span(meta))
+        return n.Literal(self._number(meta, tok, int), T.INT, str(tok), self._span(meta))
 
     def decimal(self, meta, tok: Token) -> n.Literal:
-        return n.Literal(Decimal(str(tok)), T.DECIMAL, str(tok), self._span(meta))
+        return n.Literal(self._number(meta, tok, Decimal), T.DECIMAL, str(tok), self._span(meta))
 
     def percent(self, meta, tok: Token) -> n.Literal:
-        return n.Literal(Decimal(str(tok)[:-1]).scaleb(-2), T.RATE, str(tok), self._span(meta))
+        value = self._number(meta, tok, lambda t: Decimal(t[:-1]).scaleb(-2, WIDE))
+        return n.Literal(value, T.RATE, str(tok), self._span(meta))
 
     def money(self, meta, tok: Token) -> n.Literal:
-        text = str(tok)[:-1]
-        value = Decimal(text[:-1]) * 10000 if text.endswith("万") else Decimal(text)
-        return n.Literal(value, T.MONEY, str(tok), self._span(meta))
+        def read(text: str) -> Decimal:
+            text = text[:-1]
+            return WIDE.multiply(Decimal(text[:-1]), 10000) if text.endswith("万") else Decimal(text)
+        return n.Literal(self._number(meta, tok, read), T.MONEY, str(tok), self._span(meta))
 
     def date(self, meta, tok: Token) -> n.Literal:
         try:
@@ -199,12 +215,32 @@ class _ToAst(Transformer):
 
     def duration(self, meta, amount: Token, unit: Tree) -> n.Literal:
         word = str(unit.children[0])
-        return n.Literal(Duration(int(amount), _UNITS[word]), T.DURATION, f"{amount} {word}", self._span(meta))
+        count = self._number(meta, amount, int)
+        return n.Literal(Duration(count, _UNITS[word]), T.DURATION, f"{amount} {word}", self._span(meta))
 
     def string(self, meta, tok: Token) -> n.Literal:
         raw = str(tok)[1:-1]
-        value = raw.encode("utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8") if "\\" in raw else raw
-        return n.Literal(value, T.STRING, str(tok), self._span(meta))
+        return n.Literal(self._unescape(raw, meta) if "\\" in raw else raw, T.STRING, str(tok), self._span(meta))
+
+    def _unescape(self, raw: str, meta) -> str:
+        # Only the escapes the grammar documents; anything else is an error at its position,
+        # never decoded some other way (\x41, \u00e9, \N{…} are not part of the language).
+        out, i = [], 0
+        while i < len(raw):
+            ch = raw[i]
+            if ch == "\\":
+                nxt = raw[i + 1] if i + 1 < len(raw) else ""
+                if nxt not in _ESCAPES:
+                    col = meta.column + 1 + i
+                    raise PolicySyntaxError(f"不支持的转义 {ch + nxt!r} unsupported escape",
+                                            _span_at(self.source, self.origin, meta.line, col, meta.line, col + 2),
+                                            found=ch + nxt, expected=_ESCAPES_TEXT)
+                out.append(_ESCAPES[nxt])
+                i += 2
+            else:
+                out.append(ch)
+                i += 1
+        return "".join(out)
 
     def true(self, meta) -> n.Literal:
         return n.Literal(True, T.BOOL, "true", self._span(meta))
@@ -267,5 +303,6 @@ class _ToAst(Transformer):
 
     def neg(self, meta, operand) -> n.Expr:
         if isinstance(operand, n.Literal) and operand.type.kind in ("int", "decimal", "rate", "money"):
-            return n.Literal(-operand.value, operand.type, "-" + operand.text, self._span(meta))  # type: ignore[operator]
+            value = operand.value.copy_negate() if isinstance(operand.value, Decimal) else -operand.value  # type: ignore[operator]
+            return n.Literal(value, operand.type, "-" + operand.text, self._span(meta))  # type: ignore[operator]
         return n.Neg(operand, self._span(meta))

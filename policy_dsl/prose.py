@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from .trace import NOT_EVALUATED, TraceNode
 from .render_json import reason_text
-from .values import Unknown, format_decimal, format_money
+from .values import WIDE, Unknown, format_decimal, format_money
 
 _ZH_TRUE = {"<=": "不高于", "<": "低于", ">=": "不低于", ">": "高于", "==": "等于", "!=": "不等于"}
 _ZH_FALSE = {"<=": "高于", "<": "不低于", ">=": "低于", ">": "不高于", "==": "不等于", "!=": "等于"}
@@ -35,7 +35,7 @@ def show_value(value: object, vtype: str | None, lang: str = "zh", percent: bool
             text = _exact_money(Decimal(value))
             return f"{text}元" if lang == "zh" else f"{text} yuan"
         if vtype == "rate" or percent:
-            return f"{format_decimal(Decimal(value) * 100)}%"
+            return f"{format_decimal(Decimal(value).scaleb(2, WIDE))}%"
         return format_decimal(value)
     if isinstance(value, date):
         return value.isoformat()

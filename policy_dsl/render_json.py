@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from . import types as T
 from .values import Duration, Unknown, format_decimal, format_money
 from .vocabulary import Vocabulary, vocabulary
+from .values import isolated
 
 if TYPE_CHECKING:
     from .engine import Decision
@@ -60,6 +61,7 @@ def json_value(value: object, t: T.Type | None = None, vocab: Vocabulary | None 
     return str(value)
 
 
+@isolated
 def decision_json(decision: "Decision") -> dict:
     engine = decision.engine
     clauses = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .render_json import json_value
-from .values import Unknown
+from .values import Unknown, isolated
 
 if TYPE_CHECKING:
     from .engine import Decision
@@ -26,6 +26,7 @@ def value_text(value: object, engine, key: str) -> str:
     return value_words(value, str(t) if t is not None else "", unit, labels)
 
 
+@isolated
 def decision_text(decision: "Decision") -> str:
     engine = decision.engine
     lines = [f"规则集 {decision.policy_set}  评估日期 {decision.as_of or '未给出'}"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import PolicyEvaluationError
-from .values import CENT, Unknown, add_duration, merge, quantize_money
+from .values import CENT, MAX_INT, MAX_INT_DIGITS, WIDE, Unknown, add_duration, merge, quantize_money
 
 _MISS = object()
 
@@ -17,6 +17,13 @@ def _div(a, b, nid, nodes):
         raise PolicyEvaluationError("除数为零 division by zero", nodes[nid].span, found=f"{a} / 0",
                                     expected="除数不为零；可先用 if 判断 guard the divisor with if")
     return Decimal(a) / b
+
+
+def _int_checked(value, nid, nodes):
+    if -MAX_INT < value < MAX_INT:
+        return value
+    raise PolicyEvaluationError(f"计算结果过大：超过 {MAX_INT_DIGITS} 位整数 result too large", nodes[nid].span,
+                                expected=f"整数部分最多 {MAX_INT_DIGITS} 位 results below 10^{MAX_INT_DIGITS}")
 
 
 def _date_add(d, dur, sign, nid, nodes):
@@ -93,5 +100,5 @@ def _history(as_of, table):
 RUNTIME = {
     "_U": Unknown, "_merge": merge, "_div": _div, "_and_u": _and_u, "_or_u": _or_u, "_if_u": _if_u,
     "_field": _field, "_dur": _date_add, "_q": quantize_money, "_exc": _exceptions, "_MISS": _MISS,
-    "_D0": Decimal(0), "_fs": frozenset, "_Dec": Decimal, "_CENT": CENT, "_HALF_UP": ROUND_HALF_UP, "_hist": _history, "_AS_OF_UNKNOWN": Unknown({"as_of"}),
+    "_D0": Decimal(0), "_fs": frozenset, "_Dec": Decimal, "_ichk": _int_checked, "_CENT": CENT, "_WIDE": WIDE, "_HALF_UP": ROUND_HALF_UP, "_hist": _history, "_AS_OF_UNKNOWN": Unknown({"as_of"}),
 }

@@ -18,8 +18,10 @@ from typing import Any, Iterator
 from .engine import Decision, RuleEngine, load
 from .errors import PolicyError, TestFileError, did_you_mean
 from .loader import MANIFEST, resolve_set_path
+from .sets import available_sets, resolve_set
 from .render_json import json_value
 from .source import Span
+from .values import format_decimal, format_money
 from .yamlio import PosDict, load_file, plain
 
 CASE_KEYS = ("name", "facts", "as_of", "expect", "note", "source", "compare", "expect_base", "changes", "unchanged")
@@ -52,10 +54,30 @@ class Mismatch:
     actual: Any
     citation: str
     set_name: str
+    hint: str | None = None
 
     def render(self) -> str:
         return (f"    {self.set_name} · {self.key}（{self.citation}）\n"
-                f"      应为 expected: {_show(self.expected)}\n      实际 actual:   {_show(self.actual)}")
+                f"      应为 expected: {_show(self.expected)}\n      实际 actual:   {_show(self.actual)}"
+                + (f"\n      提示 hint: {self.hint}" if self.hint else ""))
+
+
+def format_hint(want: Any, got: Any) -> str | None:
+    """An expectation written the way a rule file writes values ("50%", "300元") never matches the
+    JSON form of the result; say how to write it."""
+    if not isinstance(want, str) or not _numeric(got):
+        return None
+    text = want.strip()
+    for suffix, scale, how in (("%", Decimal(100), "比例在测试中写成小数"), ("元", Decimal(1), "金额在测试中写成两位小数的字符串")):
+        if text.endswith(suffix):
+            try:
+                number = Decimal(text[:-len(suffix)]) / scale
+            except InvalidOperation:
+                return None
+            same = "，与实际值相同" if number == Decimal(str(got)) else ""
+            shown = format_decimal(number) if suffix == "%" else format_money(number)
+            return f"{how}：{want} 应写作 \"{shown}\"{same}"
+    return None
 
 
 def _show(value: Any) -> str:
@@ -82,10 +104,9 @@ def engine_for(path: str) -> RuleEngine:
 
 
 def discover(paths: list[str]) -> list[Path]:
-    """Test files of the given sets or files; every set under ./policies by default."""
+    """Test files of the given sets or files; by default every set in the policy directories (sets.py)."""
     if not paths:
-        root = Path("policies")
-        return sorted(root.glob("*/tests/*.yaml"))
+        return [f for name in available_sets() for f in sorted((resolve_set(name) / "tests").glob("*.yaml"))]
     files: list[Path] = []
     for p in paths:
         path = Path(p)
@@ -114,13 +135,47 @@ def read_cases(file: Path) -> list[Case]:
         for key in ("name", "facts", "expect"):
             if key not in raw:
                 raise TestFileError(f"用例缺少 {key} missing key", raw.span)
+        _check_shapes(raw)
         cases.append(Case(name=str(raw["name"]), file=str(file), span=raw.span, set_path=set_path,
                           facts=plain(raw["facts"]) or {}, expect=dict(raw["expect"] or {}), as_of=raw.get("as_of"),
                           compare=str(raw["compare"]) if "compare" in raw else None,
                           expect_base=dict(raw.get("expect_base") or {}),
-                          changes=[str(x) for x in raw.get("changes", [])],
-                          unchanged=[str(x) for x in raw.get("unchanged", [])], spans=_key_spans(raw)))
+                          changes=[str(x) for x in raw.get("changes") or []],
+                          unchanged=[str(x) for x in raw.get("unchanged") or []], spans=_key_spans(raw)))
     return cases
+
+
+def _check_shapes(raw: PosDict) -> None:
+    """Each key of a case has the shape it needs, and the case asserts something: a key of the
+    wrong shape would otherwise fail inside the runner, or pass without testing anything."""
+    def fail(key: str, message: str, expected: str) -> TestFileError:
+        value = raw.get(key)
+        return TestFileError(f"{key} {message}", getattr(value, "span", None) or raw.key_span(key),
+                             found=type(plain(value)).__name__ if value is not None else "null", expected=expected)
+
+    if raw["facts"] is not None and not isinstance(raw["facts"], dict):
+        raise fail("facts", "应是映射 must be a mapping（事实名: 值）", "mapping")
+    for key in ("expect", "expect_base"):
+        if raw.get(key) is not None and not isinstance(raw[key], dict):
+            raise fail(key, "应是映射 must be a mapping（条款id.结论: 预期值）", "mapping")
+    for key in ("changes", "unchanged"):
+        if raw.get(key) is not None and not (isinstance(raw[key], list) and all(isinstance(x, str) for x in raw[key])):
+            raise fail(key, "应是结论名的列表 must be a list of conclusion names", "[clause.conclusion, …]")
+    if "as_of" in raw and raw["as_of"] is not None and not isinstance(raw["as_of"], date):
+        raise fail("as_of", "应是日期 must be a date", "YYYY-MM-DD")
+    if "compare" in raw:
+        from .loader import check_set_name
+
+        check_set_name(raw["compare"], raw.key_span("compare"), TestFileError)
+    else:
+        for key in ("expect_base", "changes", "unchanged"):
+            if key in raw:
+                raise TestFileError(f"{key} 需要 compare（与哪个规则集比较） {key} needs `compare`", raw.key_span(key),
+                                    hint="写 compare: <上级规则集名>，或删除此键")
+    asserted = bool(raw["expect"]) or any(raw.get(k) for k in ("expect_base", "changes", "unchanged"))
+    if not asserted:
+        raise TestFileError("用例没有任何断言 the case asserts nothing", raw.key_span("expect"),
+                            expected="expect 中至少一个 条款id.结论: 预期值")
 
 
 def _key_spans(raw: PosDict) -> dict[str, Span]:
@@ -173,7 +228,7 @@ def _compare(engine: RuleEngine, decision: Decision, expect: dict, case: Case) -
     for key, want in expect.items():
         got = _actual(engine, decision, str(key), case)
         if not matches(want, got):
-            out.append(Mismatch(str(key), want, got, _citation(engine, str(key)), engine.name))
+            out.append(Mismatch(str(key), want, got, _citation(engine, str(key)), engine.name, format_hint(want, got)))
     return out
 
 
@@ -225,6 +280,7 @@ class Outcome:
     case: Case
     mismatches: list[Mismatch]
     error: PolicyError | None = None
+    file_error: bool = False   # the test file itself could not be read: its cases did not run
 
     @property
     def passed(self) -> bool:
@@ -236,7 +292,7 @@ def run_files(files: list[Path]) -> Iterator[Outcome]:
         try:
             cases = read_cases(file)
         except PolicyError as exc:
-            yield Outcome(Case(str(file), str(file), None, file.parent.parent, {}, {}), [], exc)
+            yield Outcome(Case(str(file), str(file), None, file.parent.parent, {}, {}), [], exc, file_error=True)
             continue
         for case in cases:
             try:
@@ -247,16 +303,24 @@ def run_files(files: list[Path]) -> Iterator[Outcome]:
 
 def run_cli(args) -> int:
     files = discover(args.paths)
-    outcomes = list(run_files(files))
+    everything = list(run_files(files))
+    unreadable = [o for o in everything if o.file_error]
+    outcomes = [o for o in everything if not o.file_error]
     failed = [o for o in outcomes if not o.passed]
     if args.format == "json":
-        print(json.dumps({"passed": len(outcomes) - len(failed), "failed": len(failed), "failures": [
+        print(json.dumps({"schema": "policy-dsl/test-report", "version": 1, "passed": len(outcomes) - len(failed), "failed": len(failed), "failures": [
             {"case": o.case.name, "location": o.case.location,
              "error": o.error.render() if o.error else None,
              "mismatches": [{"key": m.key, "set": m.set_name, "citation": m.citation,
-                             "expected": plain(m.expected), "actual": m.actual} for m in o.mismatches]}
-            for o in failed]}, ensure_ascii=False, indent=2, default=str))
+                             "expected": plain(m.expected), "actual": m.actual, **({"hint": m.hint} if m.hint else {})}
+                            for m in o.mismatches]}
+            for o in failed],
+            "file_errors": [{"file": o.case.file, "error": o.error.render() if o.error else ""} for o in unreadable]},
+            ensure_ascii=False, indent=2, default=str))
     else:
+        for o in unreadable:
+            print(f"✗ {o.case.file}  测试文件无法读取，其中的用例没有运行 test file unreadable, its cases did not run")
+            print("    " + (o.error.render() if o.error else "").replace("\n", "\n    "))
         shown: set[int] = set()
         for o in failed:
             print(f"✗ {o.case.location}  {o.case.name}")
@@ -267,8 +331,9 @@ def run_cli(args) -> int:
                 print("    " + o.error.render().replace("\n", "\n    "))
             for m in o.mismatches:
                 print(m.render())
-        print(("\n" if failed else "") + f"{len(files)} 个测试文件：{len(outcomes) - len(failed)} passed, {len(failed)} failed")
-    if not outcomes:
+        print(("\n" if failed or unreadable else "") + f"{len(files)} 个测试文件：{len(outcomes) - len(failed)} passed, "
+              f"{len(failed)} failed" + (f"，{len(unreadable)} 个文件无法读取 unreadable" if unreadable else ""))
+    if not outcomes and not unreadable:
         print("没有找到测试用例 no test cases found")
         return 1
-    return 1 if failed else 0
+    return 1 if failed or unreadable else 0

@@ -8,14 +8,62 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, Underflow
 from types import MappingProxyType
 from typing import Mapping
 
 # All arithmetic of an evaluation runs in this context (installed with
 # decimal.localcontext), so an embedding program's own context never leaks in.
-CONTEXT = Context(prec=28, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+# Every value stays below 10^18 (Emax): a result that grows past it — a chain of
+# squarings, a sum of huge facts — is an Overflow error, not a silently rounded
+# x + 1 == x; 28 significant digits keep + - * exact for any value a policy
+# uses (money to the fen, rates to many places).
+MAX_INT_DIGITS = 18      # digits before the decimal point
+MAX_DIGITS = 28          # digits in all, as written without an exponent
+CONTEXT = Context(prec=MAX_DIGITS, rounding=ROUND_HALF_UP, Emax=MAX_INT_DIGITS - 1, Emin=-(MAX_DIGITS + 10),
+                  traps=[InvalidOperation, DivisionByZero, Overflow, Underflow])
+# Reading literals and rendering results use their own, wider context, explicitly:
+# neither depends on the caller's decimal context, and any value can be shown.
+WIDE = Context(prec=2 * MAX_DIGITS + 20, rounding=ROUND_HALF_UP, Emax=999_999, Emin=-999_999,
+               traps=[InvalidOperation, DivisionByZero, Overflow])
 CENT = Decimal("0.01")
+MAX_INT = 10 ** MAX_INT_DIGITS
+
+
+def isolated(fn):
+    """Run `fn` in the tool's own decimal context (WIDE), whatever context the caller set:
+    for the API's entry points (loading, rendering, case generation), so that no result
+    depends on an embedding program's decimal settings. Evaluation installs CONTEXT itself."""
+    import functools
+    from decimal import localcontext
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with localcontext(WIDE):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def number_problem(value: object) -> str | None:
+    """Why a number is outside what the language computes with (None if it is fine):
+    at most 18 digits before the point and 28 in all; never NaN or infinity."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return None
+    if isinstance(value, int):
+        if -MAX_INT < value < MAX_INT:
+            return None
+        return f"数字过大：整数部分最多 {MAX_INT_DIGITS} 位 number too large (at most {MAX_INT_DIGITS} digits before the point)"
+    if not value.is_finite():
+        return f"不是有限的数 not a finite number: {value}"
+    _, digits, exp = value.as_tuple()
+    whole = len(digits) + exp if exp >= 0 else max(len(digits) + exp, 0)
+    total = len(digits) + exp if exp >= 0 else max(len(digits), -exp)
+    if value and whole > MAX_INT_DIGITS and any(digits):
+        return f"数字过大：整数部分最多 {MAX_INT_DIGITS} 位 number too large (at most {MAX_INT_DIGITS} digits before the point)"
+    if total > MAX_DIGITS and any(digits):
+        return f"数字位数过多：最多 {MAX_DIGITS} 位数字 too many digits (at most {MAX_DIGITS} in all)"
+    return None
 
 
 class Unknown:
@@ -103,11 +151,11 @@ def quantize_money(value: object) -> object:
     """A money conclusion: half-up to 0.01 yuan, once."""
     if value.__class__ is Unknown:
         return value
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)  # type: ignore[arg-type]
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP, context=WIDE)  # type: ignore[arg-type]
 
 
 def round_half_up(value: Decimal | int, places: int) -> Decimal:
-    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(Decimal(1).scaleb(-places, WIDE), rounding=ROUND_HALF_UP, context=WIDE)
 
 
 def to_decimal(text: str) -> Decimal:
@@ -118,20 +166,24 @@ def format_decimal(value: Decimal | int) -> str:
     """Canonical text of an exact number: no exponent, no trailing zeros."""
     if isinstance(value, int):
         return str(value)
-    if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    text = format(value.normalize(), "f")
+    if not value.is_finite():
+        return str(value)
+    if value == value.to_integral_value(context=WIDE):
+        return format(value.quantize(Decimal(1), context=WIDE), "f")
+    text = format(value.normalize(WIDE), "f")
     return text
 
 
 def format_money(value: Decimal) -> str:
-    return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
+    if not value.is_finite():
+        return str(value)
+    return format(value.quantize(CENT, rounding=ROUND_HALF_UP, context=WIDE), "f")
 
 
 def format_typed(value: object, kind: str = "") -> str:
     """A value as a rule file would write it: 30%, 300元, 2021-12-31, {a, b}."""
     if isinstance(value, Decimal) and kind == "rate":
-        return f"{format_decimal(value * 100)}%"
+        return f"{format_decimal(value.scaleb(2, WIDE))}%"
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         return format_decimal(value) + ("元" if kind == "money" else "")
     if isinstance(value, frozenset):

@@ -1,6 +1,11 @@
 """YAML in, with positions: a SafeLoader subclass that keeps line and column
 of every key and string, rejects duplicate keys, and reads numbers with a
 fraction as exact Decimals (never binary float).
+
+Every YAML the tool reads (rule files, manifests, facts, test files, diff cases)
+goes through here, so the limits hold at every door: file size, nesting depth,
+alias expansion (a "billion laughs" file is refused while it is composed, long
+before it is built), number length, and characters YAML forbids (NUL, BEL …).
 """
 from __future__ import annotations
 
@@ -11,8 +16,15 @@ from typing import Any
 
 import yaml
 
-from .errors import RuleFileError
+from .errors import PolicyLimitError, RuleFileError
 from .source import Source, Span
+from .values import number_problem
+
+# Limits (docs/security.md). A rule file, a test file or a case file is a few kB;
+# these leave two orders of magnitude of room and still bound time and memory.
+MAX_FILE_BYTES = 2_000_000   # any YAML or JSON file read by the tool
+MAX_DEPTH = 64               # nested mappings/lists
+MAX_NODES = 200_000          # scalars, mappings and lists, every alias counted as the whole thing it repeats
 
 
 class PosStr(str):
@@ -42,6 +54,47 @@ class PosList(list):
 
 class _Loader(yaml.SafeLoader):
     source: Source
+    _depth = 0
+    _sizes: dict
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        # Depth and expanded size are counted while composing: an alias costs the size of
+        # the node it repeats, so a nested alias bomb is refused before anything is built.
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            node = super().compose_node(parent, index)
+            self._count(self._sizes.get(id(node), 1), mark)
+            return node
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _LimitHit(f"嵌套过深：超过 {MAX_DEPTH} 层 nested more than {MAX_DEPTH} levels",
+                            self.peek_event().start_mark)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if isinstance(node, yaml.ScalarNode):
+            size = 1
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self._sizes.get(id(c), 1) for c in node.value)
+        else:
+            size = 1 + sum(self._sizes.get(id(k), 1) + self._sizes.get(id(v), 1) for k, v in node.value)
+        self._sizes[id(node)] = size
+        if size > MAX_NODES:
+            raise _LimitHit(f"内容过大：展开后超过 {MAX_NODES} 个值（含别名 *alias 的重复） more than {MAX_NODES} values "
+                            "after expanding aliases", node.start_mark)
+        return node
+
+    def _count(self, size: int, mark) -> None:
+        self._aliases = getattr(self, "_aliases", 0) + size
+        if self._aliases > MAX_NODES:
+            raise _LimitHit(f"别名展开过多：超过 {MAX_NODES} 个值 aliases expand to more than {MAX_NODES} values", mark)
+
+
+class _LimitHit(Exception):
+    def __init__(self, message: str, mark) -> None:
+        super().__init__(message)
+        self.message, self.mark = message, mark
 
 
 def _span(loader: _Loader, node: yaml.Node) -> Span:
@@ -66,10 +119,28 @@ def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> PosStr:
 
 def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
     text = str(loader.construct_scalar(node)).replace("_", "")
+    if text.lower().lstrip("+-") in (".nan", ".inf"):
+        raise RuleFileError(f"不是有限的数 not a finite number: {text}", _span(loader, node))
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except ArithmeticError:
         raise RuleFileError(f"无法读作数字 not a number: {text}", _span(loader, node)) from None
+    return _checked_number(loader, node, value)
+
+
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node)).replace("_", "").lstrip("+-")
+    if len(text) > 40:  # before int(): Python refuses (slowly) to convert very long digit strings
+        raise PolicyLimitError(f"数字过长：{len(text)} 位 number too long", _span(loader, node))
+    value = yaml.SafeLoader.construct_yaml_int(loader, node)
+    return _checked_number(loader, node, value)
+
+
+def _checked_number(loader: _Loader, node: yaml.ScalarNode, value):
+    problem = number_problem(value)
+    if problem:
+        raise PolicyLimitError(problem, _span(loader, node), found=str(node.value))
+    return value
 
 
 def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
@@ -107,6 +178,7 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> PosList:
 
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
@@ -115,10 +187,18 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 def load_text(text: str, name: str) -> Any:
     """Parse YAML text; errors name file:line:column."""
     source = Source(name, text)
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, BEL, …)
+        raise _reader_error(exc, source) from None
     loader.source = source
+    loader._sizes = {}
     try:
         return loader.get_single_data()
+    except _LimitHit as exc:
+        raise PolicyLimitError(exc.message, _mark_span(exc.mark, source)) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, source) from None
     except yaml.MarkedYAMLError as exc:
         span = _mark_span(exc.problem_mark or exc.context_mark, source)
         opened = _mark_span(exc.context_mark, source) if exc.context_mark and exc.problem_mark else None
@@ -127,6 +207,16 @@ def load_text(text: str, name: str) -> Any:
                             related=opened) from None
     finally:
         loader.dispose()
+
+
+def _reader_error(exc: yaml.reader.ReaderError, source: Source) -> RuleFileError:
+    before = source.text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    return RuleFileError(f"文件中有不允许的控制字符 U+{ord(char):04X} control character not allowed",
+                         Span(line, column, line, column + 1, source), found=f"U+{ord(char):04X}",
+                         hint="删除该字符；需要时在双引号字符串中写转义")
 
 
 def _mark_span(mark, source: Source) -> Span | None:
@@ -139,15 +229,34 @@ def _mark_span(mark, source: Source) -> Span | None:
     return Span(line, column, line, column + 1, source)
 
 
-def load_file(path: str | Path) -> Any:
+def read_limited(path: str | Path, limit: int = MAX_FILE_BYTES, error: type = RuleFileError,
+                 what: tuple[str, str] = ("文件", "")) -> str:
+    """A regular file's text, UTF-8, at most `limit` bytes (devices, FIFOs and directories refused)."""
     path = Path(path)
+    zh, en = what
+    head = f"无法读取{zh} cannot read {en + ' ' if en else ''}{path}"
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.exists() and not path.is_file():
+            raise error(f"{head}: {'是目录 a directory' if path.is_dir() else '不是普通文件 not a regular file'}")
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
     except OSError as exc:
-        raise RuleFileError(f"无法读取文件 cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise RuleFileError(f"文件不是 UTF-8 编码 not UTF-8: {path}") from None
-    return load_text(text, str(path))
+        raise error(f"{head}: {exc.strerror}") from None
+    return decode_limited(data, str(path), limit, error)
+
+
+def decode_limited(data: bytes, name: str, limit: int = MAX_FILE_BYTES, error: type = RuleFileError) -> str:
+    if len(data) > limit:
+        raise PolicyLimitError(f"{name}: 文件过大，超过 {limit} 字节 file larger than {limit} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(f"{name}:{line}: 文件不是 UTF-8 编码 not UTF-8（第 {exc.start} 字节 byte {exc.start}）") from None
+
+
+def load_file(path: str | Path) -> Any:
+    return load_text(read_limited(path), str(path))
 
 
 def plain(value: Any, dates_as_text: bool = False) -> Any:

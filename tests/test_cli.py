@@ -47,7 +47,7 @@ CITY_CONCLUSIONS = {
 
 
 def city_json(as_of: str = "2021-09-01") -> dict:
-    return {"policy_set": "mini_city", "as_of": as_of,
+    return {"schema": "policy-dsl/evaluation", "version": 1, "policy_set": "mini_city", "as_of": as_of,
             "clauses": {"stable_job_refund": {"applicable": True, "conclusions": CITY_CONCLUSIONS}}}
 
 
@@ -207,8 +207,10 @@ def test_eval_malformed_json_on_stdin_exits_2(capsys: pytest.CaptureFixture[str]
 def test_eval_unknown_set_exits_2_with_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "eval", "no_such_set", MEDIUM)
     assert code == 2 and out == ""
-    assert err == ("用法错误 usage error: 找不到规则集 no_such_set no such rule set（需要含 policy-set.yaml 的目录）\n"
-                   "  可写目录路径，或 policies/ 下的规则集名，如 liaoning\n")
+    assert err == ("用法错误 usage error: 找不到规则集 no_such_set no such rule set\n"
+                   "  实际 found:    no_such_set\n"
+                   "  应为 expected: fushun、liaoning（在 policies 中查找）\n"
+                   "  可写规则集目录的路径，或用 --policies DIR / 环境变量 POLICY_PATH 指定规则集所在目录\n")
 
 
 def test_eval_missing_facts_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

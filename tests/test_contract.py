@@ -73,7 +73,8 @@ def test_both_sets_honour_the_vocabulary(name: str) -> None:
 def test_eval_json_has_exactly_the_contract_shape(capsys) -> None:
     assert main(["eval", "fushun", str(ROOT / "examples" / "unit-medium.yaml"), "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"policy_set", "as_of", "clauses"}
+    assert set(out) == {"schema", "version", "policy_set", "as_of", "clauses"}  # the version fields are added, nothing else
+    assert (out["schema"], out["version"]) == ("policy-dsl/evaluation", 1)
     assert set(out["clauses"]) >= set(vocabulary().clauses)
     for cid, clause in out["clauses"].items():
         assert set(clause) == {"applicable", "conclusions"}

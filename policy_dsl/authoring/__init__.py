@@ -1,0 +1,1 @@
+"""Authoring tools: show, facts templates, completion, help text."""
