@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers) -> None:
     s = subparsers.add_parser("sql", help="把规则集编译为 SQL compile a rule set to SQL")
     s.add_argument("set", help="规则集目录或名称 rule-set directory or name")
-    s.add_argument("--dialect", choices=DIALECTS, default="duckdb")
+    s.add_argument("--dialect", choices=DIALECTS, default="duckdb",
+                   help="SQL 方言：duckdb（默认）、spark、postgres、trino")
     s.add_argument("--clause", action="append", metavar="ID", help="只编译这些条款 only these clauses (repeatable)")
     s.add_argument("--coverage", action="store_true", help="列出 SQL 与 Python 各计算哪些结论")
     s.set_defaults(func=run)
