@@ -22,7 +22,7 @@ import duckdb  # noqa: E402
 from policy_dsl.engine import load  # noqa: E402
 from policy_dsl.sql.cases import write_csv  # noqa: E402
 from policy_dsl.sql.dialects import render  # noqa: E402
-from policy_dsl.sql.duckdb_run import _load, compile_sql  # noqa: E402
+from policy_dsl.sql.duckdb_run import load_file, compile_sql  # noqa: E402
 from policy_dsl.sql.plan import build_plan  # noqa: E402
 from policy_dsl.sql.spark import spark_session  # noqa: E402
 
@@ -41,7 +41,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             csv_path = write_csv(engine, Path(tmp) / "cases.csv", args.n, seed=5, junk=0)
             con = duckdb.connect()
-            _load(con, str(csv_path), compile_sql(engine), None)
+            load_file(con, str(csv_path), compile_sql(engine), None)
             register = str(Path(tmp) / "register.parquet")
             con.execute(f"COPY (SELECT * EXCLUDE (_invalid) FROM facts) TO '{register}' (FORMAT parquet)")
             plan = build_plan(engine.rule_set, engine.analysis, {p: s.type for p, s in engine.vocab.facts.items()})

@@ -17,7 +17,7 @@ import pytest
 from policy_dsl.engine import load
 from policy_dsl.sql.cases import write_csv
 from policy_dsl.sql.dialects import render
-from policy_dsl.sql.duckdb_run import _load, compile_sql
+from policy_dsl.sql.duckdb_run import load_file, compile_sql
 from policy_dsl.sql.plan import build_plan
 from policy_dsl.sql.spark import spark_session
 
@@ -36,7 +36,7 @@ def parquet_register(engine, tmp_path, rows: int) -> str:
     """Generated rows, typed by the same view the runner uses, written as Parquet."""
     csv_path = write_csv(engine, tmp_path / "cases.csv", rows, seed=5, junk=0)
     con = duckdb.connect()
-    _load(con, str(csv_path), compile_sql(engine), None)
+    load_file(con, str(csv_path), compile_sql(engine), None)
     out = str(tmp_path / "register.parquet")
     con.execute(f"COPY (SELECT * EXCLUDE (_invalid) FROM facts) TO '{out}' (FORMAT parquet)")
     return out

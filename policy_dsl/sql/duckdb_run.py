@@ -83,7 +83,7 @@ def run_duckdb(engine: RuleEngine | SqlEngine, path: str | Path, *, as_of: date 
     sql_engine = engine if isinstance(engine, SqlEngine) else compile_sql(engine)
     con = duckdb.connect()
     try:
-        _load(con, str(path), sql_engine, as_of)
+        load_file(con, str(path), sql_engine, as_of)
         for index, result in _results(con, sql_engine, sql_engine.duckdb_sql, as_of, batch_size):
             yield RowResult(index, result) if isinstance(result, Decision) else result
     finally:
@@ -117,7 +117,9 @@ def _results(con, sql_engine: SqlEngine, query: str, as_of: date | None,
                 yield index, _reindexed(_python_row(sql_engine, dict(zip(names, cells.fetchone())), as_of), index)
 
 
-def _load(con, path: str, sql_engine: SqlEngine, as_of: date | None) -> None:
+def load_file(con, path: str, sql_engine: SqlEngine, as_of: date | None) -> None:
+    """The file on connection `con`: table raw0 as read, view raw (with _row, the 0-based input
+    order) and view facts (typed, with _invalid), which the compiled query reads."""
     lower = path.lower()
     if not Path(path).exists():
         raise FactsFileError(f"无法读取输入文件 cannot read input file {path}")

@@ -64,8 +64,7 @@ class _Planner:
         self.failed: dict[str, str] = {}
         delegated = {p.name for c in rs.clauses.values() for p in c.parameters.values() if not p.filled}
         self.names = Names(tuple(sorted(set(facts) | delegated | {"as_of"})))
-        self.t = Translator(analysis.notes, self.sink, self.slot_sql, self.names)
-        self.t.slot_constant = self.constant  # type: ignore[method-assign]
+        self.t = Translator(analysis.notes, self.sink, self.slot_sql, self.names, self.constant)
 
     def item(self, key: str):
         cid, name = split_key(key)

@@ -151,10 +151,12 @@ class Sink:
 
 
 class Translator:
-    """One rule set's expressions; slot values are columns named by `slot_column(key)`."""
+    """One rule set's expressions; a named item's value comes from `slot_sql(key)`."""
 
-    def __init__(self, notes: Annotations, sink: Sink, slot_sql: Callable[[str], Sql], names: Names) -> None:
+    def __init__(self, notes: Annotations, sink: Sink, slot_sql: Callable[[str], Sql], names: Names,
+                 slot_constant: Callable[[str], object]) -> None:
         self.notes, self.sink, self.slot_sql, self.names = notes, sink, slot_sql, names
+        self.slot_constant = slot_constant  # a parameter's constant value (None when delegated)
         self.lambdas: list[tuple[str, str, str]] = []  # (language var, lambda param, collection path)
         self.recheck: list[e.Expression] = []           # row tests that send a row to the Python engine
 
@@ -307,8 +309,6 @@ class Translator:
             if isinstance(value, Duration) or value is None:
                 return value
         raise Unsupported("非常量期间 a duration that is not a constant")
-
-    slot_constant: Callable[[str], object] = staticmethod(lambda key: None)  # set by the planner
 
     def _if(self, node: n.If) -> Sql:
         c, x, y = self.expr(node.cond), self.expr(node.then), self.expr(node.orelse)
