@@ -39,7 +39,7 @@ def main() -> None:
     for name in args.sets or ["liaoning", "fushun"]:
         engine = load(name)
         with tempfile.TemporaryDirectory() as tmp:
-            csv_path = write_csv(engine, Path(tmp) / "cases.csv", args.n, seed=5, junk=0)
+            csv_path = write_csv(engine, Path(tmp) / "cases.csv", args.n, start=5, junk=0)
             con = duckdb.connect()
             load_file(con, str(csv_path), compile_sql(engine), None)
             register = str(Path(tmp) / "register.parquet")

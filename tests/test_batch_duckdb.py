@@ -15,7 +15,7 @@ from policy_dsl.sql.cases import CaseMaker
 
 def register(path, name: str, rows: int) -> str:
     engine = load(name)
-    maker = CaseMaker(engine, seed=3)
+    maker = CaseMaker(engine, start=3)
     columns = [p for p in engine.vocab.facts if p != "as_of"] + ["as_of"]
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=columns)

@@ -128,7 +128,7 @@ def test_rows_sql_does_not_take_go_to_the_python_engine(tmp_path):
 @pytest.mark.parametrize("name", ["liaoning", "fushun"])
 def test_differential_generated_rows(tmp_path, name):
     engine = load(name)
-    path = write_csv(engine, tmp_path / "cases.csv", 4000, seed=11)
+    path = write_csv(engine, tmp_path / "cases.csv", 4000, start=11)
     got = list(run_duckdb(compile_sql(engine), path))
     with open(path, newline="", encoding="utf-8") as f:
         want = [_python(engine, cells, i) for i, cells in enumerate(csv.DictReader(f))]

@@ -34,7 +34,7 @@ def spark():
 
 def parquet_register(engine, tmp_path, rows: int) -> str:
     """Generated rows, typed by the same view the runner uses, written as Parquet."""
-    csv_path = write_csv(engine, tmp_path / "cases.csv", rows, seed=5, junk=0)
+    csv_path = write_csv(engine, tmp_path / "cases.csv", rows, start=5, junk=0)
     con = duckdb.connect()
     load_file(con, str(csv_path), compile_sql(engine), None)
     out = str(tmp_path / "register.parquet")

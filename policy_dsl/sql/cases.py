@@ -43,8 +43,8 @@ def _thresholds(engine: RuleEngine) -> tuple[list[int], list[Decimal], list[date
 
 
 class CaseMaker:
-    def __init__(self, engine: RuleEngine, seed: int = 7, unknown: float = 0.15, junk: float = 0.003) -> None:
-        self.engine, self.rng, self.unknown, self.junk = engine, random.Random(seed), unknown, junk
+    def __init__(self, engine: RuleEngine, start: int = 7, unknown: float = 0.15, junk: float = 0.003) -> None:
+        self.engine, self.rng, self.unknown, self.junk = engine, random.Random(start), unknown, junk
         self.ints, self.decs, self.dates = _thresholds(engine)
         self.subjects = sorted({p.split(".")[0] for p in engine.vocab.facts if "." in p})
 
@@ -94,8 +94,8 @@ class CaseMaker:
             yield self.row()
 
 
-def write_csv(engine: RuleEngine, path: str | Path, count: int, seed: int = 7, **options: float) -> Path:
-    maker = CaseMaker(engine, seed, **options)
+def write_csv(engine: RuleEngine, path: str | Path, count: int, start: int = 7, **options: float) -> Path:
+    maker = CaseMaker(engine, start, **options)
     columns = list(engine.vocab.facts)
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=columns)
