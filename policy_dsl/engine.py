@@ -80,8 +80,8 @@ class RuleEngine:
     def evaluate(self, facts: Mapping[str, Any], *, as_of: date | None = None, trace: bool = False,
                  source: str = "") -> Decision:
         """Validate `facts` (nested by subject), evaluate every clause. Raises FactsError."""
-        data = dict(facts)
-        if as_of is not None:
+        data = dict(facts) if isinstance(facts, Mapping) else facts  # not a mapping: validation says so
+        if as_of is not None and isinstance(data, dict):
             data["as_of"] = as_of
         flat = prepare(data, self.vocab, source)
         return self.evaluate_prepared(flat, trace=trace)

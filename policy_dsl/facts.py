@@ -249,7 +249,12 @@ def _read_facts(path: str) -> Any:
                                  hint="按扩展名决定格式；标准输入用 -")
         text, name = read_limited(path, MAX_FACTS_BYTES, FactsFileError, ("事实文件", "facts file")), path
         is_json = suffix == "json"
-    return load_json(text, name) if is_json else load_yaml(text, name)
+    data = load_json(text, name) if is_json else load_yaml(text, name)
+    if not isinstance(data, dict):  # an empty file, a scalar, a list: not one case's facts
+        raise FactsFileError(f"{name}: 事实文件应是映射（主体: {{事实: 值}}） a facts file holds a mapping，"
+                             f"实际是 {'空文件 empty' if data is None else type(data).__name__}",
+                             hint='如 {"unit": {"layoffs": 3}}')
+    return data
 
 
 def load_yaml(text: str, name: str) -> Any:
