@@ -85,6 +85,11 @@ class Fuzzer:
             return [self.hostile_value(depth + 1) for _ in range(r.randint(0, 3))]
         if roll < 0.9 and depth < 3:
             return {r.choice(HOSTILE_STRINGS + ["layoffs", "kind"]): self.hostile_value(depth + 1) for _ in range(r.randint(0, 3))}
+        if roll < 0.93:
+            deep: list = []
+            for _ in range(r.choice([70, 2000])):  # past the nesting limit; deep enough to break recursion
+                deep = [deep]
+            return deep
         return r.choice([date(2021, 1, 1), b"bytes", object(), (1, 2), {1, 2}, 1j])
 
     def facts(self) -> dict:
@@ -128,11 +133,14 @@ class Fuzzer:
             if isinstance(v, (Decimal, float, date, bytes, complex)) or not isinstance(v, (int, str, bool, type(None))):
                 return str(v)
             return v
-        if as_json:
-            return json.dumps(plain(data), ensure_ascii=self.rng.random() < 0.5)
         import yaml
 
-        return yaml.safe_dump(plain(data), allow_unicode=True)
+        try:
+            if as_json:
+                return json.dumps(plain(data), ensure_ascii=self.rng.random() < 0.5)
+            return yaml.safe_dump(plain(data), allow_unicode=True)
+        except RecursionError:  # a deeply nested value: written out by hand
+            return ('{"unit": ' if as_json else "unit: ") + "[" * 2000 + "]" * 2000 + ("}" if as_json else "\n")
 
     def mutate_text(self, text: str) -> str:
         r = self.rng

@@ -259,13 +259,16 @@ def load_file(path: str | Path) -> Any:
     return load_text(read_limited(path), str(path))
 
 
-def plain(value: Any, dates_as_text: bool = False) -> Any:
+def plain(value: Any, dates_as_text: bool = False, _depth: int = 0) -> Any:
     """Strip position wrappers; with dates_as_text, also turn dates into ISO text, so a JSON
-    Schema sees what a JSON file would carry (Decimals stay numbers)."""
+    Schema sees what a JSON file would carry (Decimals stay numbers). Data nested deeper than
+    MAX_DEPTH (possible through the API, where no file limit applied) is a limit error."""
+    if isinstance(value, (dict, list)) and _depth >= MAX_DEPTH:
+        raise PolicyLimitError(f"嵌套过深：超过 {MAX_DEPTH} 层 nested more than {MAX_DEPTH} levels")
     if isinstance(value, dict):
-        return {str(k): plain(v, dates_as_text) for k, v in value.items()}
+        return {str(k): plain(v, dates_as_text, _depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v, dates_as_text) for v in value]
+        return [plain(v, dates_as_text, _depth + 1) for v in value]
     if isinstance(value, PosStr):
         return str(value)
     if dates_as_text and isinstance(value, date):

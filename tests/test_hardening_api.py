@@ -77,3 +77,42 @@ def test_the_limits_in_docs_are_the_limits_in_code() -> None:
     missing = [s for s in stated if s not in doc]
     assert not missing, missing
     assert re.search(r"magnitude < 10\^18", doc) and values.MAX_INT == 10 ** 18
+
+
+def test_a_set_outside_the_configured_root_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from policy_dsl.errors import UsageError
+    from policy_dsl.loader import ROOT_ENV, load_rule_set
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv(ROOT_ENV, str(elsewhere))
+    with pytest.raises(UsageError) as info:
+        load_rule_set(ROOT / "policies" / "fushun")
+    assert "不在规则根目录" in info.value.message
+    # the argument wins over the environment, and the shipped root holds both sets
+    assert load_rule_set(ROOT / "policies" / "fushun", root=ROOT / "policies").extends == "liaoning"
+
+
+def test_huge_decimal_facts_through_the_api_are_clear_errors_or_exact() -> None:
+    engine = load(ROOT / "policies" / "liaoning")
+    facts = {"unit": {"kind": "enterprise", "size": "medium", "ui_insured": True, "layoffs": 1, "insured_headcount": 100,
+                      "ui_contribution_last_year": Decimal("1000000000000000000000000000.5")}}
+    try:
+        decision = engine.evaluate(facts, trace=True)
+    except PolicyError as exc:  # past the limits: said so, at a position or a fact path
+        assert exc.kind in ("evaluation", "facts"), exc.render()
+        assert exc.kind == "facts" or exc.span is not None
+        return
+    render_tree(decision)  # accepted by validation: then it renders, and never rounds silently
+    assert "NaN" not in json.dumps(decision.to_json())
+
+
+def test_facts_nested_past_the_limit_through_the_api_are_a_limit_error() -> None:
+    engine = load(ROOT / "policies" / "liaoning")
+    deep: list = []
+    for _ in range(5000):  # deeper than Python's recursion limit
+        deep = [deep]
+    for facts in ({"unit": {"kind": deep}}, {"unit": deep}, {"household": {"members": [deep]}}):
+        with pytest.raises(PolicyError) as info:
+            engine.evaluate(facts)
+        assert "嵌套过深" in info.value.render()
