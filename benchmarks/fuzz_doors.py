@@ -1,6 +1,6 @@
 """Every door, fed generated and mutated input: counts the internal errors.
 
-    python benchmarks/fuzz_doors.py --per-door 10000 [--seed 1] [--door facts ...]
+    python benchmarks/fuzz_doors.py --per-door 10000 [--rng-state 1] [--door facts ...]
 
 Doors: facts files and standard input (read, validate, evaluate, render), rule files
 (load, check, compile, evaluate on random facts), the embedding API (Python objects as
@@ -45,8 +45,8 @@ HOSTILE_NUMBERS: list[Any] = [0, -1, -0.0, 1.5, 10 ** 18, 10 ** 30, -10 ** 30, 1
 
 
 class Fuzzer:
-    def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)
+    def __init__(self, state: int) -> None:
+        self.rng = random.Random(state)
         self.vocab = vocabulary()
         self.paths = sorted(self.vocab.facts)
 
@@ -421,11 +421,11 @@ def door_diff(fz: Fuzzer, n: int, tmp: Path) -> Door:
 def main(argv: list[str] | None = None) -> dict[str, Door]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--per-door", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rng-state", type=int, default=1, help="state of the random generator (runs are reproducible)")
     parser.add_argument("--door", action="append", choices=["facts", "rules", "api", "tests", "diff"])
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    fz = Fuzzer(args.seed)
+    fz = Fuzzer(args.rng_state)
     engines = [load(ROOT / "policies/liaoning"), load(ROOT / "policies/fushun")]
     chosen = args.door or ["facts", "api", "rules", "tests", "diff"]
     doors: dict[str, Door] = {}

@@ -9,7 +9,7 @@ before it is built), number length, and characters YAML forbids (NUL, BEL …).
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -145,10 +145,14 @@ def _checked_number(loader: _Loader, node: yaml.ScalarNode, value):
 
 def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
     try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
+        value = yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
         raise RuleFileError(f"不存在的日期 invalid date: {node.value}", _span(loader, node),
                             expected="YYYY-MM-DD 的有效日期，如 2021-12-31") from None
+    if isinstance(value, datetime):  # the language has dates only; a time would not compare with them
+        raise RuleFileError(f"只能写日期，不能带时间 a date without a time: {node.value}", _span(loader, node),
+                            expected="YYYY-MM-DD，如 2021-12-31")
+    return value
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> PosDict:

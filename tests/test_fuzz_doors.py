@@ -14,7 +14,7 @@ _SPEC.loader.exec_module(fuzz)  # type: ignore[union-attr]
 
 @pytest.mark.parametrize("door", ["facts", "api", "rules", "tests", "diff"])
 def test_no_internal_error_at_the_door(door: str) -> None:
-    result = fuzz.main(["--per-door", "120", "--door", door, "--seed", "3", "--quiet"])[door]
+    result = fuzz.main(["--per-door", "120", "--door", door, "--rng-state", "3", "--quiet"])[door]
     assert result.inputs == 120
     assert result.internal == 0, "\n".join(result.examples)
     # the generator reaches both outcomes, so the door was really exercised
