@@ -357,8 +357,6 @@ def door_rules(fz: Fuzzer, n: int, tmp: Path) -> tuple[Door, dict]:
 
 
 def door_tests(fz: Fuzzer, n: int, tmp: Path) -> Door:
-    import yaml
-
     from policy_dsl.testing import run_files
 
     door = Door("rule-test files")

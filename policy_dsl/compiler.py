@@ -11,7 +11,6 @@ nodes that were short-circuited are simply absent ("not evaluated").
 """
 from __future__ import annotations
 
-import sys
 import types
 from dataclasses import dataclass, field
 from decimal import localcontext

@@ -17,9 +17,8 @@ from .errors import CheckFailed, FactsError
 from .facts import prepare
 from .loader import load_rule_set
 from .model import Parameter, RuleSet
-from .values import Unknown
+from .values import Unknown, isolated
 from .vocabulary import Vocabulary, vocabulary
-from .values import isolated
 
 
 @dataclass

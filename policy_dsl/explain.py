@@ -15,8 +15,7 @@ from rich.tree import Tree
 from .prose import conclusion_lines, show_value
 from .render_json import json_value
 from .trace import TraceNode, build_trace
-from .values import Unknown, format_decimal
-from .values import isolated
+from .values import Unknown, format_decimal, isolated
 
 if TYPE_CHECKING:
     from .engine import Decision

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 
 from . import types as T
-from .errors import FactsError, did_you_mean
+from .errors import FactsError, FactsFileError, PolicyError, did_you_mean
 from .vocabulary import Vocabulary, vocabulary
 from .yamlio import plain
 
@@ -211,7 +211,7 @@ MAX_FACTS_BYTES = 256_000  # one case's facts are a few kB; YAML at this size st
 
 def read_facts(path: str) -> Any:
     """See _read_facts; a limit hit while reading input is an input error (exit 2), not a rule error."""
-    from .errors import FactsFileError, PolicyLimitError
+    from .errors import PolicyLimitError
 
     try:
         return _read_facts(path)
@@ -219,9 +219,7 @@ def read_facts(path: str) -> Any:
         raise as_input_error(exc) from None
 
 
-def as_input_error(exc: "PolicyError") -> "FactsFileError":
-    from .errors import FactsFileError
-
+def as_input_error(exc: PolicyError) -> FactsFileError:
     return FactsFileError(f"超出限制 limit exceeded: {exc.message}", exc.span, found=exc.found,
                           expected=exc.expected, hint=exc.hint)
 
@@ -234,7 +232,6 @@ def _read_facts(path: str) -> Any:
     the YAML limits (nesting, aliases) apply to both formats."""
     import sys
 
-    from .errors import FactsFileError
     from .yamlio import decode_limited, read_limited
 
     if path == "-":
@@ -259,7 +256,7 @@ def _read_facts(path: str) -> Any:
 
 def load_yaml(text: str, name: str) -> Any:
     """YAML facts text → plain data; problems are facts-file errors with positions."""
-    from .errors import FactsFileError, PolicyLimitError, RuleFileError
+    from .errors import PolicyLimitError, RuleFileError
     from .yamlio import load_text
 
     try:
@@ -273,7 +270,7 @@ def load_yaml(text: str, name: str) -> Any:
 def load_json(text: str, name: str) -> Any:
     """JSON text with exact numbers; duplicate keys, NaN/Infinity, over-long numbers and
     nesting past the YAML limit are errors with positions (Python's json takes all of them)."""
-    from .errors import FactsFileError, PolicyLimitError
+    from .errors import PolicyLimitError
     from .source import Source, Span
     from .values import number_problem
     from .yamlio import MAX_DEPTH

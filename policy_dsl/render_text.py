@@ -4,8 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .render_json import json_value
-from .values import Unknown, format_typed
-from .values import isolated
+from .values import Unknown, format_typed, isolated
 
 if TYPE_CHECKING:
     from .engine import Decision

@@ -143,7 +143,7 @@ def _check_shapes(raw: PosDict) -> None:
     if "as_of" in raw and raw["as_of"] is not None and not isinstance(raw["as_of"], date):
         raise fail("as_of", "应是日期 must be a date", "YYYY-MM-DD")
     if "compare" in raw:
-        from .loader import check_set_name
+        from .names import check_set_name
 
         check_set_name(raw["compare"], raw.key_span("compare"), TestFileError)
     else:

@@ -81,7 +81,7 @@ def test_the_limits_in_docs_are_the_limits_in_code() -> None:
 
 def test_a_set_outside_the_configured_root_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from policy_dsl.errors import UsageError
-    from policy_dsl.loader import ROOT_ENV, load_rule_set
+    from policy_dsl.loader import ROOT_ENV, load_rule_set  # ROOT_ENV re-exported from names
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -15,7 +15,6 @@ import json
 import shutil
 import tempfile
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import yaml
