@@ -97,8 +97,12 @@ def discover(paths: list[str]) -> list[Path]:
 
 
 def read_cases(file: Path) -> list[Case]:
-    data = load_file(file)
+    from .names import inside, policies_root
+
     set_path = file.parent.parent
+    if not inside(file, policies_root(set_path)):
+        raise TestFileError(f"{file}: 指向规则根目录之外（符号链接？） resolves outside the policies root")
+    data = load_file(file)
     if not (set_path / MANIFEST).is_file():
         raise TestFileError(f"测试文件应放在规则集的 tests/ 目录下 test file outside a rule set: {file}")
     if not isinstance(data, list):

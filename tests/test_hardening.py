@@ -178,6 +178,9 @@ CASES = [
          ["test", "{root}/s"], 1, ["没有任何断言"]),
     Case("16-changes-without-compare", demo_set() | {"s/tests/t.yaml": "- {name: x, facts: {}, expect: {demo.total: 1}, changes: [demo.total]}\n"},
          ["test", "{root}/s"], 1, ["changes 需要 compare"]),
+    Case("16-test-file-symlink-outside", demo_set() | {"s/tests/t.yaml": "@link:../../../outside.yaml",
+                                                      "../outside.yaml": "- {name: x, facts: {}, expect: {demo.total: 1}}\n"},
+         ["test", "{root}/s"], 1, ["根目录之外"]),
     # 17. policy diff: the cases and the expected differences
     Case("17-scalar-cases", demo_set("p") | demo_set("c", extra="extends: p\n") | {"cases.yaml": "42\n"},
          ["diff", "{root}/p", "{root}/c", "--cases", "{root}/cases.yaml"], 2, ["应是事实映射或案例列表"]),
