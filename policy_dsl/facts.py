@@ -24,6 +24,7 @@ from .factcheck import (DATE_PATTERN, DECIMAL_PATTERN, NONNEG_DECIMAL_PATTERN, c
                         is_number, msg_above, msg_below, msg_date_range, msg_duplicates, msg_invalid_date,
                         msg_not_allowed, msg_not_mapping, msg_unknown, msg_wrong_type, render_path)
 from .vocabulary import FactSpec, Vocabulary, vocabulary
+from .errors import FactsFileError, PolicyError
 from .yamlio import plain
 
 _DECIMAL_PATTERN, _DATE_PATTERN = DECIMAL_PATTERN, DATE_PATTERN  # names kept for importers
@@ -195,12 +196,12 @@ def _leaves(data: dict):
             yield key, value
 
 
-MAX_FACTS_BYTES = 1_000_000  # one case's facts are a few kB; a batch has its own reader
+MAX_FACTS_BYTES = 256_000  # one case's facts are a few kB; YAML at this size still reads in about a second
 
 
 def read_facts(path: str) -> Any:
     """See _read_facts; a limit hit while reading input is an input error (exit 2), not a rule error."""
-    from .errors import FactsFileError, PolicyLimitError
+    from .errors import PolicyLimitError
 
     try:
         return _read_facts(path)
@@ -208,9 +209,7 @@ def read_facts(path: str) -> Any:
         raise as_input_error(exc) from None
 
 
-def as_input_error(exc: "PolicyError") -> "FactsFileError":
-    from .errors import FactsFileError
-
+def as_input_error(exc: PolicyError) -> FactsFileError:
     return FactsFileError(f"超出限制 limit exceeded: {exc.message}", exc.span, found=exc.found,
                           expected=exc.expected, hint=exc.hint)
 
@@ -223,7 +222,6 @@ def _read_facts(path: str) -> Any:
     the YAML limits (nesting, aliases) apply to both formats."""
     import sys
 
-    from .errors import FactsFileError
     from .yamlio import decode_limited, read_limited
 
     if path == "-":
@@ -238,12 +236,17 @@ def _read_facts(path: str) -> Any:
                                  hint="按扩展名决定格式；标准输入用 -")
         text, name = read_limited(path, MAX_FACTS_BYTES, FactsFileError, ("事实文件", "facts file")), path
         is_json = suffix == "json"
-    return load_json(text, name) if is_json else load_yaml(text, name)
+    data = load_json(text, name) if is_json else load_yaml(text, name)
+    if not isinstance(data, dict):  # an empty file, a scalar, a list: not one case's facts
+        raise FactsFileError(f"{name}: 事实文件应是映射（主体: {{事实: 值}}） a facts file holds a mapping，"
+                             f"实际是 {'空文件 empty' if data is None else type(data).__name__}",
+                             hint='如 {"unit": {"layoffs": 3}}')
+    return data
 
 
 def load_yaml(text: str, name: str) -> Any:
     """YAML facts text → plain data; problems are facts-file errors with positions."""
-    from .errors import FactsFileError, PolicyLimitError, RuleFileError
+    from .errors import PolicyLimitError, RuleFileError
     from .yamlio import load_text
 
     try:
@@ -257,7 +260,7 @@ def load_yaml(text: str, name: str) -> Any:
 def load_json(text: str, name: str) -> Any:
     """JSON text with exact numbers; duplicate keys, NaN/Infinity, over-long numbers and
     nesting past the YAML limit are errors with positions (Python's json takes all of them)."""
-    from .errors import FactsFileError, PolicyLimitError
+    from .errors import PolicyLimitError
     from .source import Source, Span
     from .values import number_problem
     from .yamlio import MAX_DEPTH

@@ -8,7 +8,6 @@ naming file:line:column.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import json
 from datetime import date
@@ -25,6 +24,7 @@ from . import types as T
 from .errors import CheckFailed, PolicyError, RuleFileError, UsageError, did_you_mean
 from .filechecks import clause_file_problems
 from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named, Origin, Parameter, RuleSet
+from .names import ROOT_ENV, check_set_name, confined, inside, name_problem, policies_root
 from .parser import parse_expression
 from .sets import MANIFEST, resolve_set
 from .source import Span
@@ -32,40 +32,6 @@ from .variants import apply_patch
 from .values import format_typed, isolated
 from .vocabulary import vocabulary
 from .yamlio import PosDict, PosStr, load_file, plain
-
-ROOT_ENV = "POLICY_DSL_ROOT"
-# A set name (manifest `name`, `extends`, a test's `compare`) is a bare directory name:
-# never a path, so it cannot reach outside the policies root.
-_SET_NAME = re.compile(r"[^\W_][\w-]*")
-# Item names and clause ids must be names the expression language can refer to.
-_NAME = re.compile(r"[^\W\d]\w*")
-RESERVED = frozenset("if then else and or not in where for true false count any all sum "
-                     "day days month months year years".split())
-MAX_CHAIN = 200   # definitions depending on definitions, deepest chain (checker)
-
-
-def check_set_name(raw: Any, span: Span | None, error: type = RuleFileError) -> str:
-    name = str(raw)
-    if not _SET_NAME.fullmatch(name):
-        raise error(f"规则集名 {name!r} 不合法 invalid set name", getattr(raw, "span", None) or span, found=name,
-                    expected="字母、数字、_ 或 -，不含 / 或 .（同一根目录下的目录名） a bare directory name")
-    return name
-
-
-def name_problem(name: str) -> str | None:
-    """Why `name` cannot be a clause id or item name (None when it can)."""
-    if not _NAME.fullmatch(name):
-        return "应以字母或 _ 开头，只含字母、数字和 _（不含 . / 空格等） must be a name of the language"
-    if name in RESERVED:
-        return f"{name!r} 是保留字 a reserved word of the language"
-    return None
-
-
-def policies_root(set_dir: Path, root: str | Path | None = None) -> Path:
-    """The directory rule sets are confined to: `root`, else $POLICY_DSL_ROOT, else the set's parent."""
-    chosen = root if root is not None else os.environ.get(ROOT_ENV) or None
-    return Path(chosen).resolve() if chosen is not None else set_dir.resolve().parent
-
 
 @lru_cache(maxsize=None)
 def _schema(name: str) -> dict:
@@ -437,29 +403,14 @@ def load_rule_set(where: str | Path, *, root: str | Path | None = None) -> RuleS
     set's parent directory) once symlinks are resolved; `extends` names a sibling set there."""
     path = resolve_set_path(where)
     top = policies_root(path, root)
-    if not _inside(path / MANIFEST, top):
+    if not inside(path / MANIFEST, top):
         raise UsageError(f"规则集 {where!s} 不在规则根目录 {top} 之内 rule set outside the policies root",
                          hint=f"把规则集放在根目录下，或用 {ROOT_ENV} 指定根目录")
     return _load(path, seen=(), root=top)
 
 
-def _inside(file: Path, root: Path) -> bool:
-    try:
-        file.resolve().relative_to(root)
-        return True
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
-        return False
-
-
-def _confined(file: Path, root: Path) -> Path:
-    if not _inside(file, root):
-        raise RuleFileError(f"{file}: 指向规则根目录 {root} 之外（符号链接？） resolves outside the policies root",
-                            hint="规则文件不能是指向根目录之外的符号链接")
-    return file
-
-
 def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
-    manifest_path = _confined(path / MANIFEST, root)
+    manifest_path = confined(path / MANIFEST, root)
     manifest = load_file(manifest_path)
     reader = _Reader(path.name)
     if not reader.validate(manifest, "policy-set.schema.json", str(manifest_path)):
@@ -503,7 +454,7 @@ def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
     for file in sorted((path / "clauses").glob("*.yaml")):
         files.append(str(file))
         try:
-            data = load_file(_confined(file, root))
+            data = load_file(confined(file, root))
         except PolicyError as exc:
             reader.fail(exc)
             continue

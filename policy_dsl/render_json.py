@@ -9,9 +9,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from . import types as T
-from .values import Duration, Unknown, format_decimal, format_money
+from .values import Duration, Unknown, format_decimal, format_money, isolated
 from .vocabulary import Vocabulary, vocabulary
-from .values import isolated
 
 if TYPE_CHECKING:
     from .engine import Decision

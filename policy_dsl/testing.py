@@ -118,8 +118,12 @@ def discover(paths: list[str]) -> list[Path]:
 
 
 def read_cases(file: Path) -> list[Case]:
-    data = load_file(file)
+    from .names import inside, policies_root
+
     set_path = file.parent.parent
+    if not inside(file, policies_root(set_path)):
+        raise TestFileError(f"{file}: 指向规则根目录之外（符号链接？） resolves outside the policies root")
+    data = load_file(file)
     if not (set_path / MANIFEST).is_file():
         raise TestFileError(f"测试文件应放在规则集的 tests/ 目录下 test file outside a rule set: {file}")
     if not isinstance(data, list):
@@ -164,7 +168,7 @@ def _check_shapes(raw: PosDict) -> None:
     if "as_of" in raw and raw["as_of"] is not None and not isinstance(raw["as_of"], date):
         raise fail("as_of", "应是日期 must be a date", "YYYY-MM-DD")
     if "compare" in raw:
-        from .loader import check_set_name
+        from .names import check_set_name
 
         check_set_name(raw["compare"], raw.key_span("compare"), TestFileError)
     else:

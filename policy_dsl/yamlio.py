@@ -10,7 +10,7 @@ before it is built), number length, and characters YAML forbids (NUL, BEL …).
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -153,10 +153,14 @@ def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> object:
 
 def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
     try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
+        value = yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
         raise RuleFileError(f"不存在的日期 invalid date: {node.value}", _span(loader, node),
                             expected="YYYY-MM-DD 的有效日期，如 2021-12-31") from None
+    if isinstance(value, datetime):  # the language has dates only; a time would not compare with them
+        raise RuleFileError(f"只能写日期，不能带时间 a date without a time: {node.value}", _span(loader, node),
+                            expected="YYYY-MM-DD，如 2021-12-31")
+    return value
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> PosDict:
@@ -267,13 +271,16 @@ def load_file(path: str | Path) -> Any:
     return load_text(read_limited(path), str(path))
 
 
-def plain(value: Any, dates_as_text: bool = False) -> Any:
+def plain(value: Any, dates_as_text: bool = False, _depth: int = 0) -> Any:
     """Strip position wrappers; with dates_as_text, also turn dates into ISO text, so a JSON
-    Schema sees what a JSON file would carry (Decimals stay numbers)."""
+    Schema sees what a JSON file would carry (Decimals stay numbers). Data nested deeper than
+    MAX_DEPTH (possible through the API, where no file limit applied) is a limit error."""
+    if isinstance(value, (dict, list)) and _depth >= MAX_DEPTH:
+        raise PolicyLimitError(f"嵌套过深：超过 {MAX_DEPTH} 层 nested more than {MAX_DEPTH} levels")
     if isinstance(value, dict):
-        return {str(k): plain(v, dates_as_text) for k, v in value.items()}
+        return {str(k): plain(v, dates_as_text, _depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v, dates_as_text) for v in value]
+        return [plain(v, dates_as_text, _depth + 1) for v in value]
     if isinstance(value, PosStr):
         return str(value)
     if dates_as_text and isinstance(value, date):

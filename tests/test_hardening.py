@@ -129,6 +129,10 @@ CASES = [
          ["eval", "{root}/s", "{root}/f.yaml"], 2, ["数字过长", "f.yaml:1:"]),
     Case("12-5000-digit-int-json", demo_set() | {"f.json": '{"unit": {"layoffs": ' + "9" * 5000 + "}}"},
          ["eval", "{root}/s", "{root}/f.json"], 2, ["数字过长"]),
+    Case("12-datetime-in-facts", demo_set() | {"f.yaml": "unit: {application_date: 2021-01-01 10:00:00}\n"},
+         ["eval", "{root}/s", "{root}/f.yaml"], 2, ["不能带时间", "f.yaml:1:26"]),
+    Case("12-datetime-in-rule", demo_set(body="parameters:\n  d: {value: 2021-12-31 23:59:59}\nconclusions:\n"
+                                              "  t: unit.application_date <= d\n"), ["check", "{root}/s"], 1, ["不能带时间"]),
     # 13. resource exhaustion
     Case("13-alias-bomb-facts", demo_set() | {"f.yaml": BOMB}, ["eval", "{root}/s", "{root}/f.yaml"], 2, ["别名", "f.yaml:"]),
     Case("13-alias-bomb-manifest", {"s/policy-set.yaml": MANIFEST.format(name="s") + "notes: x\n" + BOMB.replace("a:", "x_a:"),
@@ -175,6 +179,9 @@ CASES = [
          ["test", "{root}/s"], 1, ["没有任何断言"]),
     Case("16-changes-without-compare", demo_set() | {"s/tests/t.yaml": "- {name: x, facts: {}, expect: {demo.total: 1}, changes: [demo.total]}\n"},
          ["test", "{root}/s"], 1, ["changes 需要 compare"]),
+    Case("16-test-file-symlink-outside", demo_set() | {"s/tests/t.yaml": "@link:../../../outside.yaml",
+                                                      "../outside.yaml": "- {name: x, facts: {}, expect: {demo.total: 1}}\n"},
+         ["test", "{root}/s"], 1, ["根目录之外"]),
     # 17. policy diff: the cases and the expected differences
     Case("17-scalar-cases", demo_set("p") | demo_set("c", extra="extends: p\n") | {"cases.yaml": "42\n"},
          ["diff", "{root}/p", "{root}/c", "--cases", "{root}/cases.yaml"], 2, ["应是事实映射或案例列表"]),
