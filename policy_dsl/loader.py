@@ -272,6 +272,7 @@ class _Reader:
                      quote=str(data["text"]) if "text" in data else None,
                      quote_span=getattr(data.get("text"), "span", None),
                      note=str(data["note"]) if "note" in data else None,
+                     label=str(data["label"]) if "label" in data else None,
                      source=self.citation(data.get("source")),
                      origin=Origin(origin.set_name, origin.file, getattr(raw, "span", where)))
 

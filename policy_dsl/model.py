@@ -73,6 +73,7 @@ class Named:
     note: str | None = None
     source: Citation | None = None
     origin: Origin | None = None
+    label: str | None = None        # Chinese name for people, for a set's own conclusion the vocabulary does not list
 
 
 @dataclass(frozen=True)

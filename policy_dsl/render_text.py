@@ -28,6 +28,8 @@ def value_text(value: object, engine, key: str) -> str:
 
 @isolated
 def decision_text(decision: "Decision") -> str:
+    from .render.zh import Words
+
     engine = decision.engine
     lines = [f"规则集 {decision.policy_set}  评估日期 {decision.as_of or '未给出'}"]
     for cid, result in decision.clauses.items():
@@ -37,7 +39,8 @@ def decision_text(decision: "Decision") -> str:
         cite = f"（{clause.source.short()}）" if clause and clause.source else ""
         lines.append(f"\n{clause.title if clause else cid} [{cid}]{cite}")
         for name, value in result.conclusions.items():
-            label = engine.vocab.clauses[cid].labels.get(name) if engine and cid in engine.vocab.clauses else None
+            label = Words(engine).conclusion(cid, name) if engine else None
+            label = None if label == name else label
             shown = f"{name}（{label}）" if label else name
             lines.append(f"  {shown}：{value_text(value, engine, f'{cid}.{name}')}")
     skipped = [cid for cid, r in decision.clauses.items() if not r.applicable]

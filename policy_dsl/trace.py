@@ -169,7 +169,7 @@ class TraceBuilder:
             node.op = "and" if isinstance(expr, n.And) else "or"
             node.children = sorted((self._expr(o, cid) for o in operands), key=_deciding_first(value))
             return node
-        keep_literals = isinstance(expr, (n.Compare, n.Member, n.Arith))
+        keep_literals = isinstance(expr, (n.Compare, n.Member, n.Arith, n.If))  # if: branches keep their places
         for child in n.children(expr):
             if isinstance(child, n.Literal):
                 if keep_literals:  # prose needs both sides of a comparison

@@ -207,14 +207,32 @@ def test_csv_jsonl_parquet_outputs_agree(tmp_path, capsys):
 
 
 def test_each_row_is_exactly_policy_eval_json(tmp_path, capsys):
+    """Every row, and with --clause (only that clause is computed) the same object cut to that clause."""
     run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "o.jsonl")
+    run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "one.jsonl", "--clause", "stable_job_refund")
     _jsonl_register(tmp_path / "r.jsonl")
     cases = (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()
-    for row, case in zip(jsonl(tmp_path / "o.jsonl"), cases):
+    for row, one, case in zip(jsonl(tmp_path / "o.jsonl"), jsonl(tmp_path / "one.jsonl"), cases, strict=True):
         facts = tmp_path / "case.json"
         facts.write_text(case, encoding="utf-8")
         assert main(["eval", FUSHUN, str(facts), "--format", "json"]) == 0
-        assert {"row": row["row"], **json.loads(capsys.readouterr().out)} == row
+        printed = json.loads(capsys.readouterr().out)
+        assert list(printed) == [k for k in row if k != "row"]  # same keys in the same order
+        assert {"row": row["row"], **printed} == row
+        cut = {**printed, "clauses": {"stable_job_refund": printed["clauses"]["stable_job_refund"]}}
+        assert {"row": row["row"], **cut} == one
+        assert list(one["clauses"]["stable_job_refund"]["conclusions"]) == \
+            list(printed["clauses"]["stable_job_refund"]["conclusions"])
+
+
+def test_rows_without_row_are_evaluation_v1(tmp_path, capsys):
+    import jsonschema
+
+    schema = json.loads((ROOT / "policy_dsl" / "schema" / "evaluation-v1.json").read_text(encoding="utf-8"))
+    run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "o.jsonl", "--explain")
+    for row in jsonl(tmp_path / "o.jsonl"):
+        assert set(row["explain"]) == {"stable_job_refund", "onthejob_training_subsidy"}
+        jsonschema.validate({k: v for k, v in row.items() if k not in ("row", "explain")}, schema)
 
 
 def test_as_of_and_float_money_in_parquet(tmp_path, capsys):
@@ -244,11 +262,12 @@ def test_explain_gives_the_deciding_condition_with_its_citation(tmp_path, capsys
     run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "o.csv", "--clause", "stable_job_refund", "--explain")
     with (tmp_path / "o.csv").open(encoding="utf-8-sig") as f:
         reasons = {int(r["row"]): r["理由"] for r in csv.DictReader(f)}
-    assert reasons[4] == ("符合条件；非免申即享：2020年末参保人数 880 高于 免申即享参保人数上限 200（辽人社发〔2021〕7号 一（一））；"
-                          "逾期申请，不拨付：申请日期 2022-01-05 晚于 申请截止日期 2021-12-31（辽人社发〔2021〕7号 一（一））")
-    assert reasons[7].startswith("不符合稳岗返还条件：裁员率达标——") and "裁员率 20% 高于 裁员率上限 6%" in reasons[7]
-    assert reasons[1].startswith("免申即享，直接拨付：") and reasons[1].endswith("稳岗返还金额 30000.00元")
-    assert "缺少事实：上年度裁员人数（unit.layoffs）" in reasons[6]
+    basis = "（依据：抚人社发〔2021〕20号 一；辽人社发〔2021〕7号 一（一））"
+    assert reasons[4] == "予以返还：不符合。逾期申请，不予受理——申请日期2022年1月5日，晚于申请截止日期2021年12月31日" + basis
+    assert reasons[7].startswith("予以返还：不符合——不符合“裁员率达标”：") and "裁员率20%，高于6%" in reasons[7]
+    assert reasons[1].startswith("予以返还：符合——") and "免申即享：2020年末参保人数120人，在200人（含）以下" in reasons[1]
+    assert reasons[6].startswith("予以返还：尚不能确定——") and "请提供：上年度裁员人数" in reasons[6]
+    assert all(r.endswith(basis) for r in reasons.values())
 
 
 def test_docs_show_real_output(tmp_path, capsys, monkeypatch):

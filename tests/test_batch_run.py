@@ -72,7 +72,8 @@ def test_batch_json_is_to_json_exactly(base, variant):
             assert renderer.render(decision) == decision.to_json()
             assert renderer.render(decision) == decision.to_json()  # cached undetermined values render the same
             line = renderer.line(7, decision, {"explain": {"c": "理由"}})
-            assert line == encode({"row": 7, **decision.to_json(), "explain": {"c": "理由"}})
+            assert line == encode({"row": 7, "schema": "policy-dsl/evaluation", "version": 1, **decision.to_json(),
+                                   "explain": {"c": "理由"}})
 
 
 class _FlakyEngine:
@@ -105,3 +106,20 @@ def test_a_row_that_fails_evaluation_is_isolated():
     assert "日期超出日历范围" in results[2][1].problems[0][1]
     assert [d.facts.get("unit.name") for _, d in results if d is not None and not isinstance(d, (Failed, CaseError))] \
         == ["a", "b", "c", "d", "e", "f"]
+
+
+def test_payable_without_the_rule_sets_own_conclusion_is_kleene():
+    """eligible and (auto_pay or application_in_time) in three values (None: undetermined), as the
+    summary computes it for a rule set that has no `payable` conclusion of its own."""
+    from itertools import product
+
+    from policy_dsl.batch.summary import _kleene_payable
+
+    def k_and(a, b):
+        return False if False in (a, b) else True if (a, b) == (True, True) else None
+
+    def k_or(a, b):
+        return True if True in (a, b) else False if (a, b) == (False, False) else None
+
+    for e, a, t in product((True, False, None), repeat=3):
+        assert _kleene_payable(e, a, t) == k_and(e, k_or(a, t)), (e, a, t)

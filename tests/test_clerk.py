@@ -72,7 +72,7 @@ def _text(case_id: str) -> str:
 def test_a_late_applicant_that_is_not_auto_paid_reads_as_not_accepted() -> None:
     # 辽人社发〔2021〕7号 一（一）: apply by 2021-12-31; 250 insured at the end of 2020 > 200: not 免申即享.
     text = _text("fushun_unit_late_not_auto_pay")
-    assert "  予以返还：不符合。逾期申请，不予受理\n    · 申请日期2022年1月5日，晚于申请截止日期2021年12月31日\n" in text
+    assert "  应予拨付：不符合。逾期申请，不予受理\n    · 申请日期2022年1月5日，晚于申请截止日期2021年12月31日\n" in text
     assert "稳岗返还金额：60000.00元（按条件计算；逾期申请，不予受理）" in text
 
 
@@ -89,6 +89,11 @@ def test_household_members_are_counted_in_words() -> None:
     assert "家庭3名成员中，在法定劳动年龄内、有劳动能力、有就业要求、未就业且无经营性、投资性收入的有2名，达到2人（含）以上" in text
 
 
+def test_a_missing_fact_of_one_household_member_is_asked_for_by_member() -> None:
+    text = _text("liaoning_household_member_facts_missing")
+    assert "  请提供：第1名家庭成员“有经营性、投资性收入”、第2名家庭成员“已就业”\n" in text
+
+
 def test_missing_facts_are_asked_for_once_and_open_rules_are_not() -> None:
     text = _text("fushun_unit_missing_layoffs")
     assert text.count("请提供：上年度裁员人数\n") == 1
@@ -101,6 +106,17 @@ def test_clauses_the_case_does_not_touch_are_named_once_at_the_end() -> None:
     last = text.rstrip("\n").split("\n")[-1]
     assert last.startswith("未涉及：") and "失业补助金" in last and "政策落实时限" in last
     assert text.count("失业补助金") == 1
+
+
+def test_an_employee_hears_only_about_what_concerns_them() -> None:
+    """Employed, 20 months of contributions, applying: 技能提升补贴 is decided; the clauses where nothing
+    the case gives decides anything (就业困难人员认定, 失业补助金, 见习 …) are only named at the end."""
+    facts = {"as_of": "2021-09-01", "person": {"employed": True, "ui_contribution_months": 20,
+                                               "application_date": "2021-09-01"}}
+    text = clerk_text(case_report(engine("fushun").evaluate(facts, trace=True)))
+    assert [line for line in text.split("\n") if line[:2] in ("一、", "二、")] == ["一、技能提升补贴（展翅行动）申领条件"]
+    assert "请提供" not in text and len(text.split("\n")) < 15
+    assert "就业困难人员认定" in text.split("\n")[-2] and "失业补助金" in text.split("\n")[-2]
 
 
 def test_numbers_for_people() -> None:
@@ -163,6 +179,8 @@ def test_no_identifier_enum_code_or_operator_in_chinese_text(name: str) -> None:
 def test_every_value_fushun_sets_cites_the_city_document() -> None:
     """Each parameter Fushun overrides cites 抚人社发〔2021〕20号 wherever it is used, and so does every
     conclusion computed from one (refund_rate, amount, max_extension_months, policy_list_due …)."""
+    from policy_dsl.render.zh import Words
+
     eng = engine("fushun")
     overridden = {(cid, key.split(".", 1)[1]) for cid, c in eng.rule_set.clauses.items()
                   for key in c.overrides if key.startswith("parameters.")}
@@ -180,7 +198,7 @@ def test_every_value_fushun_sets_cites_the_city_document() -> None:
                     cited_conclusions.add(f"{cid}.{name}")
         traces = build_trace(decision)
         for clause in case_report(decision).clauses:
-            named = {eng.vocab.clauses[clause.id].labels.get(k, k): v for k, v in traces[clause.id].items()}
+            named = {Words(eng).conclusion(clause.id, k): v for k, v in traces[clause.id].items()}
             for result in clause.results + clause.deadlines:
                 if named[result.label].set_by:
                     assert any(c.startswith(CITY_DOC) for c in result.cites), (label, result)
@@ -288,3 +306,30 @@ def test_width_comes_from_the_terminal(monkeypatch) -> None:
     out = render_tree(_decision(case), None, "zh", width=None, full=False)
     assert max(cell_len(line) for line in out.splitlines()) <= 64
     assert max(cell_len(line) for line in out.splitlines()) > 50
+
+
+def test_a_rule_sets_own_payable_conclusion_is_the_decision_and_keeps_the_reasons() -> None:
+    """When stable_job_refund has its own `payable` (应予拨付) conclusion, the clerk's decision is that
+    conclusion, still told as 逾期申请，不予受理 with the date that decided it."""
+    eng = load(ROOT / "tests" / "fixtures" / "mini_payable")
+    facts = {"as_of": "2022-01-10", "region": {"ui_fund_reserve_months": 14},
+             "unit": {"name": "某公司", "kind": "enterprise", "size": "medium", "ui_insured": True,
+                      "insured_headcount": 240, "layoffs": 12, "ui_contribution_last_year": "100000.00",
+                      "insured_headcount_end_2020": 250, "application_date": "2022-01-05"}}
+    decision = eng.evaluate(facts, trace=True)
+    assert decision.clauses["stable_job_refund"].conclusions["payable"] is False
+    text = clerk_text(case_report(decision))
+    assert "  应予拨付：不符合。逾期申请，不予受理\n    · 申请日期2022年1月5日，晚于申请截止日期2021年12月31日\n" in text
+    assert "依据：某市人社发〔2021〕3号 一；" in text and text.count("  应予拨付") == 1
+
+
+@pytest.mark.parametrize("name", ["liaoning", "fushun"])
+def test_every_conclusion_has_a_chinese_label(name: str) -> None:
+    """From the vocabulary, or for a set's own conclusion (以工代训 in_force) its rule file's `label`."""
+    from policy_dsl.render.zh import Words
+
+    words = Words(engine(name))
+    for cid, clause in engine(name).rule_set.clauses.items():
+        for conclusion in clause.conclusions:
+            label = words.conclusion(cid, conclusion)
+            assert label != conclusion and not label.isascii(), f"{cid}.{conclusion}"

@@ -115,7 +115,7 @@ def test_eval_text(capsys: pytest.CaptureFixture[str]) -> None:
         "  auto_pay（免申即享）：是",
         "  apply_by（申请截止日期）：2021年12月31日",
         "  application_in_time（在申请期限内）：是",
-        "  payable（予以返还）：是",
+        "  payable（应予拨付）：是",
     ]) + "\n"
 
 
@@ -255,7 +255,7 @@ def test_explain_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and err == ""
     lines = out.split("\n")
     assert lines[:5] == ["测试用市级规则集 · 评估日期 2021年9月1日", "申请人：某公司", "", "一、失业保险稳岗返还",
-                         "  予以返还：符合"]
+                         "  应予拨付：符合"]
     # the amount and the rate were set by the city: they cite the city's article, not the province's
     assert "  稳岗返还金额：30000.00元（某市人社发〔2021〕2号 一）" in lines
     assert "  返还比例：60%（某市人社发〔2021〕2号 一）" in lines
@@ -269,7 +269,7 @@ def test_explain_tree_for_the_clerk_follows_the_width_and_has_no_identifiers(cap
     code, out, err = run(capsys, "explain", CITY, MEDIUM, "--width", "60")
     assert code == 0 and err == ""
     assert max(cell_len(line) for line in out.splitlines()) <= 60
-    assert "├── 予以返还：符合" in out.replace("│   ", "") or "└── 予以返还：符合" in out
+    assert "├── 应予拨付：符合" in out.replace("│   ", "") or "└── 应予拨付：符合" in out
     assert "stable_job_refund" not in out and "eligible" not in out
     assert "\x1b[" not in out  # not a terminal: no colour codes
 

@@ -53,7 +53,7 @@ def test_json_is_pinned_and_valid(case: dict) -> None:
 def test_the_issue_sentence_for_a_failed_layoff_test() -> None:
     case = next(c for c in CASES if c["id"] == "ineligible_small_liaoning")
     text = render_text(_decision(case), "stable_job_refund", "zh")
-    assert "  予以返还：不符合\n    · 不符合“裁员率达标”：" in text
+    assert "  应予拨付：不符合\n    · 不符合“裁员率达标”：" in text
     assert "上年度参保职工总数25人，在30人（含）以下；裁员率24%，高于20%" in text
 
 

@@ -35,10 +35,25 @@ class Failed:
     problems: tuple[tuple[str, str], ...]
 
 
+EPILOG = """示例 examples:
+  policy batch fushun examples/register-fushun.csv --out 拨付清单.csv --clause stable_job_refund --keep unit.name
+  policy batch fushun 名册.csv --encoding gb18030 --out 拨付清单.parquet --explain
+  policy batch liaoning cases.jsonl --out decisions.jsonl --as-of 2021-09-01
+
+退出码 exit codes:
+  0  每一行都已求值 every row evaluated
+  1  有错误行（见错误行文件，其余行照常输出）some rows are in the errors file
+  2  用法错误：表头、条款名、文件、编码等，不写任何文件 usage error, nothing written
+  130  被 Ctrl-C 或 kill 中断，不写任何文件 interrupted, nothing written
+
+名册的写法、单元格格式和汇总的读法见 docs/batch.md。"""
+
+
 def register(subparsers) -> None:
     b = subparsers.add_parser(
         "batch", help="批量求值：对名册中的每个单位求值，生成拨付清单 evaluate every row of a register",
-        description="对参保单位名册（CSV / JSONL / Parquet）逐行求值；每个输入行对应一个输出行或一个错误行。")
+        description="对参保单位名册（CSV / JSONL / Parquet）逐行求值；每个输入行对应一个输出行或一个错误行。",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("set", help="规则集目录或名称（如 fushun）")
     b.add_argument("input", help="名册：.csv（UTF-8，可带 BOM；GBK 导出的加 --encoding gb18030）、.jsonl 或 .parquet")
     b.add_argument("--out", help="结果文件（默认：输入文件名.decisions.<格式>）")
@@ -80,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"引擎 {args.engine} 不支持 --explain；请用 --engine python")
     try:
         engine = load(args.set)
+        if args.clause and not args.explain:
+            # Only the chosen clauses are written: compute only them (a Decision then lists only them).
+            # --explain keeps the whole set, since the clerk's report may read any item of the clause.
+            engine = load(args.set, targets=_targets(engine, args.clause))
         reader = open_reader(args.input, engine.vocab, encoding=args.encoding, keep=tuple(args.keep))
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
@@ -88,6 +107,11 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, engine, choice.make(engine), reader, fmt, out, errors_path)
     finally:
         reader.close()
+
+
+def _targets(engine: RuleEngine, asked: list[str]) -> tuple[str, ...]:
+    clauses = chosen_clauses(engine, asked, None)  # a misspelt clause is a usage error here, before anything runs
+    return tuple(f"{cid}.{name}" for cid in clauses for name in engine.rule_set.clauses[cid].conclusions)
 
 
 def _format_of(out: str | None) -> str:

@@ -21,6 +21,9 @@ from .. import types as T
 from ..render_json import json_value
 from ..values import Unknown, format_decimal, format_money
 
+# What `policy eval --format json` puts before decision.to_json() (policy_dsl/schema/evaluation-v1.json), so
+# that a JSONL row without its "row" (and "explain") is that very object; tests hold the two equal.
+EVALUATION_HEADER = {"schema": "policy-dsl/evaluation", "version": 1}
 MISSING_COLUMN = "待补充事实"
 REASON_COLUMN = "理由"
 
@@ -37,6 +40,7 @@ class JsonRows:
         self._empty = {cid: {flag: f'{self._encode(cid)}:{{"applicable":{str(flag).lower()},"conclusions":{{}}}}'
                              for flag in (True, False)} for cid in clauses}
         self._keys = {cid: self._encode(cid) for cid in clauses}
+        self._header = "".join(f"{self._encode(k)}:{self._encode(v)}," for k, v in EVALUATION_HEADER.items())
 
     def unknown(self, value: Unknown) -> dict:
         """The JSON of an undetermined value; shared between rows (read-only), as a register repeats
@@ -50,9 +54,14 @@ class JsonRows:
         return cached
 
     def conclusions(self, cid: str, result) -> dict:
-        convert = self.converters[cid]
-        return {name: self.unknown(v) if v.__class__ is Unknown else convert[name](v)  # type: ignore[arg-type]
-                for name, v in result.conclusions.items()}
+        """In the clause's own order, whatever order the Decision holds them in."""
+        values = result.conclusions
+        out = {}
+        for name, convert in self.converters[cid].items():
+            if name in values:
+                v = values[name]
+                out[name] = self.unknown(v) if v.__class__ is Unknown else convert(v)  # type: ignore[arg-type]
+        return out
 
     def render(self, decision) -> dict:
         clauses = {}
@@ -64,7 +73,7 @@ class JsonRows:
                 "clauses": clauses}
 
     def line(self, number: int, decision, extra: dict | None = None) -> str:
-        """The JSONL line `{"row": N, **render(decision), **extra}`, built from pre-encoded pieces."""
+        """The JSONL line `{"row": N, **EVALUATION_HEADER, **render(decision), **extra}`, from pre-encoded pieces."""
         encode = self._encode
         parts = []
         for cid in self.clauses:
@@ -76,7 +85,7 @@ class JsonRows:
                              f'"conclusions":{encode(self.conclusions(cid, result))}}}')
         as_of = f'"{decision.as_of.isoformat()}"' if decision.as_of else "null"
         tail = "".join(f",{encode(k)}:{encode(v)}" for k, v in extra.items()) if extra else ""
-        return (f'{{"row":{number},"policy_set":{encode(decision.policy_set)},"as_of":{as_of},'
+        return (f'{{"row":{number},{self._header}"policy_set":{encode(decision.policy_set)},"as_of":{as_of},'
                 f'"clauses":{{{",".join(parts)}}}{tail}}}')
 
 
@@ -127,9 +136,10 @@ class TableShape:
         self.layout = tuple(layout)
         self.kinds = {(c.clause, c.conclusion): c.kind for c in columns if c.clause}
         self.explain = explain
-        self._labels: dict[str, str] = {}
+        self._gap_texts: dict[frozenset, str] = {}
         # CSV text of a determined value: _cell of its JSON value, by the conclusion's JSON converter.
-        self._cells = {cid: {name: _cell_converter(convert) for name, convert in rows.converters[cid].items()}
+        self._cells = {cid: {name: _cell_converter(convert, engine.slot_type(f"{cid}.{name}").kind)
+                             for name, convert in rows.converters[cid].items()}
                        for cid in self.clauses}
 
     @property
@@ -137,21 +147,46 @@ class TableShape:
         return [c.name for c in self.columns]
 
     def csv_cells(self, number: int, kept: tuple, decision, reason: str | None) -> list[str]:
-        """CSV text of each column, from the JSON values so that the two outputs agree."""
+        """CSV text of each column: what `_cell` makes of the JSON value, so the two outputs agree."""
         cells: list[str] = [str(number), *kept]
+        clauses = decision.clauses
+        gaps: list | None = None
         for cid, names in self.layout:
-            result = decision.clauses[cid]
-            if not result.conclusions:
+            conclusions = clauses[cid].conclusions
+            if not conclusions:
                 cells.extend([""] * len(names))
                 continue
-            conclusions, convert = result.conclusions, self._cells[cid]
+            convert = self._cells[cid]
             for name in names:
                 value = conclusions.get(name)
-                cells.append("" if value is None or value.__class__ is Unknown else convert[name](value))
-        cells.append("；".join(self.missing_labels(decision)))
+                if value is None:
+                    cells.append("")
+                elif value.__class__ is Unknown:
+                    cells.append("")
+                    if gaps is None:
+                        gaps = []
+                    gaps.append(value)
+                else:
+                    cells.append(convert[name](value))
+        cells.append(self._gap_text(gaps) if gaps else "")
         if self.explain:
             cells.append(reason or "")
         return cells
+
+    def _gap_text(self, gaps: list) -> str:
+        """待补充事实 of a row from its undetermined values; a register repeats a few patterns, so remembered."""
+        key = frozenset(gaps)  # Unknown hashes by what it misses; a name's reason never changes
+        text = self._gap_texts.get(key)
+        if text is None:
+            names: set[str] = set()
+            reasons: dict[str, str] = {}
+            for value in gaps:
+                names |= value.missing
+                reasons.update(value.reasons)
+            if len(self._gap_texts) > 4096:
+                self._gap_texts.clear()
+            text = self._gap_texts[key] = "；".join(missing_label(n, self.vocab, reasons) for n in sorted(names))
+        return text
 
     def parquet_values(self, number: int, kept: tuple, decision, reason: str | None) -> list:
         values: list = [number, *kept]
@@ -187,16 +222,6 @@ class TableShape:
                         reasons.update(value.reasons)  # type: ignore[attr-defined]
         return out, reasons
 
-    def missing_labels(self, decision) -> list[str]:
-        names, reasons = self.missing(decision)
-        labels = []
-        for name in sorted(names):
-            label = self._labels.get(name)  # a name always reads the same: a fact path, or a parameter's reason
-            if label is None:
-                label = self._labels[name] = missing_label(name, self.vocab, reasons)
-            labels.append(label)
-        return labels
-
 
 def missing_label(name: str, vocab, reasons) -> str:
     """上年度裁员人数（unit.layoffs） for a fact; 大型企业返还比例（由各市确定…） for a parameter."""
@@ -208,7 +233,9 @@ def missing_label(name: str, vocab, reasons) -> str:
     return name
 
 
-def _cell_converter(convert):
+def _cell_converter(convert, kind: str):
+    """The CSV text of a determined value: `_cell(convert(value))`, remembered per column for the
+    kinds whose values repeat across a register (rates, dates, counts, enums)."""
     def cell(value: object) -> str:
         if value is True:
             return "true"
@@ -216,7 +243,21 @@ def _cell_converter(convert):
             return "false"
         return _cell(convert(value))
 
-    return cell
+    if kind in ("money", "bool", "set", "list", "record"):
+        return cell
+    seen: dict = {}
+
+    def remembered(value: object) -> str:
+        if value.__class__ is bool:  # True == 1: never share a remembered text with a number
+            return cell(value)
+        text = seen.get(value)
+        if text is None:
+            if len(seen) > 4096:  # bounded, whatever the register
+                seen.clear()
+            text = seen[value] = cell(value)
+        return text
+
+    return remembered
 
 
 def _cell(value: object) -> str:

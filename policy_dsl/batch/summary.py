@@ -24,13 +24,23 @@ class Payout:
     amount: str
     automatic: str      # paid without application (免申即享)
     in_time: str        # applied within the deadline
+    payable: str        # the rule set's own verdict: eligible and (automatic or in_time)
 
 
 # The clauses whose money conclusion is paid out, and the conclusions that gate the payment.
 PAYOUTS = {
     "stable_job_refund": Payout(eligible="eligible", amount="amount", automatic="auto_pay",
-                                in_time="application_in_time"),
+                                in_time="application_in_time", payable="payable"),
 }
+
+
+def _kleene_payable(eligible: object, automatic: object, in_time: object) -> object:
+    """eligible and (automatic or in_time), three-valued, for a rule set without a payable conclusion."""
+    either = True if (automatic is True or in_time is True) else False if (automatic is False and in_time is False) \
+        else None
+    if eligible is False or either is False:
+        return False
+    return True if (eligible is True and either is True) else None
 
 
 @dataclass
@@ -105,13 +115,12 @@ class Summary:
     def _payout(tally: Tally, rule: Payout, c: dict) -> None:
         if c.get(rule.eligible) is not True:
             return
-        automatic, in_time, amount = c.get(rule.automatic), c.get(rule.in_time), c.get(rule.amount)
-        if automatic is True:
-            group = "automatic"
-        elif in_time is True:  # applied in time: paid whether or not it would also have been 免申即享
-            group = "applied"
-        elif automatic is False and in_time is False:
-            group = "late"
+        automatic, amount = c.get(rule.automatic), c.get(rule.amount)
+        payable = c[rule.payable] if rule.payable in c else _kleene_payable(True, automatic, c.get(rule.in_time))
+        if payable is True:
+            group = "automatic" if automatic is True else "applied"
+        elif payable is False:
+            group = "late"  # eligible, not 免申即享, applied after the deadline
         else:
             group = "pending"
         tally.payout[group] += 1
@@ -139,7 +148,7 @@ class Summary:
                 continue
             rule = PAYOUTS.get(cid)
             for name, counts in tally.bools.items():
-                if rule and name in (rule.automatic, rule.in_time):
+                if rule and name in (rule.automatic, rule.in_time, rule.payable):
                     continue  # told in the payout block
                 lines.append(f"  {labels.get(name, name)}（{name}）：是 {counts['true']:,} 行，否 {counts['false']:,} 行，"
                              f"未确定 {counts['unknown']:,} 行")
@@ -182,8 +191,9 @@ class Summary:
             f"  非免申即享且逾期申请（不拨付）：{p['late']:,} 行，{amount} {total('late')} 不计入拨付",
             f"  是否免申即享、是否按期申请尚未确定（暂不拨付）：{p['pending']:,} 行，{amount} {total('pending')} 不计入拨付",
             f"  拨付合计：{paid_text}",
-            f"    ＝ 符合条件（{rule.eligible}）且 免申即享（{rule.automatic}）或在申请期限内申请（{rule.in_time}）"
-            f"的{amount}（{rule.amount}）之和；逾期申请、尚未确定的不计入",
+            f"    ＝ {labels.get(rule.payable, rule.payable)}（{rule.payable}）为“是”的{amount}（{rule.amount}）之和，"
+            f"即符合条件（{rule.eligible}）且免申即享（{rule.automatic}）或在申请期限内申请（{rule.in_time}）；"
+            f"逾期申请、尚未确定的不计入",
         ]
         return lines
 

@@ -59,7 +59,8 @@ class ErrorsWriter:
 
 
 class JsonlWriter:
-    """`{"row": N, **decision.to_json()}` per line (with --explain, an "explain" object after it)."""
+    """`{"row": N, ...}` per line, the rest being what `policy eval --format json` prints for the row's case
+    (with --explain, an "explain" object after it)."""
 
     def __init__(self, target: str, rows: JsonRows) -> None:
         self.file = AtomicFile(target)

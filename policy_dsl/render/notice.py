@@ -6,37 +6,31 @@ from __future__ import annotations
 from html import escape
 
 from .clerk import ordinal
-from .report import MET, NOT_MET, CaseReport, ClauseReport
+from .report import MET, NOT_MET, CaseReport, Verdict
 
 TITLE = "办理结果告知书（草稿）"
 _OUTCOME = {MET: "符合", NOT_MET: "不符合", "尚不能确定": "尚不能确定，请补充材料"}
 CLOSING = ("如对本告知内容有疑问，可向上述承办部门咨询。", "本告知书为依据规则自动生成的草稿，须经办人员核对、签批并加盖公章后发出。")
 
 
-def _outcome(c: ClauseReport) -> list[str]:
-    out = []
-    for v in c.verdicts:
-        text = f"{v.label}：{_OUTCOME.get(v.status, v.status)}"
-        out.append(text + (f"。{v.notice}" if v.notice else ""))
-    return out
+def _line(v: Verdict) -> str:
+    return f"{v.label}：{_OUTCOME.get(v.status, v.status)}" + (f"。{v.notice}" if v.notice else "")
 
 
-def _reasons(c: ClauseReport) -> list[str]:
-    return [r for v in c.verdicts for r in v.reasons]
+def _why(v: Verdict) -> list[str]:
+    return [f"理由：{r}" for r in v.reasons] + ([f"{v.also_label}：{'、'.join(v.also)}"] if v.also else [])
 
 
 def notice_markdown(report: CaseReport) -> str:
     out = [f"# {TITLE}", "", f"**申请人**：{report.applicant}  ", f"**适用政策**：{report.set_title}  ",
            f"**审核日期**：{report.as_of}", "", "经审核，现将有关政策的办理结果告知如下："]
     for i, c in enumerate(report.clauses, 1):
-        out += ["", f"## {ordinal(i)}、{c.title}", ""]
-        out += [f"**{line}**  " for line in _outcome(c)]
-        reasons = _reasons(c)
-        if reasons:
-            out += ["", "理由："] + [f"- {r}" for r in reasons]
+        out += ["", f"## {ordinal(i)}、{c.title}"]
+        for v in c.verdicts:  # each decision with the reasons that decided it
+            out += ["", f"**{_line(v)}**", ""] + [f"- {r}" for r in _why(v)]
         values = [f"- {r.label}：{r.text}" for r in c.results + c.deadlines]
         if values:
-            out += ["", "核定事项："] + values
+            out += ["", "核定事项：", ""] + values
         if c.requests:
             out += ["", f"**请提供**：{'、'.join(c.requests)}"]
         for p in c.pending:
@@ -61,7 +55,8 @@ section { page-break-inside: avoid; }
 dl.head { display: grid; grid-template-columns: 6em 1fr; row-gap: 0.2em; }
 dl.head dt { font-weight: bold; }
 dl.head dd { margin: 0; }
-p.outcome { font-weight: bold; margin: 0.2em 0; }
+p.outcome { font-weight: bold; margin: 0.6em 0 0.2em; }
+ul.why { margin-top: 0; }
 p.request { font-weight: bold; }
 ul { margin: 0.2em 0 0.4em; padding-left: 1.5em; }
 p.basis, p.dept { margin: 0.2em 0; }
@@ -80,10 +75,10 @@ def notice_html(report: CaseReport) -> str:
            "<p>经审核，现将有关政策的办理结果告知如下：</p>"]
     for i, c in enumerate(report.clauses, 1):
         out += ["<section>", f"<h2>{e(ordinal(i))}、{e(c.title)}</h2>"]
-        out += [f'<p class="outcome">{e(line)}</p>' for line in _outcome(c)]
-        reasons = _reasons(c)
-        if reasons:
-            out += ["<p>理由：</p>", "<ul>"] + [f"<li>{e(r)}</li>" for r in reasons] + ["</ul>"]
+        for v in c.verdicts:
+            out.append(f'<p class="outcome">{e(_line(v))}</p>')
+            if _why(v):
+                out += ['<ul class="why">'] + [f"<li>{e(r)}</li>" for r in _why(v)] + ["</ul>"]
         values = c.results + c.deadlines
         if values:
             out += ["<p>核定事项：</p>", "<ul>"] + [f"<li>{e(r.label)}：{e(r.text)}</li>" for r in values] + ["</ul>"]

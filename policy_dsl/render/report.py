@@ -2,18 +2,19 @@
 尚不能确定), the one or two reasons that decided it, what is still needed, the other results,
 and the basis. The clerk text, the compact tree and the notice render this; nothing here
 evaluates (stable_job_refund's payable — eligible and (auto_pay or application_in_time) — is told
-through those three, so a late applicant reads 逾期申请，不予受理 rather than a bare 否).
+through those three, so a late applicant reads 逾期申请，不予受理 rather than a bare 否; the rule set's
+own `payable` decides should a variant define it otherwise).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..model import Citation
 from ..trace import TraceNode, build_trace
 from ..values import Unknown, format_decimal
+from .relevance import concerns
 from .zh import UNDETERMINED, Words, day, deciding
 
 if TYPE_CHECKING:
@@ -86,7 +87,8 @@ def case_report(decision: "Decision", clause: str | None = None) -> CaseReport:
         c = engine.rule_set.clauses[cid]
         if c.kind != "computable":
             continue
-        if not result.applicable or (c.subject == "always" and not clause) or not _touched(c, traces[cid]):
+        if not result.applicable or (c.subject == "always" and not clause) or \
+                (not clause and not concerns(decision, cid)):
             untouched.append(words.clause(cid))
             continue
         reports.append(clause_report(words, cid, traces[cid]))
@@ -100,8 +102,12 @@ def clause_report(words: Words, cid: str, conclusions: dict[str, TraceNode]) -> 
     names = _decision_names(cid, conclusions)
     verdicts = []
     for name in names:
-        if cid == "stable_job_refund" and name == "payable":
-            verdicts.append(_refund_payable(words, conclusions))
+        if name == "payable" and _PAYABLE_PARTS <= set(conclusions):
+            # 稳岗返还: the reasons (and 不予受理) read off eligible, auto_pay and application_in_time;
+            # a rule set's own `payable` conclusion, where it has one, decides the status
+            derived = _refund_payable(words, conclusions)
+            own = conclusions.get(name)
+            verdicts.append(derived if own is None or status(own.value) == derived.status else verdict(words, own))
         else:
             verdicts.append(verdict(words, conclusions[name]))
     hidden = set(names)
@@ -113,7 +119,7 @@ def clause_report(words: Words, cid: str, conclusions: dict[str, TraceNode]) -> 
         text = _result_text(words, node)
         if late and node.value_type == "money" and isinstance(node.value, Decimal) and node.value > 0:
             text += "（按条件计算；逾期申请，不予受理）"
-        reasons = (words.reason(node.children[0]),) if not verdicts and node.form == "if" and node.children else ()
+        reasons = _branch_reasons(words, node) if not verdicts else ()
         item = Result(words.conclusion(cid, name), text, cites(node.set_by), reasons)
         (deadlines if node.value_type == "date" else results).append(item)
     requests: list[str] = []
@@ -127,7 +133,7 @@ def clause_report(words: Words, cid: str, conclusions: dict[str, TraceNode]) -> 
                     if text not in pending:
                         pending.append(text)
                 else:
-                    label = words.fact(missing.split("[")[0])
+                    label = words.missing(missing)
                     if label not in requests:
                         requests.append(label)
     return ClauseReport(cid, words.clause(cid), tuple(verdicts), tuple(results), tuple(requests), tuple(pending),
@@ -142,14 +148,6 @@ def _who(subjects) -> str:
     return ("、".join(named) or "申请人") + "（未提供名称）"
 
 
-def _touched(clause, conclusions: dict[str, TraceNode]) -> bool:
-    """A clause concerns the case unless every fact of its subject it reads is missing (a person's
-    training facts do not make the unemployment subsidy a question)."""
-    prefix = clause.subject + "."
-    read = [n for node in conclusions.values() for n in node.walk() if n.kind == "fact" and n.label.startswith(prefix)]
-    return not read or any(n.evaluated and n.value.__class__ is not Unknown for n in read)
-
-
 def cites(citations) -> tuple[str, ...]:
     """'抚人社发〔2021〕20号 落款、五': articles grouped under their document, in order."""
     grouped: dict[str, list[str]] = {}
@@ -160,9 +158,14 @@ def cites(citations) -> tuple[str, ...]:
     return tuple(" ".join(x for x in (doc, "、".join(arts)) if x) for doc, arts in grouped.items())
 
 
+_PAYABLE_PARTS = {"eligible", "auto_pay", "application_in_time"}
+
+
 def _decision_names(cid: str, conclusions: dict[str, TraceNode]) -> tuple[str, ...]:
-    if cid in _DECISIONS:
-        return _DECISIONS[cid]
+    named = tuple(n for n in _DECISIONS.get(cid, ())
+                  if n in conclusions or (n == "payable" and _PAYABLE_PARTS <= set(conclusions)))
+    if named:
+        return named
     for name, node in conclusions.items():
         if node.value_type == "bool":
             return (name,)
@@ -210,7 +213,7 @@ def _because(words: Words, node: TraceNode) -> str:
 
 
 def _refund_payable(words: Words, conclusions: dict[str, TraceNode]) -> Verdict:
-    """稳岗返还予以返还 = 符合条件 and (免申即享 or 在申请期限内), three-valued, with its reasons."""
+    """稳岗返还应予拨付 = 符合条件 and (免申即享 or 在申请期限内), three-valued, with its reasons."""
     eligible, auto, in_time = conclusions["eligible"], conclusions["auto_pay"], conclusions["application_in_time"]
     label = words.conclusion("stable_job_refund", "payable")
     if eligible.value is not True:
@@ -241,6 +244,20 @@ def _last(node: TraceNode) -> TraceNode:
     return rest[0] if rest else node
 
 
+def _branch_reasons(words: Words, node: TraceNode) -> tuple[str, ...]:
+    """Why an if-then-else value took its branch: each condition on the way, outermost first."""
+    out: list[str] = []
+    while node.form == "if":
+        parts = [c for c in node.children if c.kind != "exception"]  # cond, then, else
+        if len(parts) != 3 or parts[0].value not in (True, False):
+            break
+        out.append(words.reason(parts[0]))
+        node = parts[1] if parts[0].value is True else parts[2]
+        if node.kind in ("conclusion", "condition", "definition") and node.ref:
+            break
+    return tuple(out)
+
+
 def _result_text(words: Words, node: TraceNode) -> str:
     text = words.value(node)
     raw = node.raw_value
@@ -267,6 +284,3 @@ def _basis(clause, conclusions: dict[str, TraceNode]) -> tuple[str, ...]:
         add(node.citation)
     return tuple(out)
 
-
-def deadline_past(as_of: date | None, value: object) -> bool:
-    return isinstance(as_of, date) and isinstance(value, date) and value < as_of

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING
 
 from .. import nodes as n
@@ -35,6 +34,15 @@ class Words:
         label = spec.zh if spec else path
         return re.sub(r"（民法典[^）]*）$", "", label)
 
+    def missing(self, path: str) -> str:
+        """What a missing fact is called when it is asked for: 'household.members[1].employed' →
+        '第2名家庭成员“已就业”'."""
+        m = re.fullmatch(r"(.+)\[(\d+)\]\.(\w+)", path)
+        if not m:
+            return self.fact(path)
+        whole = "家庭成员" if m.group(1).startswith("household.") else self.fact(m.group(1))
+        return f"第{int(m.group(2)) + 1}名{whole}“{self.field(m.group(1), m.group(3))}”"
+
     def enum_labels(self, path: str) -> dict[str, str]:
         spec = self.engine.vocab.facts.get(path)
         return dict(spec.value_labels) if spec else {}
@@ -44,10 +52,12 @@ class Words:
         return dict(spec.field_labels).get(name, name) if spec else name
 
     def conclusion(self, cid: str, name: str) -> str:
+        """The vocabulary's label; for a set's own conclusion, the `label` its rule file gives."""
         spec = self.engine.vocab.clauses.get(cid)
         if spec and name in spec.labels:
             return spec.labels[name]
-        return name
+        item = self.engine.rule_set.clauses[cid].conclusions.get(name) if cid in self.engine.rule_set.clauses else None
+        return item.label if item is not None and item.label else name
 
     def conclusion_unit(self, cid: str, name: str) -> str:
         spec = self.engine.vocab.clauses.get(cid)
@@ -123,9 +133,10 @@ class Words:
             return "；".join(p for p in parts if p)  # "已提供…" says nothing next to the values themselves
         if form == "not" and kids:
             return self.reason(kids[0])
-        if form == "if" and len(kids) >= 2:
-            cond = kids[0]
-            branch = kids[1] if cond.value is True else kids[2] if cond.value is False and len(kids) > 2 else None
+        parts = [c for c in node.children if c.kind != "exception"]
+        if form == "if" and len(parts) == 3:  # cond, then, else (literal branches kept in place)
+            cond = parts[0]
+            branch = parts[1] if cond.value is True else parts[2] if cond.value is False else None
             first = self.reason(cond)
             if branch is None or branch.kind == "literal" or not branch.evaluated:
                 return first
@@ -142,7 +153,7 @@ class Words:
 
     def lacking(self, value: Unknown) -> str:
         """'缺少上年度裁员人数' / the rules' own reason for a value they leave open."""
-        facts = [self.fact(m.split("[")[0]) for m in sorted(value.missing) if m not in value.reasons]
+        facts = [self.missing(m) for m in sorted(value.missing) if m not in value.reasons]
         opened = [value.reasons[m] for m in sorted(value.missing) if m in value.reasons]
         parts = (["缺少" + "、".join(dict.fromkeys(facts))] if facts else []) + opened
         return "；".join(parts) or UNDETERMINED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..engine import RuleEngine
 from ..explain import render_text
-from ..prose import show_value
+from ..render.zh import Words, value_words
 from ..render_json import json_value, reason_text
 from ..values import Unknown
 from .questions import Question, Screening
@@ -48,15 +48,16 @@ def _clause(engine: RuleEngine, s: Screening, cid: str) -> dict:
     clause = engine.rule_set.clauses[cid]
     spec = engine.vocab.clauses.get(cid)
     decision = s.decision
+    words = Words(engine)
     conclusions = []
     for name in clause.conclusions:
         key = f"{cid}.{name}"
         value, t = decision.slots[key], engine.slot_type(key)
         unit = spec.units.get(name, "") if spec else ""
-        text = show_value(value, t.kind) if value.__class__ is not Unknown else "待定"
+        text = value_words(value, str(t), unit, words.conclusion_enum(cid, name))  # the clerk's words: 60%, 未确定
         label = (spec.labels.get(name) if spec else None) or _FALLBACK_LABELS.get(name, name)
         conclusions.append({"name": name, "label": label, "type": t.kind,
-                            "value": json_value(value, t, engine.vocab), "text": text + (unit if unit and text != "待定" else ""),
+                            "value": json_value(value, t, engine.vocab), "text": text,
                             "determined": value.__class__ is not Unknown})
     # only the vocabulary's verdicts: a set's own extra conclusion (onthejob in_force: the period is
     # still open) does not say the applicant qualifies
