@@ -5,7 +5,7 @@
 Starts `policy serve` (the documented command, JSON access log on) on a free port, sends
 -n POST /v1/sets/{set}/evaluate requests from -c threads, each with its own keep-alive
 connection, cycling through the example cases in examples/, and checks each response is
-200 with the same body `RuleEngine.evaluate(...).to_json()` gives in-process. It prints
+200 with the body the same evaluation gives in-process (what `policy eval --format json` prints). It prints
 p50 / p90 / p99 / max latency, the error count and requests/s, and, as the baseline run
 in the same process, the in-process evaluate + to_json per case, with the ratio of the
 HTTP p50 to it. Client and server share the machine, so latency includes the client's cost.
@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from policy_dsl import load  # noqa: E402
+from policy_dsl.serve.app import evaluation_json  # noqa: E402
 
 
 def cases() -> list[dict]:
@@ -82,14 +83,14 @@ def main() -> int:
 
     bodies = cases()
     engine = load(ROOT / "policies" / args.set)
-    expected = [engine.evaluate(b).to_json() for b in bodies]
+    expected = [evaluation_json(engine.evaluate(b)) for b in bodies]
     payloads = [json.dumps(b).encode() for b in bodies]
 
     # baseline in the same run: the in-process call the service wraps
     rounds = 2000
     t0 = time.perf_counter_ns()
     for i in range(rounds):
-        engine.evaluate(bodies[i % len(bodies)]).to_json()
+        evaluation_json(engine.evaluate(bodies[i % len(bodies)]))
     baseline = (time.perf_counter_ns() - t0) // rounds
 
     port = free_port()

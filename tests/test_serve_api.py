@@ -76,7 +76,8 @@ def test_facts_schema_is_the_vocabulary_schema(client) -> None:
 def test_evaluate_is_exactly_policy_eval_json(client, capsys) -> None:
     expected = cli_json(capsys, "eval", str(ROOT / "policies/fushun"), str(MEDIUM), "--format", "json")
     body = client.post("/v1/sets/fushun/evaluate", json=medium()).json()
-    assert body == expected
+    assert body == expected  # schema and version included: the same object, not just the same decision
+    assert body["schema"] == "policy-dsl/evaluation" and body["version"] == 1
     schema = json.loads((ROOT / "policy_dsl/schema/evaluation-v1.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(body)
     refund = body["clauses"]["stable_job_refund"]["conclusions"]
