@@ -197,7 +197,7 @@ def test_every_command_has_help_with_examples_exit_codes_and_text_for_each_argum
     for action in sub.choices[command]._actions:
         assert action.help, f"{command}: {action.dest} has no help text"
     if command in ("check", "eval", "explain", "test", "diff", "show", "facts"):
-        assert f"  policy {command} " in out or f"  policy --policies" in out
+        assert f"  policy {command} " in out or "  policy --policies" in out
 
 
 def test_bash_completion_completes_commands_options_choices_and_set_names(capsys, tmp_path: Path) -> None:
@@ -323,7 +323,7 @@ def test_a_malformed_test_file_is_reported_once_and_not_counted_as_failed_cases(
     code, out, _ = run(capsys, "test", str(tests / "stable_job_refund.yaml"), str(tests / "zz_broken.yaml"))
     assert code == 1
     assert out.count("测试文件无法读取") == 1
-    assert f"zz_broken.yaml  测试文件无法读取，其中的用例没有运行 test file unreadable, its cases did not run" in out
+    assert "zz_broken.yaml  测试文件无法读取，其中的用例没有运行 test file unreadable, its cases did not run" in out
     assert "未知的键 'fact' unknown key in a test case" in out
     assert out.splitlines()[-1] == f"2 个测试文件：{passed} passed, 0 failed，1 个文件无法读取 unreadable"
 
