@@ -119,7 +119,7 @@ def test_boundaries_read_as_the_text_says(capsys) -> None:
 def test_the_province_catalog_says_what_it_leaves_open(capsys) -> None:
     md = _md("liaoning", capsys=capsys)
     refund = _section(md, "stable_job_refund")
-    assert "- 大型企业返还比例：由各市确定（由各市确定，不超过30%），本规则集尚未填写" in refund
+    assert "- 大型企业返还比例：由各市确定，不超过30%，本规则集尚未填写" in refund
     assert "本市相对省级文件的调整" not in md
     tail = md.split("## 尚待确定的事项", 1)[1]
     assert "失业保险稳岗返还：大型企业返还比例" in tail
