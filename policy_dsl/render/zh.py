@@ -396,6 +396,8 @@ class Words:
             right = value_words(expr.right.value, str(expr.right.type), unit_of(left))
         if ltype in ("rate",) or right.endswith("%"):
             kind = "amount"
+        if left.endswith("（月）") and right.endswith("个月"):
+            left = left[:-3]  # 备付期限（月）12个月 → 备付期限12个月, as operand() says it for a case
         text = phrase(expr.op, kind, right, None)
         if kind == "date" and expr.op in ("<", "<=", ">", ">="):
             text = "在" + text
@@ -416,8 +418,8 @@ class Words:
         ltype = str(self.engine.analysis.notes.types.get(id(expr.left), ""))
         if ltype == "date" and expr.op in "+-":
             binding = self.engine.analysis.notes.bindings.get(id(expr.left))
-            if isinstance(binding, SlotBinding) and isinstance(expr.left, n.Ref):
-                left = f"{expr.left.parts[-1]}（{left}）"  # 通知发布日期（2021年6月30日）后30日
+            if isinstance(binding, SlotBinding) and isinstance(expr.left, n.Ref) and left != expr.left.parts[-1]:
+                left = f"{expr.left.parts[-1]}（{left}）"  # 通知发布日期（2021年6月30日）后30日; an open date keeps its name
             return f"{left}{'前' if expr.op == '-' else '后'}{right}"
         if expr.op == "*" and left.endswith("倍"):
             return f"{right}的{left}"
