@@ -204,3 +204,13 @@ def test_chromium_draws_the_html_page(tmp_path: Path) -> None:
 def test_catalog_md_is_the_same_from_the_api() -> None:
     engine = policy_dsl.load("liaoning")
     assert catalog_md(build_catalog(engine)).startswith("# 辽宁省就业创业政策清单和办事指南\n")
+
+
+def test_the_excerpts_in_docs_are_real_output(capsys) -> None:
+    doc = (ROOT / "docs" / "catalog.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```markdown\n(.*?)```", doc, re.S)
+    assert len(blocks) >= 4
+    whole = _md("fushun", capsys=capsys) + _md("liaoning", capsys=capsys)
+    for block in blocks:
+        assert block.rstrip("\n") in whole, block[:80]
+    assert (ROOT / "docs" / "catalog-stable-job-refund.png").is_file() and (ROOT / "docs" / "catalog-fushun.png").is_file()

@@ -137,8 +137,11 @@ def build_catalog(engine: "RuleEngine", subject: str | None = None, clauses: lis
         ids = [cid for cid in ids if rs.clauses[cid].subject in (subject, "always")]
     entries = tuple(_entry(engine, words, rs.clauses[cid]) for cid in ids)
     opened = tuple((e.id, p) for e in entries for p in e.open)
-    return Catalog(rs.name, rs.title, rs.jurisdiction, rs.extends, _documents(rs), entries,
-                   coverage(rs), opened)
+    rows = coverage(rs)
+    if subject or clauses:  # a part of the catalog: only the articles its policies cite
+        rows = tuple(Coverage(r.article, r.document, tuple(c for c in r.clauses if c in ids)) for r in rows)
+        rows = tuple(r for r in rows if r.clauses)
+    return Catalog(rs.name, rs.title, rs.jurisdiction, rs.extends, _documents(rs), entries, rows, opened)
 
 
 def _documents(rs: RuleSet) -> tuple[Doc, ...]:
