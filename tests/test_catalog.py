@@ -214,3 +214,19 @@ def test_the_excerpts_in_docs_are_real_output(capsys) -> None:
     for block in blocks:
         assert block.rstrip("\n") in whole, block[:80]
     assert (ROOT / "docs" / "catalog-stable-job-refund.png").is_file() and (ROOT / "docs" / "catalog-fushun.png").is_file()
+
+
+def test_deadlines_are_time_limits_not_cut_off_dates(capsys) -> None:
+    section = _section(_md("fushun", capsys=capsys), "unemployment_subsidy")
+    limits = section.split("**办理时限**", 1)[1].split("**办理方式**", 1)[0]
+    # 辽人社发〔2021〕7号 一（六）: 申领受理时间截至2021年7月31日 / 2021年12月31日; 2020年12月31日 only sorts the cases
+    assert "失业补助金申领截止日期：如果属旧情形，为2021年7月31日；否则为2021年12月31日" in limits
+    assert "旧情形截止日期" not in limits
+    internship = _section(_md("fushun", capsys=capsys), "internship_subsidy")
+    assert "- 政策受理期限：2021年12月31日" in internship
+
+
+def test_an_unwritable_out_path_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    assert main(["catalog", "fushun", "--out", str(tmp_path / "no" / "such" / "dir" / "c.md")]) == 2
+    err = capsys.readouterr().err
+    assert "无法写入" in err and "Traceback" not in err

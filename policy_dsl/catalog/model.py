@@ -33,6 +33,9 @@ SUBJECTS = {
 }
 # A case's date of application: a clause reading one is applied for (申请/申领).
 _APPLICATION_FACT = re.compile(r"application_date$")
+# A date parameter that is a time limit (受理期限, 执行期限, 申请截止日期), not a cut-off between regimes
+# (旧情形截止日期) or a publication date: named so by the rule files.
+_DEADLINE = re.compile(r"期限|申请截止|申领截止|受理截止|开始截止")
 # The numbered articles of a document ("一（一）" … "五（十八）") and its attachments ("附件1").
 _ARTICLE = re.compile(r"^[一二三四五六七八九十]+（[一二三四五六七八九十]+）$|^附件\d+$")
 
@@ -217,7 +220,7 @@ def _rules(engine: "RuleEngine", words: Words, clause: Clause) -> tuple[tuple[Li
     for p in clause.parameters.values():
         shown = words.rule(clause.id, p.name) if p.filled else ""
         # a date the deadlines above already state (执行期限 behind period_end) is not repeated
-        if str(p.type) == "date" and p.filled and all(shown not in x.text for x in deadlines):
+        if str(p.type) == "date" and p.filled and _DEADLINE.search(p.name) and all(shown not in x.text for x in deadlines):
             deadlines.append(Line(p.name, words.rule(clause.id, p.name)))
     return tuple(conditions), tuple(standards), tuple(deadlines)
 
