@@ -295,8 +295,12 @@ class Words:
         w = lambda e: self.rule_words(e, collection, var, labels)  # noqa: E731
         grouped = lambda e: f"（{w(e)}）" if isinstance(e, (n.Or, n.If)) else w(e)  # noqa: E731
         if isinstance(expr, n.And):
-            parts = [grouped(e) for e in _conjuncts(expr)]
-            return "、".join(parts[:-1]) + "且" + parts[-1]
+            items, parts = _conjuncts(expr), []
+            while items:
+                window = self._window_words(items[0], items[1], collection, var) if len(items) > 1 else None
+                parts.append(window or grouped(items[0]))
+                items = items[2:] if window else items[1:]
+            return parts[0] if len(parts) == 1 else "、".join(parts[:-1]) + "且" + parts[-1]
         if isinstance(expr, n.Or):
             return "或".join(f"（{w(e)}）" if isinstance(e, (n.If, n.And)) else w(e) for e in _disjuncts(expr))
         if isinstance(expr, n.Not):
@@ -344,6 +348,17 @@ class Words:
         if isinstance(expr, n.Call):
             return self._call_words(expr, collection, var)
         return "按规则计算的值"
+
+    def _window_words(self, a: n.Expr, b: n.Expr, collection: str, var: str) -> str | None:
+        """`x < d and x > d - 5年` as the text says it: 'x距d不足5年' ('5年以内' for >=)."""
+        if not (isinstance(a, n.Compare) and isinstance(b, n.Compare) and a.op == "<" and b.op in (">", ">=")
+                and isinstance(b.right, n.Arith) and b.right.op == "-"):
+            return None
+        w = lambda e: self.rule_words(e, collection, var)  # noqa: E731
+        if w(a.left) != w(b.left) or w(a.right) != w(b.right.left):
+            return None
+        span = w(b.right.right)
+        return f"{w(a.left)}距{w(a.right)}" + (f"不足{span}" if b.op == ">" else f"{span}以内")
 
     def _ref_words(self, expr: n.Ref, collection: str, var: str) -> str:
         if var and expr.parts[0] == var and len(expr.parts) == 2:
