@@ -98,6 +98,7 @@ PLUGGED_COMMANDS: tuple[str, ...] = (
     ".serve.command",
     ".authoring.commands",
     ".sql.command",
+    ".catalog.command",
 )
 
 

@@ -225,10 +225,10 @@ def test_a_province_note_about_what_the_city_set_no_longer_shows() -> None:
 RULES_IN_WORDS = [
     ("liaoning", "stable_job_refund", "小微参保单位", "上年度参保职工总数30人（含）以下"),
     ("liaoning", "stable_job_refund", "裁员率达标", "未裁员或（如果小微参保单位，裁员率不高于20%；否则裁员率不高于6%）"),
-    ("liaoning", "stable_job_refund", "基金备付期限1年以上", "上年度失业保险基金滚存结余备付期限（月）12个月（含）以上"),
+    ("liaoning", "stable_job_refund", "基金备付期限1年以上", "上年度失业保险基金滚存结余备付期限12个月（含）以上"),
     ("liaoning", "stable_job_refund", "application_in_time", "申请日期在申请截止日期前（含当日）"),
     ("liaoning", "public_welfare_post_priority", "距法定退休年龄不足5年",
-     "评估日期在法定退休日期前（不含当日）且评估日期在法定退休日期前5年之后（不含当日）"),
+     "评估日期距法定退休日期不足5年"),
     ("liaoning", "zero_employment_family", "劳动年龄内成员均未就业", "家庭成员中没有在法定劳动年龄内且已就业的"),
     ("liaoning", "zero_employment_family", "无业且无经营投资性收入的成员达2名以上",
      "家庭成员中在法定劳动年龄内、有劳动能力、有就业要求、未就业且无经营性、投资性收入的人数2人（含）以上"),

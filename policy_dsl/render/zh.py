@@ -306,8 +306,12 @@ class Words:
         w = lambda e: self.rule_words(e, collection, var, labels)  # noqa: E731
         grouped = lambda e: f"（{w(e)}）" if isinstance(e, (n.Or, n.If)) else w(e)  # noqa: E731
         if isinstance(expr, n.And):
-            parts = [grouped(e) for e in _conjuncts(expr)]
-            return "、".join(parts[:-1]) + "且" + parts[-1]
+            items, parts = _conjuncts(expr), []
+            while items:
+                window = self._window_words(items[0], items[1], collection, var) if len(items) > 1 else None
+                parts.append(window or grouped(items[0]))
+                items = items[2:] if window else items[1:]
+            return parts[0] if len(parts) == 1 else "、".join(parts[:-1]) + "且" + parts[-1]
         if isinstance(expr, n.Or):
             return "或".join(f"（{w(e)}）" if isinstance(e, (n.If, n.And)) else w(e) for e in _disjuncts(expr))
         if isinstance(expr, n.Not):
@@ -355,6 +359,17 @@ class Words:
         if isinstance(expr, n.Call):
             return self._call_words(expr, collection, var)
         return "按规则计算的值"
+
+    def _window_words(self, a: n.Expr, b: n.Expr, collection: str, var: str) -> str | None:
+        """`x < d and x > d - 5年` as the text says it: 'x距d不足5年' ('5年以内' for >=)."""
+        if not (isinstance(a, n.Compare) and isinstance(b, n.Compare) and a.op == "<" and b.op in (">", ">=")
+                and isinstance(b.right, n.Arith) and b.right.op == "-"):
+            return None
+        w = lambda e: self.rule_words(e, collection, var)  # noqa: E731
+        if w(a.left) != w(b.left) or w(a.right) != w(b.right.left):
+            return None
+        span = w(b.right.right)
+        return f"{w(a.left)}距{w(a.right)}" + (f"不足{span}" if b.op == ">" else f"{span}以内")
 
     def _ref_words(self, expr: n.Ref, collection: str, var: str) -> str:
         if var and expr.parts[0] == var and len(expr.parts) == 2:
@@ -407,6 +422,8 @@ class Words:
             right = value_words(expr.right.value, str(expr.right.type), unit_of(left))
         if ltype in ("rate",) or right.endswith("%"):
             kind = "amount"
+        if left.endswith("（月）") and right.endswith("个月"):
+            left = left[:-3]  # 备付期限（月）12个月 → 备付期限12个月, as operand() says it for a case
         text = phrase(expr.op, kind, right, None)
         if kind == "date" and expr.op in ("<", "<=", ">", ">="):
             text = "在" + text
@@ -427,8 +444,8 @@ class Words:
         ltype = str(self.engine.analysis.notes.types.get(id(expr.left), ""))
         if ltype == "date" and expr.op in "+-":
             binding = self.engine.analysis.notes.bindings.get(id(expr.left))
-            if isinstance(binding, SlotBinding) and isinstance(expr.left, n.Ref):
-                left = f"{expr.left.parts[-1]}（{left}）"  # 通知发布日期（2021年6月30日）后30日
+            if isinstance(binding, SlotBinding) and isinstance(expr.left, n.Ref) and left != expr.left.parts[-1]:
+                left = f"{expr.left.parts[-1]}（{left}）"  # 通知发布日期（2021年6月30日）后30日; an open date keeps its name
             return f"{left}{'前' if expr.op == '-' else '后'}{right}"
         if expr.op == "*" and left.endswith("倍"):
             return f"{right}的{left}"
