@@ -2,7 +2,7 @@
 
     python benchmarks/bench_stable_job_refund.py [--set fushun] [-n 20000] [--rounds 5]
 
-Every side gets the same seeded synthetic units as NESTED facts, the way a caller
+Every side gets the same synthetic units (fixed random start) as NESTED facts, the way a caller
 passes them ({"unit": {"layoffs": 3, ...}, "region": {...}}), with Decimal money and
 date objects. Timed, in interleaved rounds (this machine is shared and noisy), medians
 reported:

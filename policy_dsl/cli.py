@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("test", help="运行规则测试 run YAML rule tests")
     t.add_argument("paths", nargs="*", help="规则集或测试文件 sets or test files (default: every set under policies/)")
     t.add_argument("--format", choices=["text", "json"], default="text", help="text 或机器可读的 json (default: text)")
+    t.add_argument("--coverage", action="store_true", help="报告条款、条件、例外的测试覆盖率 report clause/condition/exception coverage")
+    t.add_argument("--fail-under", type=float, dest="fail_under", metavar="N",  # float-ok: a percentage threshold
+                   help="覆盖率（合计）低于 N%% 时退出码 1 exit 1 when total coverage is below N percent")
     t.set_defaults(func=cmd_test)
 
     d = sub.add_parser("diff", help="比较省级与市级规则集 compare a base set with a variant")

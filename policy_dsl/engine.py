@@ -44,7 +44,7 @@ class Variant:
     applicable: frozenset[str]
     index: dict[str, int]
     folded: tuple[SlotSpec, ...]                 # items computed once, at build time
-    trace_seed: dict[int, object] | None = None  # their node values, for traces (on first traced use)
+    trace_preset: dict[int, object] | None = None  # their node values, for traces (on first traced use)
 
 
 class RuleEngine:
@@ -88,7 +88,7 @@ class RuleEngine:
             flat = self._checker.prepare(facts, source)
         subjects = flat["$subjects"]
         variant = self._variants.get(subjects) or self._variant(subjects)
-        recorded: dict[int, object] | None = dict(variant.trace_seed or self._seed(variant)) if trace else None
+        recorded: dict[int, object] | None = dict(variant.trace_preset or self._preset(variant)) if trace else None
         saved = getcontext()
         setcontext(self._context())  # the rules' own decimal context, never the caller's
         try:
@@ -119,7 +119,7 @@ class RuleEngine:
                     continue
             subjects = flat["$subjects"]
             variant = variants.get(subjects) or variant_for(subjects)
-            recorded: dict | None = dict(variant.trace_seed or self._seed(variant)) if trace else None
+            recorded: dict | None = dict(variant.trace_preset or self._preset(variant)) if trace else None
             saved = getcontext()
             setcontext(context)  # the rules' own decimal context, never the caller's
             try:
@@ -138,7 +138,7 @@ class RuleEngine:
         """Evaluate facts already validated and flattened (facts.prepare)."""
         subjects = flat.get("$subjects", frozenset())
         variant = self._variants.get(subjects) or self._variant(subjects)
-        recorded: dict[int, object] | None = dict(variant.trace_seed or self._seed(variant)) if trace else None
+        recorded: dict[int, object] | None = dict(variant.trace_preset or self._preset(variant)) if trace else None
         saved = getcontext()
         setcontext(self._context())  # the rules' own decimal context, never the caller's
         try:
@@ -154,16 +154,16 @@ class RuleEngine:
         return dict(zip(self.program.keys, self.program.run(flat)))
 
     # programs per combination of subjects ---------------------------------------------------------------
-    def _seed(self, variant: Variant) -> dict[int, object]:
+    def _preset(self, variant: Variant) -> dict[int, object]:
         """A trace starts from the node values of the folded items, as if they had been computed."""
-        if variant.trace_seed is None:
+        if variant.trace_preset is None:
             if self._static_trace is None:
                 recorded: dict[int, object] = {}
                 self.program.run({"$subjects": frozenset()}, recorded)
                 self._static_trace = recorded  # published whole: other threads never see it half filled
-            variant.trace_seed = {nid: value for s in variant.folded for nid in self._static_nodes(s)
-                                  for value in [self._static_trace.get(nid, _NONE)] if value is not _NONE}
-        return variant.trace_seed
+            variant.trace_preset = {nid: value for s in variant.folded for nid in self._static_nodes(s)
+                                    for value in [self._static_trace.get(nid, _NONE)] if value is not _NONE}
+        return variant.trace_preset
 
     def _static_nodes(self, spec: SlotSpec) -> Iterator[int]:
         ids = self.program.node_ids

@@ -59,6 +59,11 @@ def _patch_names(data: PosDict, base_clause: Clause, base_name: str) -> list[Rul
             continue
         existing = getattr(base_clause, section)
         for name, item in written.items():
+            if section == "parameters" and name in existing and isinstance(item, dict) and not item:
+                out.append(RuleFileError(
+                    f"参数 {name} 写成了空的 {{}}：补丁中的空参数什么也不改 an empty parameter changes nothing",
+                    written.key_span(name), hint=f"沿用 {base_name} 的值就删去这一行；要填写或改写就写 value"))
+                continue
             new = isinstance(item, dict) and item.get("new") is True
             if name in existing and new:
                 out.append(RuleFileError(f"{base_name} 的条款 {base_clause.id} 已有{zh} {name}，不能标为 new",

@@ -53,7 +53,6 @@ class DocumentText:
     whole: str
 
 
-@lru_cache(maxsize=16)
 def read_document(path: str, document: str) -> DocumentText:
     """Parse a document file: each heading opens an article that runs to the next heading
     of the same or a higher level. Text before the first heading is an editor's note."""
@@ -61,6 +60,13 @@ def read_document(path: str, document: str) -> DocumentText:
         raw = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleFileError(f"无法读取原文文件 cannot read the document text {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise RuleFileError(f"原文文件不是 UTF-8 编码 not UTF-8: {path}") from None
+    return _parse_document(path, document, raw)
+
+
+@lru_cache(maxsize=16)  # keyed by the text too: an edited file is parsed again
+def _parse_document(path: str, document: str, raw: str) -> DocumentText:
     source = Source(path, raw)
     open_: list[tuple[str, int, Span, list[str]]] = []
     done: dict[str, Article] = {}
@@ -173,6 +179,12 @@ def check_quotes(rs: RuleSet) -> list[PolicyError]:
         if key in seen:  # one item shared by a variant and its base is checked once
             continue
         seen.add(key)
+        if q.citation.document and q.citation.document not in rs.documents:
+            errors.append(QuoteError(f"{q.what}引用的文件 {q.citation.document!r} 不在规则集清单中 unknown document",
+                                     q.article_span or q.span, found=q.citation.document,
+                                     expected="、".join(rs.documents),
+                                     hint=did_you_mean(q.citation.document, rs.documents)))
+            continue
         doc = texts.get(q.citation.document or "")
         if doc is None:
             continue

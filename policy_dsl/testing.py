@@ -307,6 +307,7 @@ def run_cli(args) -> int:
     unreadable = [o for o in everything if o.file_error]
     outcomes = [o for o in everything if not o.file_error]
     failed = [o for o in outcomes if not o.passed]
+    coverage = _coverage(args, outcomes)
     if args.format == "json":
         print(json.dumps({"schema": "policy-dsl/test-report", "version": 1, "passed": len(outcomes) - len(failed), "failed": len(failed), "failures": [
             {"case": o.case.name, "location": o.case.location,
@@ -315,7 +316,8 @@ def run_cli(args) -> int:
                              "expected": plain(m.expected), "actual": m.actual, **({"hint": m.hint} if m.hint else {})}
                             for m in o.mismatches]}
             for o in failed],
-            "file_errors": [{"file": o.case.file, "error": o.error.render() if o.error else ""} for o in unreadable]},
+            "file_errors": [{"file": o.case.file, "error": o.error.render() if o.error else ""} for o in unreadable],
+            **({"coverage": coverage[0]} if coverage else {})},
             ensure_ascii=False, indent=2, default=str))
     else:
         for o in unreadable:
@@ -333,7 +335,24 @@ def run_cli(args) -> int:
                 print(m.render())
         print(("\n" if failed or unreadable else "") + f"{len(files)} 个测试文件：{len(outcomes) - len(failed)} passed, "
               f"{len(failed)} failed" + (f"，{len(unreadable)} 个文件无法读取 unreadable" if unreadable else ""))
+        if coverage:
+            print("\n" + coverage[1])
     if not outcomes and not unreadable:
         print("没有找到测试用例 no test cases found")
         return 1
-    return 1 if failed or unreadable else 0
+    return 1 if failed or unreadable or (coverage and coverage[2]) else 0
+
+
+def _coverage(args, outcomes: list[Outcome]) -> tuple[dict, str, bool] | None:
+    """(JSON, text, below --fail-under) when coverage was asked for (policy_dsl/authoring/coverage.py)."""
+    if not (getattr(args, "coverage", False) or getattr(args, "fail_under", None) is not None):
+        return None
+    from .authoring.coverage import measure, render, to_json, total_percent
+
+    report = measure(outcomes)
+    total = total_percent(report)
+    text = render(report) + f"\n合计覆盖率 total coverage: {total}%"
+    below = args.fail_under is not None and total < Decimal(str(args.fail_under))
+    if below:
+        text += f"，低于 --fail-under {args.fail_under}% below the threshold"
+    return {"sets": to_json(report), "total_percent": str(total)}, text, below

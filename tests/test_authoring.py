@@ -339,3 +339,58 @@ def test_an_expected_percentage_gets_a_hint_on_how_to_write_it(capsys, tmp_path:
     assert code == 1
     assert "      应为 expected: \"30%\"\n      实际 actual:   \"0.3\"\n" \
            "      提示 hint: 比例在测试中写成小数：30% 应写作 \"0.3\"，与实际值相同" in out
+
+
+# --- policy test --coverage ------------------------------------------------------------------------
+
+COVERAGE_CASES = """\
+- name: 中型企业，符合条件，免申即享
+  facts:
+    as_of: 2021-09-01
+    unit: {kind: enterprise, size: medium, ui_insured: true, insured_headcount: 100, layoffs: 4,
+           ui_contribution_last_year: "50000.00", insured_headcount_end_2020: 120, application_date: 2021-08-20}
+  expect:
+    stable_job_refund.eligible: true
+    stable_job_refund.application_in_time: true
+- name: 未参加失业保险
+  facts:
+    as_of: 2021-09-01
+    unit: {kind: enterprise, size: medium, ui_insured: false, insured_headcount: 100, layoffs: 4}
+  expect:
+    stable_job_refund.eligible: false
+"""
+
+
+def _covered_set(tmp_path: Path) -> Path:
+    shutil.copytree(FIXTURES / "mini_province", tmp_path / "mini_province")
+    (tmp_path / "mini_province" / "tests").mkdir()
+    (tmp_path / "mini_province" / "tests" / "stable_job_refund.yaml").write_text(COVERAGE_CASES, encoding="utf-8")
+    return tmp_path / "mini_province"
+
+
+def test_coverage_counts_clauses_conditions_both_ways_and_exceptions(capsys, tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "test", str(_covered_set(tmp_path)), "--coverage")
+    assert code == 0
+    # 参保 was true and false; 裁员率达标 (4% ≤ 6%) only true; the exception applied in case 1 (120 ≤ 200)
+    assert out.split("\n\n", 1)[1].splitlines() == [
+        "覆盖率 coverage · mini_province（2 个用例）：合计 75.0%",
+        "  条款（有适用的用例）: 1/1（100.0%）",
+        "  条件（真假两面都测到）: 1/2（50.0%）",
+        "  例外（至少适用一次）: 1/1（100.0%）",
+        "  未覆盖 not covered:",
+        "    条件 stable_job_refund.裁员率达标：只测到真",
+        "合计覆盖率 total coverage: 75.0%",
+    ]
+
+
+def test_fail_under_turns_low_coverage_into_exit_1(capsys, tmp_path: Path) -> None:
+    path = str(_covered_set(tmp_path))
+    code, out, _ = run(capsys, "test", path, "--fail-under", "80")
+    assert code == 1 and out.rstrip().endswith("合计覆盖率 total coverage: 75.0%，低于 --fail-under 80.0% below the threshold")
+    assert run(capsys, "test", path, "--fail-under", "75")[0] == 0
+    code, out, _ = run(capsys, "test", path, "--coverage", "--format", "json")
+    data = json.loads(out)
+    jsonschema.Draft202012Validator(json.loads((SCHEMAS / "test-report-v1.json").read_text(encoding="utf-8"))).validate(data)
+    assert data["coverage"]["sets"]["mini_province"]["conditions"] == {"covered": 1, "total": 2}
+    assert data["coverage"]["sets"]["mini_province"]["conditions_one_way"] == {"stable_job_refund.裁员率达标": True}
+    assert data["coverage"]["total_percent"] == "75.0"

@@ -161,3 +161,16 @@ def test_a_province_parameter_a_city_stops_using_is_not_a_warning_the_city_canno
     assert analyse(load_rule_set(city)).diagnostics == []  # 申请截止日 is the province's; the city cannot delete it
     assert main(["show", str(city), "--clause", "stable_job_refund"]) == 0
     assert "  未被引用 not used: 申请截止日" in capsys.readouterr().out.splitlines()
+
+
+def test_an_empty_parameter_in_a_patch_says_it_changes_nothing(tmp_path: Path) -> None:
+    err = _one(_set(tmp_path, PATCH + "parameters:\n  大型企业返还比例: {value: 25%}\n  中小微返还比例: {}\n",
+                    extends="mini_province"))
+    assert err.message.startswith("参数 中小微返还比例 写成了空的 {}") and err.span.line == 4
+    assert err.hint == "沿用 mini_province 的值就删去这一行；要填写或改写就写 value"
+
+
+def test_a_null_parameter_says_nothing_was_written(tmp_path: Path) -> None:
+    err = _one(_set(tmp_path, PATCH + "parameters:\n  大型企业返还比例: {value: 25%}\n  中小微返还比例:\n",
+                    extends="mini_province"))
+    assert err.found == "空值 null（冒号后什么也没写）" and err.span.line == 4

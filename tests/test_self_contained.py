@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 AREAS = ("policies", "docs", "examples", "benchmarks", "policy_dsl")
 TEXT = {".py", ".yaml", ".yml", ".md", ".json", ".lark", ".txt", ".toml"}
 # words that name material kept outside the repository
-OUTSIDE = re.compile(r"种子|\bseeds?\b(?!:)|\.\./seeds|spec/|research/|examples\.md|perf\.md|/work/|\.\./\.\./\.\.", re.IGNORECASE)
+OUTSIDE = re.compile(r"种子|\bseeds?\b(?!:)|\.\./seeds|spec/|research/|examples\.md|perf\.md|/work/|\.\./\.\./\.\.|closing note|the issue", re.IGNORECASE)
 
 
 def _files() -> list[Path]:

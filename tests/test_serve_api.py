@@ -73,17 +73,24 @@ def test_facts_schema_is_the_vocabulary_schema(client) -> None:
     assert client.get("/v1/sets/fushun/facts-schema").json() == facts_schema()
 
 
+def _unversioned(cli: dict) -> dict:
+    """`policy eval --format json` without the command line's schema/version fields (the body is the contract)."""
+    return {k: v for k, v in cli.items() if k not in ("schema", "version")}
+
+
 def test_evaluate_is_exactly_policy_eval_json(client, capsys) -> None:
-    expected = cli_json(capsys, "eval", str(ROOT / "policies/fushun"), str(MEDIUM), "--format", "json")
+    expected = _unversioned(cli_json(capsys, "eval", str(ROOT / "policies/fushun"), str(MEDIUM), "--format", "json"))
     body = client.post("/v1/sets/fushun/evaluate", json=medium()).json()
     assert body == expected
+    schema = json.loads((ROOT / "policy_dsl/schema/evaluation-v1.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(body)
     refund = body["clauses"]["stable_job_refund"]["conclusions"]
     assert refund["amount"] == "30000.00" and refund["auto_pay"] is True
 
 
 def test_evaluate_as_of_query_overrides_the_facts(client, capsys) -> None:
-    expected = cli_json(capsys, "eval", str(ROOT / "policies/fushun"), str(MEDIUM), "--format", "json",
-                        "--as-of", "2022-03-01")
+    expected = _unversioned(cli_json(capsys, "eval", str(ROOT / "policies/fushun"), str(MEDIUM), "--format", "json",
+                                     "--as-of", "2022-03-01"))
     assert client.post("/v1/sets/fushun/evaluate?as_of=2022-03-01", json=medium()).json() == expected
 
 
@@ -103,6 +110,16 @@ def test_explain_text_is_the_prose_of_policy_explain(client, capsys, lang: str) 
     r = client.post(f"/v1/sets/fushun/explain?lang={lang}&format=text&clause=stable_job_refund", json=medium())
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     assert r.text == expected
+
+
+def test_explain_notice_is_the_html_notice_of_policy_explain(client, capsys) -> None:
+    assert main(["explain", str(ROOT / "policies/fushun"), str(MEDIUM), "--format", "notice",
+                 "--notice-format", "html"]) == 0
+    expected = capsys.readouterr().out
+    r = client.post("/v1/sets/fushun/explain?format=notice", json=medium())
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.text == expected
+    assert "30000.00元" in r.text and "抚顺某机械有限公司" in r.text
 
 
 def test_invalid_facts_are_422_with_every_fact_path(client) -> None:
@@ -193,6 +210,8 @@ def test_the_page_and_its_assets_are_served_without_external_references(client) 
         assert r.status_code == 200
         assert "http://" not in r.text and "https://" not in r.text and "//cdn" not in r.text
     assert "http://" not in page.text and "https://" not in page.text
+    notice = client.post("/v1/sets/fushun/explain?format=notice", json=medium()).text  # shown in the page's iframe
+    assert "http://" not in notice and "https://" not in notice and "<script" not in notice
 
 
 def test_policy_serve_refuses_a_missing_policies_directory_before_listening(capsys, tmp_path) -> None:

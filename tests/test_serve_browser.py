@@ -203,11 +203,14 @@ def test_a_medium_enterprise_in_fushun_reaches_30000_and_auto_pay_in_the_fewest_
     assert "以工代训补贴金额" in page.inner_text("#done-text")  # left to local documents: said, not asked
     shot(page, "serve-unit-result.png", tmp_path)
     page.click("#show-notice")
-    notice = page.inner_text("#notice")
-    assert "政策享受告知书" in notice and "抚顺某机械有限公司" in notice
-    assert "30000.00元" in notice and "免申即享" in notice and "抚人社发〔2021〕20号" in notice
+    notice = page.frame_locator("#notice-frame").locator("body")
+    notice.get_by_text("30000.00元").first.wait_for()
+    text = notice.inner_text()
+    assert "告知书" in text and "抚顺某机械有限公司" in text
+    assert "稳岗返还金额：30000.00元" in text and "免申即享：是" in text and "抚人社发〔2021〕20号" in text
+    page.wait_for_function("document.querySelector('#notice-frame').offsetHeight > 700")  # sized to its content
     page.emulate_media(media="print")
-    assert not page.is_visible("main") and page.is_visible("#notice")
+    assert not page.is_visible("main") and page.is_visible("#notice") and not page.is_visible("#print")
     shot(page, "serve-notice.png", tmp_path)
     page.emulate_media(media="screen")
 
@@ -223,6 +226,9 @@ def test_a_poverty_alleviated_trainee_reaches_the_training_living_allowance_in_t
     assert cell(page, "training_living_allowance", "monthly_standard") == "900.00元"
     assert page.get_attribute(".policy[data-clause=training_living_allowance]", "data-status") == "applies"
     assert "辽人社发〔2021〕7号" in page.inner_text(".policy[data-clause=training_living_allowance] .cite")
+    page.click(".policy[data-clause=training_living_allowance] summary")  # the clerk's explanation
+    explanation = page.inner_text(".policy[data-clause=training_living_allowance] pre.explanation")
+    assert "600.00元" in explanation and "辽人社发〔2021〕7号" in explanation
     shot(page, "serve-person-result.png", tmp_path)
 
 
@@ -238,3 +244,26 @@ def test_skipping_a_question_is_not_asked_again_and_stays_undetermined(page, bas
     page.click("#skip")
     page.wait_for_function("Number(document.body.dataset.step) >= 2")
     assert page.get_attribute("#question", "data-fact") != first
+
+
+def test_changing_an_answer_asks_it_again_and_re_evaluates(page, base_url) -> None:
+    asked = []
+    page.goto(base_url + "/")
+    page.check("input[name=subject][value=unit]")
+    page.check("input[name=region][value=fushun]")
+    page.wait_for_selector("input[name=clause]")
+    page.fill("#as-of", "2021-09-01")
+    page.click("#begin")
+    page.wait_for_function("Number(document.body.dataset.step) >= 1")
+    first = page.get_attribute("#question", "data-fact")
+    assert first == "unit.kind"
+    page.check("#q-input input[value=other]")  # not a listed kind of insured unit: 稳岗返还 does not apply
+    page.click("#answer")
+    page.wait_for_function("Number(document.body.dataset.step) >= 2")
+    assert page.get_attribute(".policy[data-clause=stable_job_refund]", "data-status") == "does_not_apply"
+    page.click("#answer-list button.change[data-fact='unit.kind']")
+    page.wait_for_function("Number(document.body.dataset.step) >= 3")
+    asked.append(page.get_attribute("#question", "data-fact"))
+    assert asked == ["unit.kind"]
+    assert page.get_attribute(".policy[data-clause=stable_job_refund]", "data-status") == "undetermined"
+    assert page.query_selector_all("#answer-list li") == []

@@ -62,15 +62,16 @@ def test_a_missing_fact_that_cannot_settle_alone_loses_to_one_that_always_settle
     del case["unit"]["application_date"], case["unit"]["insured_headcount_end_2020"]
     s = unit_screen(fushun, case)
     # open: auto_pay needs the end-2020 headcount; application_in_time needs it or the application date
+    # payable = eligible and (auto_pay or application_in_time) needs the same two
+    both = {"unit.insured_headcount_end_2020", "unit.application_date"}
     assert s.open == {"stable_job_refund.auto_pay": {"unit.insured_headcount_end_2020"},
-                      "stable_job_refund.application_in_time": {"unit.insured_headcount_end_2020",
-                                                                "unit.application_date"}}
+                      "stable_job_refund.application_in_time": both, "stable_job_refund.payable": both}
     q = s.question
     assert q.fact == "unit.insured_headcount_end_2020" and q.label == "2020年末参保人数" and q.type == "int"
-    # any headcount decides auto_pay; application_in_time only when the headcount is <= 200, and
-    # an application date after 2021-12-31 leaves application_in_time open: it is never settled for every answer
+    # any headcount decides auto_pay; application_in_time and payable only when it is <= 200, and
+    # an application date after 2021-12-31 leaves both open: the date settles nothing for every answer
     assert q.settles_always == 1
-    assert 1 < q.settles_expected < 2
+    assert 1 < q.settles_expected < 3
 
 
 def test_the_application_date_is_asked_once_auto_pay_is_false(fushun) -> None:
@@ -79,7 +80,7 @@ def test_the_application_date_is_asked_once_auto_pay_is_false(fushun) -> None:
     case["unit"]["insured_headcount_end_2020"] = 250  # > 200: no 免申即享, so the date decides
     s = unit_screen(fushun, case)
     assert s.question.fact == "unit.application_date" and s.question.type == "date"
-    assert s.question.settles_always == 1  # before or after 2021-12-31, it is decided
+    assert s.question.settles_always == 2  # application_in_time and payable: before or after 2021-12-31, decided
 
 
 def test_numbers_are_tried_around_the_thresholds_the_rules_compare_them_with(fushun) -> None:

@@ -147,3 +147,25 @@ def test_a_citation_without_a_quote_must_name_an_existing_article(liaoning_copy:
     [error] = _quote_errors(liaoning_copy)
     line = next(i for i, row in enumerate(clause.read_text(encoding="utf-8").splitlines(), 1) if "附件2 一、40" in row)
     assert error.span.line == line and "附件2 一、40" in error.message and "不存在" in error.message
+
+
+def test_a_document_text_that_is_not_utf8_is_reported(liaoning_copy: Path) -> None:
+    (liaoning_copy / "source.md").write_bytes("# 辽人社发〔2021〕7号\n".encode("gb18030"))
+    errors = analyse(load_rule_set(liaoning_copy)).errors
+    assert [e.message for e in errors] == [f"原文文件不是 UTF-8 编码 not UTF-8: {liaoning_copy / 'source.md'}"]
+
+
+def test_a_duplicate_article_heading_is_reported(liaoning_copy: Path) -> None:
+    doc = liaoning_copy / "source.md"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n### 一（三）\n\n重复\n", encoding="utf-8")
+    errors = analyse(load_rule_set(liaoning_copy)).errors
+    assert len(errors) == 1 and "重复" in errors[0].message and errors[0].span.name == str(doc)
+
+
+def test_a_citation_of_a_document_the_set_does_not_list_is_an_error(liaoning_copy: Path) -> None:
+    clause = liaoning_copy / "clauses" / "unemployment_subsidy.yaml"
+    _edit(clause, "document: 辽人社发〔2021〕7号\n      article: 一（六）\n      text: \"失业补助金只能申领享受一次。\"",
+          "document: 辽人社发[2021]7号\n      article: 一（六）\n      text: \"失业补助金只能申领享受一次。\"")
+    [error] = _quote_errors(liaoning_copy)
+    assert "不在规则集清单中" in error.message and error.found == "辽人社发[2021]7号"
+    assert "辽人社发〔2021〕7号" in (error.hint or "")

@@ -1,4 +1,4 @@
-"""Authoring commands: show, facts, completion (registered through cli.PLUGGED_COMMANDS)."""
+"""Authoring commands: show, facts, fmt, lsp, completion (registered through cli.PLUGGED_COMMANDS)."""
 from __future__ import annotations
 
 import argparse
@@ -45,6 +45,21 @@ def cmd_facts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from .fmt import run_fmt
+
+    return run_fmt(args.paths, args.check)
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    try:
+        from .lsp import main
+    except ImportError:
+        raise UsageError("语言服务器需要 pygls the language server needs pygls",
+                         hint="pip install 'policy-dsl[lsp]'") from None
+    return main()
+
+
 def cmd_completion(args: argparse.Namespace) -> int:
     from ..cli import build_parser
     from .completion import bash_script
@@ -67,6 +82,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--format", choices=["yaml", "json-schema"], default="yaml",
                    help="yaml：带注释的事实模板；json-schema：这些事实的 JSON Schema (default: yaml)")
     f.set_defaults(func=cmd_facts)
+
+    m = sub.add_parser("fmt", help="整理规则文件为统一格式（保留注释） format rule files canonically")
+    m.add_argument("paths", nargs="*", metavar="PATH",
+                   help="规则集、规则集所在目录或规则文件 sets, a directory of sets, or rule files (default: every set)")
+    m.add_argument("--check", action="store_true", help="只检查不修改；有需要整理的文件时退出码 1 check only")
+    m.set_defaults(func=cmd_fmt)
+
+    s2 = sub.add_parser("lsp", help="启动语言服务器（stdio），供编辑器使用 run the language server over stdio")
+    s2.set_defaults(func=cmd_lsp)
 
     c = sub.add_parser("completion", help="输出 shell 补全脚本 print a shell completion script")
     c.add_argument("shell", choices=["bash"], help="shell（bash；zsh 可用 bashcompinit 加载）")

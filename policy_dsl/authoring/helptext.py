@@ -51,6 +51,14 @@ EPILOGS: dict[str, str] = {
         "  policy facts fushun --clause stable_job_refund > case.yaml\n"
         "  policy facts liaoning --format json-schema",
         "  0  已输出 printed\n  1  规则集有错误 the rule set has errors\n  2  用法错误（如未知条款）usage error"),
+    "fmt": _epilog(
+        "  policy fmt --check                    # CI：有需要整理的文件时退出码 1\n  policy fmt fushun\n"
+        "  policy fmt policies/fushun/clauses/stable_job_refund.yaml",
+        "  0  已整理，或 --check 时无需整理 formatted / nothing to do\n  1  --check 时有需要整理的文件 would reformat\n"
+        "  2  用法错误 usage error"),
+    "lsp": _epilog(
+        "  policy lsp                            # 由编辑器启动，经标准输入输出通信（见 docs/editor.md）",
+        "  0  编辑器关闭连接 the editor closed the connection\n  2  未安装 pygls（pip install 'policy-dsl[lsp]'）"),
     "completion": _epilog(
         "  policy completion bash > ~/.local/share/bash-completion/completions/policy\n"
         "  source <(policy completion bash)",

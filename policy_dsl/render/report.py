@@ -2,7 +2,8 @@
 尚不能确定), the one or two reasons that decided it, what is still needed, the other results,
 and the basis. The clerk text, the compact tree and the notice render this; nothing here
 evaluates (stable_job_refund's payable — eligible and (auto_pay or application_in_time) — is told
-through those three, so a late applicant reads 逾期申请，不予受理 rather than a bare 否).
+through those three, so a late applicant reads 逾期申请，不予受理 rather than a bare 否; the rule set's
+own `payable` decides should a variant define it otherwise).
 """
 from __future__ import annotations
 

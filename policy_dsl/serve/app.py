@@ -10,18 +10,19 @@ import json
 from datetime import date
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..engine import RuleEngine
 from ..errors import FactsError, PolicyError, did_you_mean
-from ..explain import explain_json, render_text
+from ..explain import explain_json, render_notice, render_text
 from ..facts import facts_schema, prepare
 from .middleware import AccessLog, BodyLimit
 from .openapi import openapi_document
@@ -38,9 +39,10 @@ class ApiError(Exception):
         self.status, self.kind, self.message, self.problems = status, kind, message, problems
 
 
-def create_app(policies: str = "policies", *, max_body: int = DEFAULT_MAX_BODY,
+def create_app(policies: str | Path | None = "policies", *, max_body: int = DEFAULT_MAX_BODY,
                registry: Registry | None = None) -> Any:
-    """The ASGI app: every set under `policies` loaded, checked and compiled now, once."""
+    """The ASGI app: every set in `policies` (None: $POLICY_PATH or ./policies) loaded, checked and
+    compiled now, once."""
     reg = registry or load_registry(policies)
     static = resources.files("policy_dsl.serve").joinpath("static")
 
@@ -74,20 +76,22 @@ def create_app(policies: str = "policies", *, max_body: int = DEFAULT_MAX_BODY,
         engine = engine_of(request)
         facts = await _json_object(request)
         decision = _evaluate(engine, facts, _as_of(request), trace=False)
-        return JSONResponse(decision.to_json())
+        return JSONResponse(evaluation_json(decision))
 
     async def explain(request: Request) -> Response:
         engine = engine_of(request)
         lang = request.query_params.get("lang", "zh")
         fmt = request.query_params.get("format", "json")
         clause = request.query_params.get("clause") or None
-        if lang not in ("zh", "en") or fmt not in ("json", "text"):
-            raise ApiError(400, "bad_request", "lang 只能是 zh 或 en，format 只能是 json 或 text")
+        if lang not in ("zh", "en") or fmt not in ("json", "text", "notice"):
+            raise ApiError(400, "bad_request", "lang 只能是 zh 或 en，format 只能是 json、text 或 notice")
         _known_clauses(engine, [clause] if clause else [])
         facts = await _json_object(request)
         decision = _evaluate(engine, facts, _as_of(request), trace=True)
         if fmt == "text":
             return PlainTextResponse(render_text(decision, clause, lang))
+        if fmt == "notice":  # the 告知书 draft, self-contained print-ready HTML
+            return HTMLResponse(render_notice(decision, clause, "html"))
         return JSONResponse(explain_json(decision, clause))
 
     async def next_question(request: Request) -> Response:
@@ -106,6 +110,12 @@ def create_app(policies: str = "policies", *, max_body: int = DEFAULT_MAX_BODY,
     app = Starlette(routes=routes, exception_handlers={ApiError: _api_error, 404: _not_found, 405: _not_allowed})
     app.state.registry = reg
     return AccessLog(BodyLimit(app, max_body))
+
+
+def evaluation_json(decision) -> dict:
+    """What `policy eval --format json` prints: the decision JSON under its schema name and version
+    (policy_dsl/schema/evaluation-v1.json)."""
+    return {"schema": "policy-dsl/evaluation", "version": 1, **decision.to_json()}
 
 
 def _evaluate(engine: RuleEngine, facts: dict, as_of: date | None, *, trace: bool):

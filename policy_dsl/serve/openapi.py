@@ -36,9 +36,10 @@ _COMPONENTS = {
     "Undetermined": {"type": "object", "required": ["undetermined", "missing", "reason"], "properties": {
         "undetermined": {"const": True}, "missing": {"type": "array", "items": {"type": "string"}},
         "reason": {"type": "string"}}},
-    "Decision": {"type": "object", "required": ["policy_set", "as_of", "clauses"],
-                 "description": "与 `policy eval --format json` 完全相同 exactly the `policy eval --format json` object",
+    "Decision": {"type": "object", "required": ["schema", "version", "policy_set", "as_of", "clauses"],
+                 "description": "与 `policy eval --format json` 完全相同（policy_dsl/schema/evaluation-v1.json）",
                  "properties": {
+                     "schema": {"const": "policy-dsl/evaluation"}, "version": {"type": "integer"},
                      "policy_set": {"type": "string"}, "as_of": {"type": ["string", "null"], "format": "date"},
                      "clauses": {"type": "object", "additionalProperties": {
                          "type": "object", "required": ["applicable", "conclusions"], "properties": {
@@ -84,6 +85,7 @@ def _post(summary: str, ref: str, params: list, body: dict, op_id: str) -> dict:
     ok = _json(ref, "成功 OK")
     if op_id == "explain":  # format=text: the prose explanation
         ok["content"]["text/plain"] = {"schema": {"type": "string"}}
+        ok["content"]["text/html"] = {"schema": {"type": "string"}}
     return {"post": {"summary": summary, "operationId": op_id, "tags": ["decisions"], "parameters": params,
                      "requestBody": body, "responses": {"200": ok, **_ERRORS}}}
 
@@ -107,7 +109,8 @@ def openapi_document() -> dict:
                 [_SET, _AS_OF,
                  {"name": "lang", "in": "query", "schema": {"enum": ["zh", "en"], "default": "zh"},
                   "description": "format=text 时的语言"},
-                 {"name": "format", "in": "query", "schema": {"enum": ["json", "text"], "default": "json"}},
+                 {"name": "format", "in": "query", "schema": {"enum": ["json", "text", "notice"], "default": "json"},
+                  "description": "json 解释 JSON；text 中文（或英文）文字；notice 告知书草稿（HTML）"},
                  {"name": "clause", "in": "query", "schema": {"type": "string"}, "description": "只解释一个条款"}],
                 _FACTS_BODY, "explain"),
             "/v1/sets/{set}/next-question": _post(

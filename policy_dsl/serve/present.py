@@ -24,7 +24,7 @@ def screening_json(engine: RuleEngine, s: Screening) -> dict:
                  for key, facts in s.open.items()],
         "unsettled": [{"conclusion": key, "label": _label(engine, key), "missing": sorted(u.missing),
                        "reason": reason_text(u, engine.vocab)} for key, u in s.unsettled.items()],
-        "decision": s.decision.to_json(),
+        "decision": {"schema": "policy-dsl/evaluation", "version": 1, **s.decision.to_json()},  # as evaluate gives it
         "results": [_clause(engine, s, cid) for cid in s.scope],
     }
 

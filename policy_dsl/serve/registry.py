@@ -10,6 +10,7 @@ from pathlib import Path
 from ..engine import RuleEngine, load, parameter_value
 from ..errors import UsageError
 from ..loader import MANIFEST
+from ..sets import search_dirs
 from ..model import Citation, Clause
 from ..render_json import json_value
 
@@ -22,22 +23,29 @@ class Registry:
         return self.engines.get(name)
 
 
-def load_registry(directory: str | Path) -> Registry:
-    """Load, check and compile every set directory (one holding policy-set.yaml) under `directory`."""
-    root = Path(directory)
-    if not root.is_dir():
-        raise UsageError(f"找不到规则集目录 no such policies directory: {root}")
+def load_registry(directory: str | Path | None = None) -> Registry:
+    """Load, check and compile every set (a directory holding policy-set.yaml) in `directory`, or
+    else in the directories set names are looked up in (POLICY_PATH, ./policies); first name wins."""
+    dirs = search_dirs(directory)
+    if directory is not None and not Path(directory).is_dir():
+        raise UsageError(f"找不到规则集目录 no such policies directory: {directory}")
     engines: dict[str, RuleEngine] = {}
-    for sub in sorted(p for p in root.iterdir() if (p / MANIFEST).is_file()):
-        engine = load(sub)
-        engines[engine.name] = engine
+    for root in dirs:
+        for sub in sorted(p for p in root.iterdir() if (p / MANIFEST).is_file()) if root.is_dir() else ():
+            if sub.name not in engines:
+                engine = load(sub)
+                engines[engine.name] = engine
     if not engines:
-        raise UsageError(f"目录中没有规则集 no rule set (a directory with {MANIFEST}) under {root}")
+        where = "、".join(map(str, dirs))
+        raise UsageError(f"没有规则集 no rule set (a directory with {MANIFEST}) in {where}")
     return Registry(engines)
 
 
 def citation_json(c: Citation | None) -> dict | None:
-    return {k: v for k, v in vars(c).items() if v} if c else None
+    """document, article and quoted text (where it was read from is for checks, not for clients)."""
+    if c is None:
+        return None
+    return {k: v for k, v in (("document", c.document), ("article", c.article), ("text", c.text)) if v}
 
 
 def set_summary(engine: RuleEngine) -> dict:

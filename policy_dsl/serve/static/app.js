@@ -63,7 +63,7 @@ function showQuestion(q) {
   form.dataset.fact = q.fact;
   form.dataset.type = q.type;
   $("count").textContent = String(state.answers.length + 1);
-  $("q-label").textContent = q.label + (q.type === "money" ? "（元）" : "");
+  $("q-label").textContent = q.label + (q.type === "money" && !q.label.includes("元") ? "（元）" : "");
   const names = [...new Set(q.conclusions.map((key) => label(key).split("·").pop()))];
   $("q-why").textContent = "与此有关：" + names.slice(0, 5).join("、") + (names.length > 5 ? " 等" : "");
   $("q-error").textContent = "";
@@ -147,7 +147,16 @@ async function skip() {
 
 function renderAnswers() {
   $("answers").hidden = state.answers.length === 0;
-  $("answer-list").innerHTML = state.answers.map((a) => `<li>${esc(a.label)}：<b>${esc(a.text)}</b></li>`).join("");
+  $("answer-list").innerHTML = state.answers.map((a) =>
+    `<li>${esc(a.label)}：<b>${esc(a.text)}</b> <button type="button" class="change" data-fact="${esc(a.path)}">修改</button></li>`).join("");
+}
+
+// 修改一个回答：去掉它，重新判定；下一题由服务重新选（通常就是这一题）
+async function change(path) {
+  delete state.facts[path];
+  state.answers = state.answers.filter((a) => a.path !== path);
+  renderAnswers();
+  await step();
 }
 
 function renderResults(data) {
@@ -169,20 +178,14 @@ function finish(data) {
     (open.length ? `仍待确定：${open.join("；")}。` : "");
 }
 
-function showNotice() {
-  const data = state.last;
-  const who = $("applicant-name").value.trim() || (state.subject === "unit" ? "申请单位" : "申请人");
-  const region = state.set === "fushun" ? "抚顺市" : "辽宁省";
-  $("notice-to").textContent = `${who}：`;
-  $("notice-intro").textContent = `根据您提供的情况，经对照${region}现行就业政策初步筛查，结果告知如下。`;
-  const group = (status) => data.results.filter((r) => r.status === status);
-  const section = (title, rows) => rows.length ? `<h2>${title}</h2>` + rows.map((r) => `
-    <div class="item"><h3>${esc(r.title)}</h3>
-      <table>${r.conclusions.map((c) => `<tr><th>${esc(c.label)}</th><td>${esc(c.determined ? c.text : "待定：" + c.value.reason)}</td></tr>`).join("")}</table>
-      <p>政策依据：${esc(cite(r.citation))}${r.departments.length ? "；经办部门：" + esc(r.departments.join("、")) : ""}</p></div>`).join("") : "";
-  $("notice-body").innerHTML = section("一、可以享受的政策", [...group("applies"), ...group("determined")]) +
-    section("二、尚待确定的政策", group("undetermined")) + section("三、不符合条件的政策", group("does_not_apply"));
-  $("notice-foot").textContent = `评估日期：${$("as-of").value || "未填写"}　本告知书为初步筛查结果，以经办部门审核为准。`;
+// 告知书：服务端按同一套规则生成（与 policy explain --format notice 相同），放在 iframe 里供打印
+async function showNotice() {
+  const response = await fetch(`/v1/sets/${state.set}/explain?format=notice`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(facts()) });
+  if (!response.ok) throw await response.json();
+  const frame = $("notice-frame");
+  frame.onload = () => { frame.style.height = `${frame.contentDocument.documentElement.scrollHeight + 32}px`; };
+  frame.srcdoc = await response.text();
   document.body.classList.add("notice-mode");
   $("notice").hidden = false;
 }
@@ -203,9 +206,13 @@ document.addEventListener("DOMContentLoaded", () => {
   $("begin").addEventListener("click", () => begin().catch((e) => alert(problemText(e))));
   $("question").addEventListener("submit", answer);
   $("skip").addEventListener("click", () => skip().catch((e) => { $("q-error").textContent = problemText(e); }));
-  $("show-notice").addEventListener("click", showNotice);
-  $("print").addEventListener("click", () => window.print());
+  $("show-notice").addEventListener("click", () => showNotice().catch((e) => alert(problemText(e))));
+  $("print").addEventListener("click", () => $("notice-frame").contentWindow.print());
   $("close-notice").addEventListener("click", () => { document.body.classList.remove("notice-mode"); $("notice").hidden = true; });
   $("restart").addEventListener("click", () => location.reload());
+  $("answer-list").addEventListener("click", (event) => {
+    const fact = event.target.dataset?.fact;
+    if (fact) change(fact).catch((e) => alert(problemText(e)));
+  });
   loadPolicies().catch((e) => { $("policy-list").textContent = problemText(e); });
 });
