@@ -97,6 +97,7 @@ PLUGGED_COMMANDS: tuple[str, ...] = (
     ".batch.command",
     ".serve.command",
     ".authoring.commands",
+    ".sql.command",
 )
 
 

@@ -97,7 +97,7 @@ def test_vocabulary_labels_every_conclusion_and_enum_value() -> None:
     vocab = vocabulary()
     for cid, spec in vocab.clauses.items():
         assert set(spec.conclusions) <= set(spec.labels), cid
-    assert vocab.clauses["stable_job_refund"].labels["payable"] == "予以返还"
+    assert vocab.clauses["stable_job_refund"].labels["payable"] == "应予拨付"
     for path, fact in vocab.facts.items():
         if fact.type.kind in ("enum", "set"):
             assert fact.value_labels and all(label for _, label in fact.value_labels), path

@@ -65,7 +65,7 @@ def register(subparsers) -> None:
     b.add_argument("--keep", nargs="+", metavar="COLUMN", default=[],
                    help="把名册中的这些列原样带到 CSV / Parquet 结果中（如 unit.name、统一社会信用代码）")
     b.add_argument("--explain", action="store_true", help="每行附一句中文理由：起决定作用的条件及其出处")
-    b.add_argument("--engine", choices=sorted(ENGINES), default="python", help="求值引擎（目前只有 python）")
+    b.add_argument("--engine", choices=sorted(ENGINES), default="python", help="求值引擎：python（默认）或 duckdb（编译为 SQL，见 docs/sql.md）")
     b.set_defaults(func=run)
 
 
@@ -194,9 +194,10 @@ def _evaluated(batch_engine, rows: Iterator[Row], as_of, trace: bool) -> Iterato
     """(row, result) for every row, in order: result is None for a row with problems of its own,
     else the engine's Decision or CaseError, or Failed."""
     chunk: list[Row] = []
+    size = getattr(batch_engine, "chunk", CHUNK)  # an engine with a fixed cost per call asks for more
     for row in rows:
         chunk.append(row)
-        if len(chunk) >= CHUNK:
+        if len(chunk) >= size:
             yield from _chunk(batch_engine, chunk, as_of, trace)
             chunk = []
     if chunk:
@@ -221,7 +222,7 @@ def _results(batch_engine, cases: list[dict], as_of, trace: bool) -> Iterator[ob
             try:
                 result = next(iter(batch_engine.evaluate_many([cases[start]], as_of=as_of, trace=trace)))
             except PolicyError as single:
-                result = Failed((("", f"求值错误：{single.message}"),))
+                result = Failed((("", single.render()),))  # as the python engine reports it (CaseError "evaluation")
             yield result
             start += 1
 

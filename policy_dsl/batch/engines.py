@@ -27,6 +27,13 @@ class EngineChoice:
     zh: str
 
 
+def _duckdb(engine: RuleEngine) -> BatchEngine:
+    from ..sql.batch_engine import DuckDBBatchEngine
+
+    return DuckDBBatchEngine(engine)
+
+
 ENGINES: dict[str, EngineChoice] = {
     "python": EngineChoice(lambda engine: engine, True, "编译后的 Python 规则（RuleEngine.evaluate_many）"),
+    "duckdb": EngineChoice(_duckdb, False, "编译为 SQL，在内嵌 DuckDB 中求值（policy_dsl.sql，见 docs/sql.md）"),
 }

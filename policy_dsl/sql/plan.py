@@ -1,0 +1,284 @@
+"""A checked, resolved rule set → one canonical query over the table `facts`.
+
+Every named item (parameter, definition, condition, conclusion) is translated in
+the checker's order; an item SQL cannot express, and everything that depends
+on it, is left to the Python engine and listed in `Plan.python` with the
+reason. Columns are computed in layers (`WITH l1 AS (SELECT *, … FROM l0)`), each
+column in the first layer after its operands.
+
+The query returns, per row of `facts`: `_row`; for each conclusion it covers the
+value (NULL when undetermined) and `<clause.name>#missing`, the sorted fact paths
+and parameter names that would decide it; `_has_<subject>` for the clauses'
+applicability; and `_recheck`, true where the Python engine must decide the row
+(a divisor of 0: the Python engine reports an evaluation error there).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlglot.expressions as e
+
+from .. import types as T
+from ..checker import Analysis, split_key
+from ..engine import parameter_value
+from ..model import Parameter, RuleSet
+from ..values import Unknown
+from .dialects import cast, dec
+from .missing import Names, choose, decode, merge, of
+from .translate import FACT_SCALE, Sink, Sql, Translator, Unsupported, case, col, is_null, literal, p
+
+ROW = "_row"
+
+
+def sql_type(t: T.Type, scale: int | None = None) -> e.DataType:
+    k = t.kind
+    if k in FACT_SCALE:
+        return dec(FACT_SCALE[k] if scale is None else scale)
+    simple = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "string": "VARCHAR", "enum": "VARCHAR",
+              "duration": "VARCHAR", "set": "ARRAY<VARCHAR>"}
+    if k in simple:
+        return e.DataType.build(simple[k])
+    if k == "list" and t.elem is not None and t.elem.kind == "record":
+        fields = ", ".join(f"{name} {sql_type(ft).sql()}" for name, ft in t.elem.fields)
+        return e.DataType.build(f"ARRAY<STRUCT<{fields}>>")
+    raise Unsupported(f"类型 {t}")
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    query: e.Expression
+    outputs: dict[str, str]                 # conclusion key → its type kind, computed in SQL
+    python: dict[str, str]                  # conclusion key → why the Python engine computes it
+    reasons: dict[str, str]                 # delegated parameter name → reason sentence
+    subjects: dict[str, str] = field(default_factory=dict)  # clause id → subject ("always" or a column)
+    names: Names = Names(())
+    masks: dict[str, tuple[tuple[int, ...], bool]] = field(default_factory=dict)  # key → (mask words, has #e)
+
+
+class _Planner:
+    def __init__(self, rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type]) -> None:
+        self.rs, self.analysis, self.facts = rs, analysis, facts
+        self.sink = Sink()
+        self.slots: dict[str, Sql] = {}
+        self.failed: dict[str, str] = {}
+        delegated = {p.name for c in rs.clauses.values() for p in c.parameters.values() if not p.filled}
+        self.names = Names(tuple(sorted(set(facts) | delegated | {"as_of"})))
+        self.t = Translator(analysis.notes, self.sink, self.slot_sql, self.names, self.constant)
+
+    def item(self, key: str):
+        cid, name = split_key(key)
+        return self.rs.clauses[cid].items()[name]
+
+    def slot_sql(self, key: str) -> Sql:
+        if key in self.failed:
+            raise Unsupported(f"依赖 {key}（{self.failed[key]}）")
+        return self.slots[key]
+
+    def constant(self, key: str) -> object:
+        item = self.item(key)
+        if isinstance(item, Parameter):
+            if item.history:
+                raise Unsupported("按日期生效的期间 a duration in force by date")
+            value = parameter_value(item)
+            return None if isinstance(value, Unknown) else value
+        from .. import nodes as n
+
+        binding = self.analysis.notes.bindings.get(id(item.expr))
+        if isinstance(item.expr, n.Ref) and binding is not None and hasattr(binding, "key"):
+            return self.constant(binding.key)  # type: ignore[attr-defined]
+        raise Unsupported("非常量期间 a duration that is not a constant")
+
+    def run(self, wanted: list[str]) -> None:
+        needed: set[str] = set()
+        stack = list(wanted)
+        while stack:  # only what the wanted conclusions depend on
+            key = stack.pop()
+            if key not in needed:
+                needed.add(key)
+                stack.extend(self.analysis.deps.get(key, ()))
+        for key in (k for k in self.analysis.order if k in needed):
+            mark, checks = len(self.sink.defs), len(self.t.recheck)
+            try:
+                self.slots[key] = self.slot(key)
+            except Unsupported as why:
+                del self.sink.defs[mark:]
+                del self.t.recheck[checks:]
+                self.failed[key] = str(why)
+
+    def slot(self, key: str) -> Sql:
+        item = self.item(key)
+        t = self.analysis.slot_types[key]
+        if isinstance(item, Parameter):
+            return self.parameter(item, t)
+        cid, name = split_key(key)
+        clause = self.rs.clauses[cid]
+        value = self.t.expr(item.expr)
+        rules = sorted((r for r in clause.exceptions if r.conclusion == name), key=lambda r: -r.priority)
+        if rules:
+            cases = [(self.t.expr(r.when), self.t.expr(r.value)) for r in rules]
+            value = _exceptions(value, cases, t.kind)
+        if item.role == "conclusion" and t.kind == "money":
+            rounded = cast(e.Round(this=cast(value.v, dec(value.scale)), decimals=e.Literal.number(2)), dec(2))
+            value = Sql(rounded, value.m, "money", 2)
+        elif item.role == "conclusion" and value.inexact:
+            raise Unsupported("商的精确值（28位有效数字）无法用定点 DECIMAL 表示 an exact quotient to 28 significant digits")
+        if t.kind in FACT_SCALE and value.kind == "int":
+            value = Sql(cast(value.v, dec(0)), value.m, t.kind, 0, value.inexact)
+        return self.t.settle(value)
+
+    def parameter(self, p: Parameter, t: T.Type) -> Sql:
+        if p.history:
+            return self.history(p, t)
+        value = parameter_value(p)
+        if isinstance(value, Unknown):
+            return Sql(cast(e.Null(), sql_type(t)), of(self.names, p.name), t.kind, FACT_SCALE.get(t.kind, 0))
+        return literal(value, t.kind)
+
+    def history(self, p: Parameter, t: T.Type) -> Sql:
+        as_of = col("as_of")
+        entries = [literal(v, t.kind) for _, v in p.history]
+        scale = max(x.scale for x in entries)
+        values = [cast(x.v, dec(scale)) if t.kind in FACT_SCALE else x.v for x in entries]
+        same = len({v for _, v in p.history}) == 1
+        whens = [(e.GTE(this=as_of, expression=literal(start, "date").v), v)
+                 for (start, _), v in reversed(list(zip(p.history, values)))]
+        value = case((is_null(as_of), values[0] if same else e.Null()), *whens, default=e.Null())
+        self.t.recheck.append(e.LT(this=as_of, expression=literal(p.history[0][0], "date").v))
+        return self.sink.bind(Sql(value, of(self.names, "as_of"), t.kind, scale))
+
+
+def _exceptions(base: Sql, cases: list[tuple[Sql, Sql]], kind: str) -> Sql:
+    """runtime._exceptions: the first applicable exception by priority wins; an undecided
+    one before it makes the result unknown unless every candidate agrees."""
+    scale = max([base.scale] + [v.scale for _, v in cases])
+
+    def norm(x: Sql) -> Sql:
+        return Sql(cast(x.v, dec(scale)), x.m, x.kind, scale, x.inexact) if kind in FACT_SCALE else x
+
+    base, cases = norm(base), [(w, norm(v)) for w, v in cases]
+
+    def finish(chosen: Sql, pending: list[tuple[Sql, Sql]]) -> Sql:
+        if not pending:
+            return chosen
+        values = [chosen] + [v for _, v in pending]
+        agree = None
+        for v in values[1:]:
+            test = e.EQ(this=p(chosen.v), expression=p(v.v))
+            agree = test if agree is None else e.And(this=agree, expression=test)
+        whens = [w for w, _ in pending]
+        # the pending conditions are all NULL here, so the merge always lists them
+        return Sql(case((agree, chosen.v)), merge(whens + values), kind, scale)
+
+    def resolve(i: int, pending: list[tuple[Sql, Sql]]) -> Sql:
+        if i == len(cases):
+            return finish(base, pending)
+        w, v = cases[i]
+        hit, miss, undecided = finish(v, pending), resolve(i + 1, pending), resolve(i + 1, pending + [(w, v)])
+        value = case((w.v, hit.v), (e.Not(this=e.Paren(this=w.v)), miss.v), default=undecided.v)
+        m = choose([(w.v, hit.m), (e.Not(this=e.Paren(this=w.v)), miss.m)], undecided.m)
+        return Sql(value, m, kind, scale)
+
+    return resolve(0, [])
+
+
+def _layers(defs: list[tuple[str, e.Expression]], base: set[str]) -> list[list[tuple[str, e.Expression]]]:
+    level: dict[str, int] = {}
+    layers: list[list[tuple[str, e.Expression]]] = []
+    for name, expr in defs:
+        refs = {c.name for c in expr.find_all(e.Column)}
+        depth = 1 + max((level[r] for r in refs if r in level), default=0)
+        level[name] = depth
+        while len(layers) < depth:
+            layers.append([])
+        layers[depth - 1].append((name, expr))
+    return layers
+
+
+def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: list[str] | None = None,
+               passthrough: tuple[str, ...] = (), decoded: bool = True) -> Plan:
+    """The query for the conclusions `keys` (default: every conclusion of every clause);
+    `passthrough` names columns of `facts` to return as they are. With `decoded`, each
+    conclusion's `#missing` is a sorted list of names; without, the bit masks `#m<word>` and
+    element paths `#e` are returned for the caller to decode (Plan.names, Plan.masks)."""
+    planner = _Planner(rs, analysis, facts)
+    wanted = keys or [f"{cid}.{name}" for cid, c in rs.clauses.items() for name in c.conclusions]
+    planner.run(wanted)
+    outputs = {k: analysis.slot_types[k].kind for k in wanted if k not in planner.failed}
+    python = {k: planner.failed[k] for k in wanted if k in planner.failed}
+    subjects = {cid: rs.clauses[cid].subject for cid in {split_key(k)[0] for k in wanted}}
+    defs = list(planner.sink.defs)
+    for subject in sorted({s for s in subjects.values() if s != "always"}):
+        cols = [e.Not(this=is_null(col(path))) for path in facts if path.split(".")[0] == subject]
+        test: e.Expression = _or_all(cols) if cols else e.false()
+        defs.append((f"_has_{subject}", test))
+    projection: list[e.Expression] = [col(ROW), *[col(c) for c in passthrough]]
+    masks: dict[str, tuple[tuple[int, ...], bool]] = {}
+    for key in outputs:
+        s = planner.slots[key]
+        projection.append(e.alias_(s.v, key, quoted=True, copy=False))
+        if s.m is None:
+            masks[key] = ((), False)
+            if decoded:
+                projection.append(e.alias_(cast(e.Null(), "ARRAY<VARCHAR>"), f"{key}#missing", quoted=True, copy=False))
+        elif decoded:
+            listed = case((is_null(s.v), decode(planner.names, s.m)))
+            projection.append(e.alias_(listed, f"{key}#missing", quoted=True, copy=False))
+        else:
+            masks[key] = (tuple(w for w, _ in s.m.words), s.m.elems is not None)
+            for w, x in s.m.words:
+                projection.append(e.alias_(x, f"{key}#m{w}", quoted=True, copy=False))
+            if s.m.elems is not None:
+                projection.append(e.alias_(s.m.elems, f"{key}#e", quoted=True, copy=False))
+    for subject in sorted({s for s in subjects.values() if s != "always"}):
+        projection.append(col(f"_has_{subject}"))
+    checks = [e.Coalesce(this=c, expressions=[e.false()]) for c in planner.t.recheck]
+    projection.append(e.alias_(_or_all(checks) if checks else e.false(), "_recheck", quoted=True, copy=False))
+    layers = _layers(defs, set(facts))
+    ctes, source = _ctes(layers, projection), "facts"
+    if ctes:
+        source = ctes[-1][0]
+    query = e.Select().select(*projection, copy=False).from_(source, copy=False)
+    for name, select in ctes:
+        query = query.with_(name, as_=select, copy=False)
+    reasons = {p.name: p.delegated.reason for c in rs.clauses.values() for p in c.parameters.values()
+               if p.delegated is not None and not p.filled}
+    return Plan(rs.name, query, outputs, python, reasons, subjects, planner.names, masks)
+
+
+def _refs(x: e.Expression) -> set[str]:
+    return {c.name for c in x.find_all(e.Column)}
+
+
+def _ctes(layers: list[list[tuple[str, e.Expression]]], final: list[e.Expression]) -> list[tuple[str, e.Expression]]:
+    """WITH l1 AS (SELECT <live columns>, <new columns> FROM facts), l2 AS (… FROM l1), …: each layer
+    passes on only the columns a later layer or the result still reads (DuckDB binds wide
+    `SELECT *` chains slowly)."""
+    needed_after: list[set[str]] = [set() for _ in layers]
+    later: set[str] = set().union(*(_refs(x) for x in final)) if final else set()
+    for i in range(len(layers) - 1, -1, -1):
+        needed_after[i] = set(later)
+        for _, x in layers[i]:
+            later |= _refs(x)
+    ctes: list[tuple[str, e.Expression]] = []
+    available: list[str] = []  # columns defined by earlier layers, in order
+    defined = {name for layer in layers for name, _ in layer}
+    source = "facts"
+    for i, layer in enumerate(layers):
+        keep = [c for c in available if c in needed_after[i]]
+        carried = sorted(needed_after[i] - defined)  # columns of `facts`
+        select = e.Select().select(*[col(c) for c in carried + keep],
+                                   *[e.alias_(x, name, quoted=True, copy=False) for name, x in layer],
+                                   copy=False).from_(source, copy=False)
+        available = keep + [name for name, _ in layer]
+        name = f"l{i + 1}"
+        ctes.append((name, select))
+        source = name
+    return ctes
+
+
+def _or_all(tests: list[e.Expression]) -> e.Expression:
+    out = tests[0]
+    for t in tests[1:]:
+        out = e.Or(this=out, expression=t)
+    return out
