@@ -262,11 +262,14 @@ def test_explain_gives_the_deciding_condition_with_its_citation(tmp_path, capsys
     run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "o.csv", "--clause", "stable_job_refund", "--explain")
     with (tmp_path / "o.csv").open(encoding="utf-8-sig") as f:
         reasons = {int(r["row"]): r["理由"] for r in csv.DictReader(f)}
+    from policy_dsl.vocabulary import vocabulary
+
+    pay = vocabulary().clauses["stable_job_refund"].labels["payable"]  # 应予拨付
     basis = "（依据：抚人社发〔2021〕20号 一；辽人社发〔2021〕7号 一（一））"
-    assert reasons[4] == "应予拨付：不符合。逾期申请，不予受理——申请日期2022年1月5日，晚于申请截止日期2021年12月31日" + basis
-    assert reasons[7].startswith("应予拨付：不符合——不符合“裁员率达标”：") and "裁员率20%，高于6%" in reasons[7]
-    assert reasons[1].startswith("应予拨付：符合——") and "免申即享：2020年末参保人数120人，在200人（含）以下" in reasons[1]
-    assert reasons[6].startswith("应予拨付：尚不能确定——") and "请提供：上年度裁员人数" in reasons[6]
+    assert reasons[4] == f"{pay}：不符合。逾期申请，不予受理——申请日期2022年1月5日，晚于申请截止日期2021年12月31日" + basis
+    assert reasons[7].startswith(f"{pay}：不符合——不符合“裁员率达标”：") and "裁员率20%，高于6%" in reasons[7]
+    assert reasons[1].startswith(f"{pay}：符合——") and "免申即享：2020年末参保人数120人，在200人（含）以下" in reasons[1]
+    assert reasons[6].startswith(f"{pay}：尚不能确定——") and "请提供：上年度裁员人数" in reasons[6]
     assert all(r.endswith(basis) for r in reasons.values())
 
 

@@ -222,7 +222,7 @@ def _results(batch_engine, cases: list[dict], as_of, trace: bool) -> Iterator[ob
             try:
                 result = next(iter(batch_engine.evaluate_many([cases[start]], as_of=as_of, trace=trace)))
             except PolicyError as single:
-                result = Failed((("", single.render()),))  # as evaluate_many reports it: with the rule's position
+                result = Failed((("", single.render()),))  # as the python engine reports it (CaseError "evaluation")
             yield result
             start += 1
 
