@@ -23,7 +23,7 @@ def unparse(node: n.Expr) -> str:
 def _wrap(node: n.Expr, parent: int, right: bool = False) -> str:
     text = _text(node)
     inner = level(node)
-    if inner < parent or (right and inner == parent and parent >= 5):
+    if inner < parent or (right and inner == parent and parent >= 2):  # left-associative: a right operand at the same level keeps its parentheses
         return f"({text})"
     return text
 

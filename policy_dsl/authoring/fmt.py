@@ -47,7 +47,7 @@ def canonical(node: n.Expr) -> str:
     def wrap(child: n.Expr, parent: int, right: bool = False, keep: bool = False) -> str:
         text = canonical(child)
         inner = level(child)
-        if keep or inner < parent or (right and inner == parent and parent >= 5):
+        if keep or inner < parent or (right and inner == parent and parent >= 2):  # a and (b and c) stays as written
             return f"({text})"
         return text
 
