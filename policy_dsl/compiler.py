@@ -48,6 +48,7 @@ class Program:
     # fails (overflow past the number limits) is reported at the expression that did it
     _lines: dict = field(repr=False, default_factory=dict)
     _make_traced: Callable | None = field(repr=False, default=None)  # the traced function is written on first use
+    _gen: object = field(repr=False, default=None)
 
     @property
     def fast(self) -> Callable:
@@ -126,6 +127,7 @@ def compile_program(slots: Sequence[SlotSpec], notes: Annotations,
     program = Program([s.key for s in slots], nodes, node_ids, fast.source)
     program._fast = fast.function("_evaluate", nodes)
     program._lines = {program._fast.__code__: fast.line_nodes}
+    program._gen = fast  # its parts, for a program fused with facts validation (fused.py)
 
     def make_traced() -> Callable:
         traced = _Gen(slots, notes, node_ids, trace=True)
@@ -168,10 +170,11 @@ class _Gen:
             self._slot(slot)
         params = "F, T" if trace else "F"
         # Facts are read once, at the top: a missing fact reads as its own Unknown.
-        reads = [f"    {local} = F.get({self.const(path)}, {self.const(Unknown({path}))})"
+        self.unknown_of = {path: self.const(Unknown({path})) for path in self.fact_local}
+        reads = [f"    {local} = F.get({self.const(path)}, {self.unknown_of[path]})"
                  for path, local in self.fact_local.items()]
         body = "\n".join(reads + self.lines)
-        out = ", ".join(self.const_slot.get(s.key) or self.slot_local[s.key] for s in slots)
+        out = self.out = ", ".join(self.const_slot.get(s.key) or self.slot_local[s.key] for s in slots)
         self.source = f"def _evaluate({params}):\n{body}\n    return [{out}]\n"
         first = 2 + len(reads)  # line number of self.lines[0] in the source
         self.line_nodes = {first + i: nid for i, nid in enumerate(self.line_node) if nid is not None}
