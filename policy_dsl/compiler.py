@@ -21,7 +21,7 @@ from .errors import PolicyError, PolicyEvaluationError, PolicyLimitError
 from .functions import BUILTINS
 from .runtime import RUNTIME
 from .typer import Annotations, FactBinding, SlotBinding, VarBinding
-from .values import CONTEXT, Unknown
+from .values import CONTEXT, Unknown, quantize_money
 
 
 @dataclass
@@ -164,6 +164,7 @@ class _Gen:
         self.const_slot = {s.key: self.const(s.const) for s in slots
                            if s.expr is None and not s.history and s.const.__class__ is not Unknown}
         self.fact_local: dict[str, str] = {}
+        self.local_const: dict[str, str] = {}  # slot local → the constant it always holds
         self.if_depth = 0
         self.vars: list[tuple[str, str, str, object]] = []  # (var name, element local, index local, collection path)
         for slot in slots:
@@ -230,6 +231,7 @@ class _Gen:
             return  # a known constant: references and the result use it directly
         if slot.expr is None:
             self.emit(f"{target} = {self.const(slot.const)}")
+            self.local_const[target] = self.const(slot.const)
             return
         value = self.expr(slot.expr)
         if slot.exceptions:
@@ -242,7 +244,10 @@ class _Gen:
             table = ", ".join(f"({w}, {v})" for w, v in pairs)
             self.emit(f"{value_tmp} = {v1} if {w1} is True else ({value} if {none_holds} else _exc({value}, ({table},)))")
             value = value_tmp
-        if slot.money:
+        known = self.local_const.get(value, value)
+        if slot.money and known in self.consts:  # a constant amount (or unknown) is rounded once, here
+            self.emit(f"{target} = {self.const(quantize_money(self.consts[known]))}")
+        elif slot.money:
             self.current.append(self.node_ids[id(slot.expr)])
             self.emit(f"{target} = {value}.quantize(_CENT, _HALF_UP, _WIDE) if {value}.__class__ is _Dec else _q({value})")
             self.current.pop()
