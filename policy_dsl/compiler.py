@@ -21,7 +21,7 @@ from .errors import PolicyError, PolicyEvaluationError, PolicyLimitError
 from .functions import BUILTINS
 from .runtime import RUNTIME
 from .typer import Annotations, FactBinding, SlotBinding, VarBinding
-from .values import CONTEXT, Unknown
+from .values import CONTEXT, Unknown, quantize_money
 
 
 @dataclass
@@ -48,6 +48,7 @@ class Program:
     # fails (overflow past the number limits) is reported at the expression that did it
     _lines: dict = field(repr=False, default_factory=dict)
     _make_traced: Callable | None = field(repr=False, default=None)  # the traced function is written on first use
+    _gen: object = field(repr=False, default=None)
 
     @property
     def fast(self) -> Callable:
@@ -126,6 +127,7 @@ def compile_program(slots: Sequence[SlotSpec], notes: Annotations,
     program = Program([s.key for s in slots], nodes, node_ids, fast.source)
     program._fast = fast.function("_evaluate", nodes)
     program._lines = {program._fast.__code__: fast.line_nodes}
+    program._gen = fast  # its parts, for a program fused with facts validation (fused.py)
 
     def make_traced() -> Callable:
         traced = _Gen(slots, notes, node_ids, trace=True)
@@ -162,16 +164,18 @@ class _Gen:
         self.const_slot = {s.key: self.const(s.const) for s in slots
                            if s.expr is None and not s.history and s.const.__class__ is not Unknown}
         self.fact_local: dict[str, str] = {}
+        self.local_const: dict[str, str] = {}  # slot local → the constant it always holds
         self.if_depth = 0
         self.vars: list[tuple[str, str, str, object]] = []  # (var name, element local, index local, collection path)
         for slot in slots:
             self._slot(slot)
         params = "F, T" if trace else "F"
         # Facts are read once, at the top: a missing fact reads as its own Unknown.
-        reads = [f"    {local} = F.get({self.const(path)}, {self.const(Unknown({path}))})"
+        self.unknown_of = {path: self.const(Unknown({path})) for path in self.fact_local}
+        reads = [f"    {local} = F.get({self.const(path)}, {self.unknown_of[path]})"
                  for path, local in self.fact_local.items()]
         body = "\n".join(reads + self.lines)
-        out = ", ".join(self.const_slot.get(s.key) or self.slot_local[s.key] for s in slots)
+        out = self.out = ", ".join(self.const_slot.get(s.key) or self.slot_local[s.key] for s in slots)
         self.source = f"def _evaluate({params}):\n{body}\n    return [{out}]\n"
         first = 2 + len(reads)  # line number of self.lines[0] in the source
         self.line_nodes = {first + i: nid for i, nid in enumerate(self.line_node) if nid is not None}
@@ -227,6 +231,7 @@ class _Gen:
             return  # a known constant: references and the result use it directly
         if slot.expr is None:
             self.emit(f"{target} = {self.const(slot.const)}")
+            self.local_const[target] = self.const(slot.const)
             return
         value = self.expr(slot.expr)
         if slot.exceptions:
@@ -239,7 +244,10 @@ class _Gen:
             table = ", ".join(f"({w}, {v})" for w, v in pairs)
             self.emit(f"{value_tmp} = {v1} if {w1} is True else ({value} if {none_holds} else _exc({value}, ({table},)))")
             value = value_tmp
-        if slot.money:
+        known = self.local_const.get(value, value)
+        if slot.money and known in self.consts:  # a constant amount (or unknown) is rounded once, here
+            self.emit(f"{target} = {self.const(quantize_money(self.consts[known]))}")
+        elif slot.money:
             self.current.append(self.node_ids[id(slot.expr)])
             self.emit(f"{target} = {value}.quantize(_CENT, _HALF_UP, _WIDE) if {value}.__class__ is _Dec else _q({value})")
             self.current.pop()

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from itertools import islice
 from datetime import date
 from decimal import getcontext, setcontext
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import nodes as n
 from . import types as T
@@ -26,6 +27,7 @@ from .compiler import Program, SlotSpec, compile_program
 from .decision import CaseError, ClauseResult, Decision
 from .errors import CheckFailed, FactsError, PolicyError, PolicyNameError, did_you_mean
 from .factcheck import checker
+from .fused import fuse
 from .loader import load_rule_set, resolve_set_path
 from .model import Parameter, RuleSet
 from .typer import FactBinding
@@ -66,6 +68,8 @@ class RuleEngine:
         self._static = _static_values(analysis, self._specs, program)
         self._static_trace: dict[int, object] | None = None
         self._variants: dict[frozenset, Variant] = {}
+        self._fused: dict[frozenset, tuple[Variant, Callable]] = {}  # keys of the nested facts → fused
+        self._heads = frozenset(self._checker.order)
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -83,6 +87,21 @@ class RuleEngine:
         Raises FactsError (every problem, by fact path) or PolicyEvaluationError."""
         if as_of is not None and isinstance(facts, Mapping):
             facts = {**facts, "as_of": as_of}
+        if not trace and facts.__class__ is dict:
+            keys = frozenset(facts)
+            hit = self._fused.get(keys) or self._fuse(keys)
+            if hit is not None:  # validation and rules in one generated function
+                variant = hit[0]
+                saved = getcontext()
+                setcontext(self._context())  # the rules' own decimal context, never the caller's
+                try:
+                    got = hit[1](facts)
+                except ArithmeticError as exc:
+                    raise variant.program._arithmetic_error(exc) from None
+                finally:
+                    setcontext(saved)
+                if got is not None:
+                    return Decision._of(self, variant, got[1], got[0], None)
         flat = self._fast(facts)  # the compiled validator's fast path; None: look closer
         if flat is None:
             flat = self._checker.prepare(facts, source)
@@ -103,36 +122,76 @@ class RuleEngine:
                       trace: bool = False) -> Iterator[Decision | CaseError]:
         """One result per case, in order: a Decision, or a CaseError for a case that could not be
         evaluated (its index and every problem). Lazy: the input is read as the results are
-        consumed, so it may be unbounded. Same answers as `evaluate`, case by case."""
-        fast, prepare = self._checker.fast, self._checker.prepare
-        variants, variant_for, context = self._variants, self._variant, self._context()
-        make = Decision._of
-        for index, facts in enumerate(cases):
-            if as_of is not None and isinstance(facts, Mapping):
-                facts = {**facts, "as_of": as_of}
-            flat = fast(facts)
-            if flat is None:
+        consumed (a few cases ahead, at most 64), so it may be unbounded. Same answers as
+        `evaluate`, case by case."""
+        it = iter(cases)
+        index, size = 0, 1
+        while True:
+            # Read in the caller's decimal context: reading may run the caller's own code.
+            chunk = list(islice(it, size))
+            if not chunk:
+                return
+            results = self._chunk(chunk, index, as_of, trace)
+            index, size = index + len(chunk), min(2 * size, 64)  # the first result comes after one case
+            yield from results  # the caller's context is back while the caller runs
+
+    def _chunk(self, chunk: list, start: int, as_of: date | None, trace: bool) -> list[Decision | CaseError]:
+        """Evaluate some cases in one switch to the rules' decimal context (one per thread)."""
+        fast, prepare, fused, make = self._fast, self._checker.prepare, self._fused, Decision._of
+        variants, context, out = self._variants, self._context(), []
+        saved = getcontext()
+        setcontext(context)
+        try:
+            for index, facts in enumerate(chunk, start):
+                if as_of is not None and isinstance(facts, Mapping):
+                    facts = {**facts, "as_of": as_of}
+                if not trace and facts.__class__ is dict:
+                    keys = frozenset(facts)
+                    hit = fused.get(keys)
+                    if hit is None:
+                        setcontext(saved)  # building programs is no part of the rules' arithmetic
+                        try:
+                            hit = self._fuse(keys)
+                        finally:
+                            setcontext(context)
+                    if hit is not None:  # validation and rules in one generated function
+                        try:
+                            got = hit[1](facts)
+                        except PolicyError as exc:
+                            out.append(CaseError(index, (("", exc.render()),), "evaluation"))
+                            continue
+                        except ArithmeticError as exc:  # past the number limits: at the expression that did it
+                            out.append(CaseError(index, (("", hit[0].program._arithmetic_error(exc).render()),),
+                                                 "evaluation"))
+                            continue
+                        if got is not None:
+                            out.append(make(self, hit[0], got[1], got[0], None))
+                            continue
+                setcontext(saved)  # the general path, as `evaluate` takes it
                 try:
-                    flat = prepare(facts)
+                    flat = fast(facts)
+                    if flat is None:
+                        flat = prepare(facts)
+                    subjects = flat["$subjects"]
+                    variant = variants.get(subjects) or self._variant(subjects)
                 except FactsError as exc:
-                    yield CaseError(index, tuple(exc.problems))
+                    out.append(CaseError(index, tuple(exc.problems)))
                     continue
-            subjects = flat["$subjects"]
-            variant = variants.get(subjects) or variant_for(subjects)
-            recorded: dict | None = dict(variant.trace_preset or self._preset(variant)) if trace else None
-            saved = getcontext()
-            setcontext(context)  # the rules' own decimal context, never the caller's
-            try:
-                values = variant.program._fast(flat) if recorded is None else variant.program.traced(flat, recorded)
-            except PolicyError as exc:
-                yield CaseError(index, (("", exc.render()),), "evaluation")
-                continue
-            except ArithmeticError as exc:  # past the number limits: reported at the expression that did it
-                yield CaseError(index, (("", variant.program._arithmetic_error(exc).render()),), "evaluation")
-                continue
-            finally:
-                setcontext(saved)
-            yield make(self, variant, values, flat, recorded)
+                finally:
+                    setcontext(context)
+                recorded: dict | None = dict(variant.trace_preset or self._preset(variant)) if trace else None
+                try:
+                    values = variant.program._fast(flat) if recorded is None else variant.program.traced(flat, recorded)
+                except PolicyError as exc:
+                    out.append(CaseError(index, (("", exc.render()),), "evaluation"))
+                    continue
+                except ArithmeticError as exc:
+                    out.append(CaseError(index, (("", variant.program._arithmetic_error(exc).render()),), "evaluation"))
+                    continue
+                out.append(make(self, variant, values, flat, recorded))
+        finally:
+            setcontext(saved)
+        return out
 
     def evaluate_prepared(self, flat: dict[str, Any], *, trace: bool = False) -> Decision:
         """Evaluate facts already validated and flattened (facts.prepare)."""
@@ -154,6 +213,15 @@ class RuleEngine:
         return dict(zip(self.program.keys, self.program.run(flat)))
 
     # programs per combination of subjects ---------------------------------------------------------------
+    def _fuse(self, keys: frozenset) -> tuple[Variant, Callable] | None:
+        """The fused program for nested facts with these top-level keys (each taken to be given);
+        None when a key is not in the vocabulary (the reporting path names it)."""
+        if not keys <= self._heads:
+            return None
+        variant = self._variants.get(keys) or self._variant(keys)
+        hit = self._fused[keys] = (variant, fuse(self._checker, variant.program, keys))
+        return hit  # two threads may both build it: the same function, no harm
+
     def _preset(self, variant: Variant) -> dict[int, object]:
         """A trace starts from the node values of the folded items, as if they had been computed."""
         if variant.trace_preset is None:

@@ -41,9 +41,10 @@ def _records(value: Any, fields: frozenset) -> tuple | None:
 
 
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, bind: dict[str, str] | None = None) -> None:
         self.lines: list[str] = []
         self.consts: dict[str, object] = {}
+        self.bind = bind or {}  # flat path → a local of the fused program that also receives the value
 
     def const(self, value: object) -> str:
         name = f"_c{len(self.consts)}"
@@ -102,7 +103,8 @@ class _Writer:
                 self.emit(d, "return None")
         else:  # pragma: no cover - the vocabulary has no other kinds
             self.emit(d, "return None")
-        self.emit(d, f"out[{self.const(target)}] = v")
+        local = self.bind.get(target)
+        self.emit(d, f"out[{self.const(target)}] = {local + ' = ' if local else ''}v")
 
     def _bounds(self, d: int, rule: "Rule") -> None:
         as_value = Decimal if rule.kind == "decimal" else (lambda x: x)  # Decimal vs Decimal compares fastest
@@ -117,8 +119,11 @@ class _Writer:
         self.emit(d, "if v is not None:")
 
 
-def generate_fast(checker: "FactChecker") -> Callable[[Any], dict | None]:
-    w = _Writer()
+def write_fast(checker: "FactChecker", bind: dict[str, str] | None = None,
+               expect: frozenset | None = None) -> _Writer:
+    """The fast path's body. `bind`: also store these flat paths in locals (a fused program);
+    `expect`: return None unless the subjects given are exactly these."""
+    w = _Writer(bind)
     heads = checker.order
     bit = {h: 1 << i for i, h in enumerate(heads)}
     w.emit(1, "if F.__class__ is not _dict: return None")
@@ -140,16 +145,28 @@ def generate_fast(checker: "FactChecker") -> Callable[[Any], dict | None]:
         for name, rule in rules.items():
             w.optional(2, "s", name)
             w.leaf(3, rule, f"{head}.{name}")
-    subjects = tuple(frozenset(h for h in heads if m & bit[h]) for m in range(1 << len(heads)))
-    w.emit(1, f"out['$subjects'] = {w.const(subjects)}[mask]")
+    if expect is not None:
+        w.emit(1, f"if mask != {sum(bit[h] for h in expect)}: return None")
+        w.emit(1, f"out['$subjects'] = {w.const(expect)}")
+    else:
+        subjects = tuple(frozenset(h for h in heads if m & bit[h]) for m in range(1 << len(heads)))
+        w.emit(1, f"out['$subjects'] = {w.const(subjects)}[mask]")
+    return w
+
+
+NAMESPACE = {"_MISS": _MISS, "_Dec": Decimal, "_date": date, "_iso": date.fromisoformat,
+             "_DECIMAL": _DECIMAL, "_DATE": _DATE, "_fs": frozenset, "_records": _records, "_dict": dict,
+             "_list": list}
+BUILTINS = {"len": len, "ValueError": ValueError, "str": str, "int": int, "bool": bool}
+
+
+def generate_fast(checker: "FactChecker") -> Callable[[Any], dict | None]:
+    w = write_fast(checker)
     w.emit(1, "return out")
     source = "def _fast(F):\n" + "\n".join(w.lines) + "\n"
     code = compile(source, "<facts fast path>", "exec")
     fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    namespace = {**w.consts, "_MISS": _MISS, "_Dec": Decimal, "_date": date, "_iso": date.fromisoformat,
-                 "_DECIMAL": _DECIMAL, "_DATE": _DATE, "_fs": frozenset, "_records": _records, "_dict": dict,
-                 "_list": list,
-                 "__builtins__": {"len": len, "ValueError": ValueError, "str": str, "int": int, "bool": bool}}
+    namespace = {**w.consts, **NAMESPACE, "__builtins__": BUILTINS}
     fn = types.FunctionType(fn_code, namespace, "_fast")
     fn.source = source  # type: ignore[attr-defined]  # for debugging
     return fn

@@ -183,6 +183,49 @@ def test_the_callers_decimal_context_does_not_leak_in() -> None:
         assert decimal.getcontext().prec == 3  # and ours does not leak out
 
 
+def test_evaluate_many_keeps_the_callers_context_while_the_caller_runs() -> None:
+    """The stream switches to the rules' context for a few cases at a time: the caller's code —
+    the loop body between results, and the iterator the cases come from — always runs in the
+    caller's own context, even when the caller changes it between results."""
+    import decimal
+
+    engine = ENGINES["fushun"]
+    case = {**UNIT, "unit": {**UNIT["unit"], "layoffs": 7, "insured_headcount": 117}}
+    expected = engine.evaluate(case).clauses["stable_job_refund"].conclusions
+    seen_by_input: list[int] = []
+
+    def cases():
+        for _ in range(200):
+            seen_by_input.append(decimal.getcontext().prec)
+            yield case
+
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3
+        for i, decision in enumerate(engine.evaluate_many(cases())):
+            assert decimal.getcontext() is ctx and ctx.prec == 3 + i % 2  # the body runs in the caller's context
+            assert decision.clauses["stable_job_refund"].conclusions == expected
+            ctx.prec = 3 + (i + 1) % 2  # the caller changes its own context between results
+        assert decimal.getcontext() is ctx
+    assert len(seen_by_input) == 200 and set(seen_by_input) <= {3, 4}
+
+
+def test_evaluate_many_reads_ahead_only_a_little() -> None:
+    engine = ENGINES["fushun"]
+    read = []
+
+    def cases():
+        for i in range(1000):
+            read.append(i)
+            yield UNIT
+
+    stream = engine.evaluate_many(cases())
+    next(stream)
+    assert len(read) == 1  # the first result needs only the first case
+    for _ in range(200):
+        next(stream)
+    assert len(read) <= 201 + 64
+
+
 def test_threads_share_one_engine_while_its_programs_are_first_compiled() -> None:
     import threading
 
