@@ -22,7 +22,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from .. import nodes as n
 from ..errors import PolicyError, RuleFileError, UsageError
 from ..parser import parse_expression
-from ..unparse import level
+from ..unparse import unparse
 
 _NAMED = ("definitions", "conditions", "conclusions")
 
@@ -44,47 +44,7 @@ def _yaml() -> YAML:
 
 def canonical(node: n.Expr) -> str:
     """Canonical text of an expression (see the module docstring for the two kept parentheses)."""
-    def wrap(child: n.Expr, parent: int, right: bool = False, keep: bool = False) -> str:
-        text = canonical(child)
-        inner = level(child)
-        if keep or inner < parent or (right and inner == parent and parent >= 2):  # a and (b and c) stays as written
-            return f"({text})"
-        return text
-
-    if isinstance(node, n.Literal):
-        return node.text or repr(node.value)
-    if isinstance(node, n.Ref):
-        return node.dotted
-    if isinstance(node, n.Neg):
-        return "-" + wrap(node.operand, 8)
-    if isinstance(node, n.Not):
-        return "not " + wrap(node.operand, 4)
-    if isinstance(node, (n.Arith, n.Compare)):
-        lvl = level(node)
-        return f"{wrap(node.left, lvl)} {node.op} {wrap(node.right, lvl, right=True)}"
-    if isinstance(node, n.Member):
-        return f"{wrap(node.element, 6)} {'not in' if node.negated else 'in'} {wrap(node.collection, 6)}"
-    if isinstance(node, n.And):
-        return f"{wrap(node.left, 3)} and {wrap(node.right, 3, right=True)}"
-    if isinstance(node, n.Or):
-        return (f"{wrap(node.left, 2, keep=isinstance(node.left, n.And))} or "
-                f"{wrap(node.right, 2, right=True, keep=isinstance(node.right, n.And))}")
-    if isinstance(node, n.If):
-        def branch(x: n.Expr) -> str:
-            return f"({canonical(x)})" if isinstance(x, n.If) else canonical(x)
-        orelse = canonical(node.orelse)  # `else if` chains read naturally without parentheses
-        return f"if {canonical(node.cond)} then {branch(node.then)} else {orelse}"
-    if isinstance(node, n.Call):
-        return f"{node.name}({', '.join(canonical(a) for a in node.args)})"
-    if isinstance(node, n.Aggregate):
-        where = f" where {canonical(node.where)}" if node.where is not None else ""
-        if node.kind == "sum":
-            return f"sum({canonical(node.value)} for {node.var} in {canonical(node.collection)}{where})"  # type: ignore[arg-type]
-        return f"{node.kind}({node.var} in {canonical(node.collection)}{where})"
-    if isinstance(node, n.Collection):
-        inner = ", ".join(canonical(i) for i in node.items)
-        return "{" + inner + "}" if node.kind == "set" else "[" + inner + "]"
-    raise TypeError(type(node).__name__)
+    return unparse(node, readable=True)
 
 
 def _expression(value: object) -> object:
