@@ -105,18 +105,7 @@ class RuleEngine:
         flat = self._fast(facts)  # the compiled validator's fast path; None: look closer
         if flat is None:
             flat = self._checker.prepare(facts, source)
-        subjects = flat["$subjects"]
-        variant = self._variants.get(subjects) or self._variant(subjects)
-        recorded: dict[int, object] | None = dict(variant.trace_preset or self._preset(variant)) if trace else None
-        saved = getcontext()
-        setcontext(self._context())  # the rules' own decimal context, never the caller's
-        try:
-            values = variant.program._fast(flat) if recorded is None else variant.program.traced(flat, recorded)
-        except ArithmeticError as exc:  # past the number limits: reported at the expression that did it
-            raise variant.program._arithmetic_error(exc) from None
-        finally:
-            setcontext(saved)
-        return Decision._of(self, variant, values, flat, recorded)
+        return self.evaluate_prepared(flat, trace=trace)
 
     def evaluate_many(self, cases: Iterable[Mapping[str, Any]], *, as_of: date | None = None,
                       trace: bool = False) -> Iterator[Decision | CaseError]:

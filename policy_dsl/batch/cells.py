@@ -94,7 +94,7 @@ def _decimal_text(text: str, what: str) -> Decimal:
     raise CellError(f"“{text}”不是{what}；应写成十进制数，如 10000.00")
 
 
-def _from_double(value: float, what: str) -> Decimal:
+def _from_double(value: float, what: str) -> Decimal:  # float-ok: a Parquet double in, read through its shortest text
     if not math.isfinite(value):
         raise CellError(f"{what}不能是 {value!r}")
     text = repr(value)  # the shortest text that reads back as this double

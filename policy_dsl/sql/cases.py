@@ -43,7 +43,7 @@ def _thresholds(engine: RuleEngine) -> tuple[list[int], list[Decimal], list[date
 
 
 class CaseMaker:
-    def __init__(self, engine: RuleEngine, start: int = 7, unknown: float = 0.15, junk: float = 0.003) -> None:
+    def __init__(self, engine: RuleEngine, start: int = 7, unknown: float = 0.15, junk: float = 0.003) -> None:  # float-ok: probabilities
         self.engine, self.rng, self.unknown, self.junk = engine, random.Random(start), unknown, junk
         self.ints, self.decs, self.dates = _thresholds(engine)
         self.subjects = sorted({p.split(".")[0] for p in engine.vocab.facts if "." in p})
@@ -94,7 +94,7 @@ class CaseMaker:
             yield self.row()
 
 
-def write_csv(engine: RuleEngine, path: str | Path, count: int, start: int = 7, **options: float) -> Path:
+def write_csv(engine: RuleEngine, path: str | Path, count: int, start: int = 7, **options: float) -> Path:  # float-ok: probabilities
     maker = CaseMaker(engine, start, **options)
     columns = list(engine.vocab.facts)
     with open(path, "w", newline="", encoding="utf-8") as f:
