@@ -27,6 +27,7 @@ from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named,
 from .names import ROOT_ENV, check_set_name, confined, inside, name_problem, policies_root
 from .parser import parse_expression
 from .sets import MANIFEST, resolve_set
+from .setfacts import effective_vocabulary, read_declared
 from .source import Span
 from .variants import apply_patch
 from .values import format_typed, isolated
@@ -437,6 +438,7 @@ def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
                 expected="、".join(near) or f"与 {path.name} 并列的规则集目录",
                 hint=did_you_mean(base_name, near) or "extends 写上级规则集的目录名（与本规则集并列）")])
         base = _load(base_path, (*seen, here), root)
+    declared = read_declared(manifest, name, effective_vocabulary(base), reader.fail)
     documents = dict(base.documents) if base else {}
     for d in manifest["documents"]:
         issuer = d.get("issuer", ())
@@ -483,7 +485,8 @@ def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
     return RuleSet(name=name, title=str(manifest.get("title", name)), jurisdiction=str(manifest.get("jurisdiction", "")),
                    documents=documents, clauses=clauses, path=str(path), extends=base.name if base else None, base=base,
                    files=all_files, content_hash=_hash(all_files),
-                   vocabulary=str(manifest.get("vocabulary", base.vocabulary if base else "full")))
+                   vocabulary=str(manifest.get("vocabulary", base.vocabulary if base else "full")),
+                   declared_facts=declared)
 
 
 
