@@ -245,3 +245,26 @@ def unknown_fact(path: str, span: Span | None, vocab: Vocabulary, rs: "RuleSet |
 
 def _manifest_shown(rs: "RuleSet") -> str:
     return str(Path(rs.path) / MANIFEST)   # as the set was named: policies/liaoning/policy-set.yaml
+
+
+# --- declared facts as data (policy show, the catalog) -----------------------------------------------
+
+def fact_json(spec: FactSpec) -> dict:
+    """A declared fact as JSON: how the set wrote it, plus the set that declared it."""
+    def bound(v: object) -> object:
+        return v.isoformat() if isinstance(v, date) else (str(v) if isinstance(v, Decimal) else v)
+
+    fields = spec.type.elem.fields if spec.type.kind == "list" and spec.type.elem is not None else ()
+    labels = dict(spec.field_labels)
+    return {"path": spec.path, "zh": spec.zh, "type": _type_name(spec.type),
+            "values": dict(spec.value_labels) or None,
+            "fields": {n: {"type": _type_name(t), "zh": labels.get(n, n)} for n, t in fields} or None,
+            "min": bound(spec.minimum), "max": bound(spec.maximum), "doc": spec.doc, "unit": spec.unit,
+            "declared_in": spec.declared_in}
+
+
+def _type_name(t: T.Type) -> str:
+    if t.kind == "list":
+        return "list of record"
+    return str(t)
+
