@@ -13,6 +13,7 @@ from .engine import RuleEngine, load
 from .errors import RuleFileError, UsageError, did_you_mean
 from .model import Citation, Clause, ExceptionRule, Parameter, RuleSet
 from .render_json import json_value
+from .setfacts import as_seen_by
 from .testing import same_value
 from .trace import TraceBuilder
 from .values import format_typed
@@ -213,7 +214,7 @@ def dynamic_diff(base: RuleEngine, variant: RuleEngine, cases: Iterable[tuple[st
     count = 0
     for name, facts in cases:
         count += 1
-        bd = base.evaluate(facts, trace=True, source=name)
+        bd = base.evaluate(as_seen_by(facts, base.vocab, variant.vocab), trace=True, source=name)
         vd = variant.evaluate(facts, trace=True, source=name)
         for cid, vres in vd.clauses.items():
             bres = bd.clauses.get(cid)

@@ -20,6 +20,7 @@ from . import types as T
 from .engine import RuleEngine
 from .errors import PolicyError
 from .facts import prepare
+from .setfacts import as_seen_by
 from .typer import FactBinding, SlotBinding
 from .values import isolated
 
@@ -42,12 +43,22 @@ def _defaults(t: T.Type, path: str) -> list[Any]:
         return [Decimal("10000.00") if k == "money" else Decimal(15), Decimal(0)]
     if k == "date":
         return [DEFAULT_AS_OF]
+    if k == "list" and t.elem is not None and t.elem.fields and path != "household.members":
+        return _records(t.elem)
     if k == "list":
         u = {f: True for f in _MEMBER_FIELDS} | {"employed": False, "has_business_or_investment_income": False}
         e = {**u, "employed": True}
         b = {**u, "has_business_or_investment_income": True}
         return [[u, u], [], [u], [u, e], [u, b], [u, u, e]]
     return ["抚顺市"]
+
+
+def _records(record: T.Type) -> list[Any]:
+    """Lists of a set-declared record type: none, one typical record, and that record with each field
+    changed to its next default (so a `where` over any field sees both sides)."""
+    typical = {name: _defaults(ft, name)[0] for name, ft in record.fields}
+    varied = [{**typical, name: alt} for name, ft in record.fields for alt in _defaults(ft, name)[1:2]]
+    return [[], [typical], *[[typical, v] for v in varied]]
 
 
 def _around(value: Any, t: T.Type) -> list[Any]:
@@ -254,7 +265,7 @@ def generate_cases(base: RuleEngine, variant: RuleEngine) -> tuple[list[tuple[st
                 continue
             seen.add(key)
             try:  # facts no real case can have (a layoff rate over zero staff) are left out, and counted
-                base.evaluate(nested)
+                base.evaluate(as_seen_by(nested, base.vocab, variant.vocab))
                 variant.evaluate(nested)
             except PolicyError:
                 rejected += 1

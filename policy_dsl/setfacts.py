@@ -41,8 +41,9 @@ _DECIMALS = ("decimal", "rate", "money")
 # --- ancestors ---------------------------------------------------------------------------------------
 
 def parent(rs: "RuleSet") -> "RuleSet | None":
-    """The set this one is built on: its predecessor edition (`supersedes`) or its base (`extends`)."""
-    return getattr(rs, "predecessor", None) or rs.base
+    """The set this one is built on: its base (`extends`) or the edition it succeeds (`supersedes`);
+    the loader keeps either in `RuleSet.base`."""
+    return rs.base
 
 
 def ancestors(rs: "RuleSet") -> tuple["RuleSet", ...]:
@@ -245,3 +246,44 @@ def unknown_fact(path: str, span: Span | None, vocab: Vocabulary, rs: "RuleSet |
 
 def _manifest_shown(rs: "RuleSet") -> str:
     return str(Path(rs.path) / MANIFEST)   # as the set was named: policies/liaoning/policy-set.yaml
+
+
+# --- declared facts as data (policy show, the catalog) -----------------------------------------------
+
+def fact_json(spec: FactSpec) -> dict:
+    """A declared fact as JSON: how the set wrote it, plus the set that declared it."""
+    def bound(v: object) -> object:
+        return v.isoformat() if isinstance(v, date) else (str(v) if isinstance(v, Decimal) else v)
+
+    fields = spec.type.elem.fields if spec.type.kind == "list" and spec.type.elem is not None else ()
+    labels = dict(spec.field_labels)
+    return {"path": spec.path, "zh": spec.zh, "type": _type_name(spec.type),
+            "values": dict(spec.value_labels) or None,
+            "fields": {n: {"type": _type_name(t), "zh": labels.get(n, n)} for n, t in fields} or None,
+            "min": bound(spec.minimum), "max": bound(spec.maximum), "doc": spec.doc, "unit": spec.unit,
+            "declared_in": spec.declared_in}
+
+
+def _type_name(t: T.Type) -> str:
+    if t.kind == "list":
+        return "list of record"
+    return str(t)
+
+
+
+# --- one case, two sets (policy diff, diff --generate, a test's compare) ------------------------------
+
+def as_seen_by(facts: Any, vocab: Vocabulary, other: Vocabulary) -> Any:
+    """A case written for the set of `other`, as the set of `vocab` sees it: the facts `other`'s sets
+    declare and `vocab` does not have are left out (that set's rules cannot read them; refusing the
+    case as an unknown fact would make every new edition's case unusable against the old one).
+    Anything else, an unknown key included, stays and is reported as usual."""
+    foreign = [s.path for s in declared_by_sets(other) if s.path not in vocab.facts]
+    if not foreign or not isinstance(facts, dict):
+        return facts
+    out = dict(facts)
+    for path in foreign:
+        subject, _, name = path.partition(".")
+        if isinstance(out.get(subject), dict) and name in out[subject]:
+            out[subject] = {k: v for k, v in out[subject].items() if k != name}
+    return out

@@ -280,7 +280,8 @@ def test_the_explanation_uses_the_declared_labels(capsys: pytest.CaptureFixture[
     assert "unit.credit_level" not in text and "seriously_dishonest" not in text
     unit = {k: v for k, v in CASE["unit"].items() if k not in ("zombie_enterprise", "credit_level")}
     text = _cli(capsys, tmp_path, "explain", str(CITY), "CASE", facts={**CASE, "unit": unit})
-    assert "僵尸企业" in text and "信用等级" in text   # what is missing, in the staff's words
+    assert "请提供：信用等级、僵尸企业\n" in text        # what is missing, in the staff's words
+    assert "“非僵尸企业”尚不能确定：缺少僵尸企业" in text
 
 
 def test_the_load_cache_keys_on_the_declared_facts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,8 +54,9 @@ def _describe_type(t: T.Type, path: str, vocab: Vocabulary) -> str:
         values = t.values if t.kind == "enum" else t.elem.values  # type: ignore[union-attr]
         shown = " | ".join(f"{v} {labels[v]}" if v in labels else v for v in values)
         return f"{t}: {shown}" + ("（列表，可多选）" if t.kind == "set" else "")
-    return {"money": "money，元，如 \"6000.00\"", "rate": "rate，如 0.6", "date": "date，YYYY-MM-DD",
-            "bool": "bool，true/false"}.get(t.kind, str(t))
+    shown = {"money": "money，元，如 \"6000.00\"", "rate": "rate，如 0.6", "date": "date，YYYY-MM-DD",
+             "bool": "bool，true/false"}.get(t.kind, str(t))
+    return f"{shown}，单位 {spec.unit}" if spec and spec.unit and t.kind != "money" else shown
 
 
 def template_yaml(rs: RuleSet, paths: list[str], title: str, vocab: Vocabulary | None = None) -> str:
