@@ -16,9 +16,10 @@ from .errors import PolicyError, PolicyLimitError, PolicyNameError, PolicyTypeEr
 from .model import Clause, Named, Parameter, RuleSet
 from .source import Span
 from .sources import check_quotes
+from .setfacts import unknown_fact
 from .typer import Annotations, FactBinding, SlotBinding, Typer
 from .values import format_typed
-from .vocabulary import Vocabulary, vocabulary
+from .vocabulary import Vocabulary
 
 
 @dataclass
@@ -64,9 +65,7 @@ class _ClauseScope:
             path = ref.dotted
             spec = vocab.facts.get(path)
             if spec is None:
-                near = [p for p in vocab.facts if p.startswith(head + ".") or p == head]
-                raise PolicyNameError(f"未知的事实 {path!r} unknown fact", ref.span, found=path,
-                                      expected="词汇表中的事实名 a fact of the vocabulary", hint=did_you_mean(path, near))
+                raise unknown_fact(path, ref.span, vocab, rs)
             return FactBinding(path, spec.type)
         if len(ref.parts) == 1 and head in self.clause.items():
             return self._slot(self.clause, head, ref)
@@ -399,4 +398,4 @@ def _topological(keys: list[str], deps: dict[str, set[str]], checker: _Checker) 
 
 
 def analyse(rs: RuleSet, vocab: Vocabulary | None = None) -> Analysis:
-    return _Checker(rs, vocab or vocabulary()).run()
+    return _Checker(rs, vocab or rs.vocab).run()

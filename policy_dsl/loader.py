@@ -28,6 +28,7 @@ from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named,
 from .names import ROOT_ENV, check_set_name, confined, inside, name_problem, policies_root
 from .parser import parse_expression
 from .sets import MANIFEST, resolve_set
+from .setfacts import effective_vocabulary, read_declared
 from .source import Span
 from .patchchecks import dangling_removals, patch_problems
 from .variants import INHERITED, apply_patch
@@ -449,6 +450,7 @@ def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
                 hint=did_you_mean(base_name, near) or f"{link.relation} 写规则集的目录名（与本规则集并列）")])
         base = _load(base_path, (*seen, here), root)
         reader.level = level_names(name, base, link.relation)
+    declared = read_declared(manifest, name, effective_vocabulary(base), reader.fail)
     documents = dict(base.documents) if base else {}
     for d in manifest["documents"]:
         issuer = d.get("issuer", ())
@@ -499,7 +501,8 @@ def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
                    extends=base.name if base and not reader.relation == SUPERSEDES else None,
                    supersedes=base.name if base and reader.relation == SUPERSEDES else None,
                    files=all_files, content_hash=_hash(all_files),
-                   vocabulary=str(manifest.get("vocabulary", base.vocabulary if base else "full")))
+                   vocabulary=str(manifest.get("vocabulary", base.vocabulary if base else "full")),
+                   declared_facts=declared)
 
 
 

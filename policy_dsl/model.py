@@ -156,7 +156,15 @@ class RuleSet:
     files: tuple[str, ...] = ()
     content_hash: str = ""
     vocabulary: str = "full"        # "partial": only the clauses written must honour the vocabulary
+    declared_facts: dict = field(default_factory=dict)  # path → FactSpec: this set's own `facts:` (setfacts.py)
     supersedes: str | None = None   # an edition: the set it succeeds, which is then `base` (see editions.py)
+
+    @property
+    def vocab(self):
+        """The effective vocabulary: the package's, plus the facts this set and its ancestors declare."""
+        from .setfacts import effective_vocabulary
+
+        return effective_vocabulary(self)
 
     @property
     def predecessor(self) -> "RuleSet | None":
