@@ -32,7 +32,7 @@ from .loader import load_rule_set, resolve_set_path
 from .model import Parameter, RuleSet
 from .typer import FactBinding
 from .values import CONTEXT, Unknown, isolated
-from .vocabulary import Vocabulary, vocabulary
+from .vocabulary import Vocabulary
 
 _NONE = object()
 __all__ = ["RuleEngine", "Decision", "ClauseResult", "CaseError", "build", "load", "parameter_value"]
@@ -264,7 +264,7 @@ def build(rule_set: RuleSet, vocab: Vocabulary | None = None, targets: Iterable[
     """Check and compile a loaded rule set. With `targets` ("clause.name", ...), only those items
     and what they read are compiled, and a Decision reports only them. `analysis`: the set's
     check result, when it is already known (the load cache)."""
-    vocab = vocab or vocabulary()
+    vocab = vocab or rule_set.vocab
     analysis = analysis or analyse(rule_set, vocab)
     if analysis.errors:
         raise CheckFailed(analysis.errors)
