@@ -128,7 +128,7 @@ def _item_change(cid: str, kind: str, name: str, bi, vi, bc: Clause, vc: Clause)
         if (bi.type, bi.value, bi.history, bi.delegated) == (vi.type, vi.value, vi.history, vi.delegated):
             return None
         return Change(cid, kind, name, delegation_change(bi, vi), _param_text(bi), _param_text(vi),
-                      _cite(bc.cite(bi.source, bi.origin)), _cite(vc.cite(vi.source, vi.origin)), bounds=_bounds(bi),
+                      _cite(bc.cite(bi.source, bi.origin)), _cite(vc.cite(vi.source, vi.origin)), bounds=_bounds(vi),
                       detail=value_detail(bi, vi))
     if (bi.expr, bi.declared) == (vi.expr, vi.declared):
         return None
