@@ -49,3 +49,11 @@ def test_a_still_delegated_parameter_shows_the_editions_own_bounds(capsys) -> No
     changes = _changes(capsys)
     assert changes[("parameter", "大型企业返还比例")]["bounds"] == "≤ 50%"
     assert changes[("parameter", "中小微企业及其他单位返还比例")]["bounds"] == "≤ 90%"
+
+
+def test_the_catalog_of_an_edition_is_built_with_the_editions_values(capsys) -> None:
+    # The static diff of an edition has bounds changes, a kind the catalog did not name (it stopped on a KeyError).
+    code, out, _ = run(capsys, "catalog", "liaoning-2022", "--clause", "stable_job_refund")
+    assert code == 0
+    assert "| 裁员率上限 | 5.5% | 辽宁省2022年稳岗返还接续政策（示例，概述） 一 |" in out
+    assert "| 大型企业返还比例 | 由各市确定，不超过50% |" in out
