@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from . import nodes as n
 from . import types as T
 from . import shape
+from .editions import same_level
 from .errors import PolicyError, PolicyLimitError, PolicyNameError, PolicyTypeError, RuleFileError, did_you_mean
 from .model import Clause, Named, Parameter, RuleSet
 from .source import Span
@@ -171,7 +172,7 @@ class _Checker:
         with its own reason leaves conclusions undetermined. (The base itself is not warned: there
         the delegation is the point.)"""
         base = self.rs.base
-        if base is None:
+        if base is None or self.rs.supersedes:  # an edition is the level that delegates, like its predecessor
             return
         for cid, clause in self.rs.clauses.items():
             base_clause = base.clauses.get(cid)
@@ -238,6 +239,7 @@ class _Checker:
         base = self.rs.base
         if base is None:
             return
+        level = same_level(self.rs)
         for cid, clause in self.rs.clauses.items():
             base_clause = base.clauses.get(cid)
             if base_clause is None:
@@ -246,6 +248,8 @@ class _Checker:
                 old = base_clause.parameters.get(name)
                 if old is None or old.delegated is not None or p.origin is None or p.origin.set_name == base.name:
                     continue
+                if old.origin is not None and old.origin.set_name in level:
+                    continue  # set by this level (an earlier edition): an edition may change any of its values
                 if (old.value, old.history) != (p.value, p.history):
                     self.error(RuleFileError(
                         f"参数 {name} 在 {base.name} 中不是委托给下级的参数，{self.rs.name} 改变了它的值 "
@@ -332,6 +336,8 @@ class _Checker:
             for name, item in [*clause.parameters.items(), *clause.definitions.items()]:
                 if item.origin is not None and item.origin.set_name != self.rs.name:
                     continue  # the base's item: this set cannot delete it (policy show lists it as unused)
+                if self.rs.base is not None and name in getattr(self.rs.base.clauses.get(cid), "items", dict)():
+                    continue  # the base's item, re-valued or re-noted here: the base declared it
                 if f"{cid}.{name}" not in used:
                     span = item.origin.span if item.origin else None
                     kind = "参数" if isinstance(item, Parameter) else "定义"

@@ -120,7 +120,7 @@ def test_unknown_key_suggests_conditions() -> None:
         "      | ^^^^^^^^^",
         "  实际 found:    condtions",
         "  应为 expected: id, title, kind, replace, new, source, departments, valid, subject, notes, parameters, "
-        "definitions, conditions, conclusions, exceptions",
+        "definitions, conditions, conclusions, exceptions, remove",
         "  是否要写 did you mean: conditions？",
     )
 
