@@ -76,6 +76,8 @@ def show_text(data: dict) -> str:
     head = f"{data['set']}  {data['title']}"
     if data["extends"]:
         head += f"\n  扩展 extends: {data['extends']}"
+    if data.get("supersedes"):
+        head += f"\n  取代（新一版）supersedes: {data['supersedes']}"
     lines = [head, "  文件 documents: " + "、".join(d["id"] for d in data["documents"]), ""]
     for c in data["clauses"]:
         lines += clause_text(c, data["set"]) + [""]
