@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import types as T
+from .editions import chain
 from .errors import PolicyError, PolicyNameError, RuleFileError, did_you_mean
 from .names import name_problem
 from .source import Span
@@ -40,20 +41,9 @@ _DECIMALS = ("decimal", "rate", "money")
 
 # --- ancestors ---------------------------------------------------------------------------------------
 
-def parent(rs: "RuleSet") -> "RuleSet | None":
-    """The set this one is built on: its base (`extends`) or the edition it succeeds (`supersedes`);
-    the loader keeps either in `RuleSet.base`."""
-    return rs.base
-
-
 def ancestors(rs: "RuleSet") -> tuple["RuleSet", ...]:
-    """Every set this one is built on, nearest first (the chain of parent())."""
-    out: list[RuleSet] = []
-    cur = parent(rs)
-    while cur is not None and all(cur is not seen for seen in out):
-        out.append(cur)
-        cur = parent(cur)
-    return tuple(out)
+    """Every set this one is built on (extends and supersedes), nearest first: editions.chain's."""
+    return chain(rs)[1:]
 
 
 # --- the effective vocabulary ------------------------------------------------------------------------
