@@ -54,6 +54,7 @@ class Plan:
     subjects: dict[str, str] = field(default_factory=dict)  # clause id → subject ("always" or a column)
     names: Names = Names(())
     masks: dict[str, tuple[tuple[int, ...], bool]] = field(default_factory=dict)  # key → (mask words, has #e)
+    missable: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key → the names its masks may hold
 
 
 class _Planner:
@@ -214,8 +215,10 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
         defs.append((f"_has_{subject}", test))
     projection: list[e.Expression] = [col(ROW), *[col(c) for c in passthrough]]
     masks: dict[str, tuple[tuple[int, ...], bool]] = {}
+    missable: dict[str, tuple[str, ...]] = {}
     for key in outputs:
         s = planner.slots[key]
+        missable[key] = tuple(sorted(s.m.names)) if s.m is not None else ()
         projection.append(e.alias_(s.v, key, quoted=True, copy=False))
         if s.m is None:
             masks[key] = ((), False)
@@ -243,7 +246,7 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
         query = query.with_(name, as_=select, copy=False)
     reasons = {p.name: p.delegated.reason for c in rs.clauses.values() for p in c.parameters.values()
                if p.delegated is not None and not p.filled}
-    return Plan(rs.name, query, outputs, python, reasons, subjects, planner.names, masks)
+    return Plan(rs.name, query, outputs, python, reasons, subjects, planner.names, masks, missable)
 
 
 def _refs(x: e.Expression) -> set[str]:
