@@ -101,8 +101,9 @@ def _lower_div(node: ExactDiv, dialect: str) -> e.Expression:
     return cast(e.Div(this=num, expression=cast(node.expression, dec(sb))), dec(QUOTIENT_SCALE))
 
 
-def lower(tree: e.Expression, dialect: str) -> e.Expression:
-    """A copy of the canonical tree with our nodes spelt for `dialect`."""
+def lower(tree: e.Expression, dialect: str, copy: bool = True) -> e.Expression:
+    """A copy of the canonical tree with our nodes spelt for `dialect` (the tree itself, rewritten,
+    when `copy` is false: for a caller that renders it once)."""
     if dialect not in DIALECTS:
         raise ValueError(dialect)
 
@@ -122,8 +123,8 @@ def lower(tree: e.Expression, dialect: str) -> e.Expression:
             return e.Paren(this=e.Sub(this=ident, expression=e.Literal.number(1))) if dialect == "duckdb" else ident
         return node
 
-    return visit(tree.copy())
+    return visit(tree.copy() if copy else tree)
 
 
-def render(tree: e.Expression, dialect: str, pretty: bool = True) -> str:
-    return lower(tree, dialect).sql(dialect=dialect, pretty=pretty)
+def render(tree: e.Expression, dialect: str, pretty: bool = True, copy: bool = True) -> str:
+    return lower(tree, dialect, copy).sql(dialect=dialect, pretty=pretty)

@@ -15,6 +15,7 @@ applicability; and `_recheck`, true where the Python engine must decide the row
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import sqlglot.expressions as e
 
@@ -197,9 +198,11 @@ def _layers(defs: list[tuple[str, e.Expression]], base: set[str]) -> list[list[t
 
 
 def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: list[str] | None = None,
-               passthrough: tuple[str, ...] = (), decoded: bool = True) -> Plan:
+               passthrough: tuple[str, ...] | Callable[[dict[str, str]], tuple[str, ...]] = (),
+               decoded: bool = True) -> Plan:
     """The query for the conclusions `keys` (default: every conclusion of every clause);
-    `passthrough` names columns of `facts` to return as they are. With `decoded`, each
+    `passthrough` names columns of `facts` to return as they are (or gives them from the conclusions
+    left to Python, key → reason, so that one planning pass serves). With `decoded`, each
     conclusion's `#missing` is a sorted list of names; without, the bit masks `#m<word>` and
     element paths `#e` are returned for the caller to decode (Plan.names, Plan.masks)."""
     planner = _Planner(rs, analysis, facts)
@@ -213,6 +216,8 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
         cols = [e.Not(this=is_null(col(path))) for path in facts if path.split(".")[0] == subject]
         test: e.Expression = _or_all(cols) if cols else e.false()
         defs.append((f"_has_{subject}", test))
+    if callable(passthrough):
+        passthrough = passthrough(python)
     projection: list[e.Expression] = [col(ROW), *[col(c) for c in passthrough]]
     masks: dict[str, tuple[tuple[int, ...], bool]] = {}
     missable: dict[str, tuple[str, ...]] = {}
