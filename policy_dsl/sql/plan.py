@@ -24,7 +24,7 @@ from ..checker import Analysis, split_key
 from ..engine import parameter_value
 from ..model import Parameter, RuleSet
 from ..values import Unknown
-from .dialects import cast, dec
+from .dialects import cast, dec, round_half_up
 from .missing import Names, choose, decode, merge, of
 from .translate import FACT_SCALE, Sink, Sql, Translator, Unsupported, case, col, is_null, literal, p
 
@@ -121,7 +121,7 @@ class _Planner:
             cases = [(self.t.expr(r.when), self.t.expr(r.value)) for r in rules]
             value = _exceptions(value, cases, t.kind)
         if item.role == "conclusion" and t.kind == "money":
-            rounded = cast(e.Round(this=cast(value.v, dec(value.scale)), decimals=e.Literal.number(2)), dec(2))
+            rounded = round_half_up(value.v, value.scale, 2)
             value = Sql(rounded, value.m, "money", 2)
         elif item.role == "conclusion" and value.inexact:
             raise Unsupported("商的精确值（28位有效数字）无法用定点 DECIMAL 表示 an exact quotient to 28 significant digits")
