@@ -242,7 +242,7 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
         projection.append(col(f"_has_{subject}"))
     checks = [e.Coalesce(this=c, expressions=[e.false()]) for c in planner.t.recheck]
     projection.append(e.alias_(_or_all(checks) if checks else e.false(), "_recheck", quoted=True, copy=False))
-    layers = _layers(defs, set(facts))
+    layers = _layers(_live(defs, projection), set(facts))
     ctes, source = _ctes(layers, projection), "facts"
     if ctes:
         source = ctes[-1][0]
@@ -252,6 +252,18 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
     reasons = {p.name: p.delegated.reason for c in rs.clauses.values() for p in c.parameters.values()
                if p.delegated is not None and not p.filled}
     return Plan(rs.name, query, outputs, python, reasons, subjects, planner.names, masks, missable)
+
+
+def _live(defs: list[tuple[str, e.Expression]], final: list[e.Expression]) -> list[tuple[str, e.Expression]]:
+    """The definitions the result reads, directly or not (a quotient that only comparisons used,
+    now spelt by cross-multiplying, is dropped)."""
+    needed = set().union(*(_refs(x) for x in final)) if final else set()
+    kept = []
+    for name, x in reversed(defs):
+        if name in needed:
+            kept.append((name, x))
+            needed |= _refs(x)
+    return kept[::-1]
 
 
 def _refs(x: e.Expression) -> set[str]:
