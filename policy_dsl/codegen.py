@@ -89,6 +89,12 @@ class Gen:
             self.const_index[key] = name
         return name
 
+    def value_of(self, name: str) -> object:
+        """The value of a constant's name (as `const` wrote it)."""
+        if name in self.consts:
+            return self.consts[name]
+        return {"True": True, "False": False, "None": None}[name] if name[0] != "(" else int(name[1:-1])
+
     def may(self, operand: str) -> bool:
         """Whether the operand (a local or a constant's name) may hold an Unknown."""
         return operand in self.maybe or (operand in self.consts and self.consts[operand].__class__ is Unknown)

@@ -93,7 +93,11 @@ class RuleEngine:
             hit = self._fused.get(keys) or self._fuse(keys)
             if hit is not None:  # validation, rules and the Decision in one generated function
                 saved = getcontext()
-                setcontext(self._context())  # the rules' own decimal context, never the caller's
+                try:
+                    context = self._local.context
+                except AttributeError:
+                    context = self._context()
+                setcontext(context)  # the rules' own decimal context, never the caller's
                 try:
                     got = hit[1](facts)
                 except ArithmeticError as exc:
@@ -209,8 +213,8 @@ class RuleEngine:
             return None
         variant = self._variants.get(keys) or self._variant(keys)
 
-        def shape(paths: tuple[str, ...], offset: int) -> Shape:
-            return Shape(self, variant.applicable, {k: i + offset for k, i in variant.index.items()}, paths, keys)
+        def shape(paths: tuple[str, ...], index: dict[str, int], fixed: dict[str, object]) -> Shape:
+            return Shape(self, variant.applicable, index, paths, keys, fixed)
 
         hit = self._fused[keys] = (variant, fuse(self._checker, variant.program, keys, shape))
         return hit  # two threads may both build it: the same function, no harm
