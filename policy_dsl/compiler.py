@@ -48,12 +48,15 @@ class Program:
     # fails (overflow past the number limits) is reported at the expression that did it
     _lines: dict = field(repr=False, default_factory=dict)
     _make_traced: Callable | None = field(repr=False, default=None)  # the traced function is written on first use
+    _make_fast: Callable | None = field(repr=False, default=None)    # likewise the untraced one, when lazy
     _gen: object = field(repr=False, default=None)
     _slots: tuple = field(repr=False, default=())       # what it was compiled from (fused.py compiles them again)
     _notes: object = field(repr=False, default=None)
 
     @property
     def fast(self) -> Callable:
+        if self._fast is None and self._make_fast is not None:
+            self._fast = self._make_fast()  # two threads may both write it: same function, no harm
         return self._fast
 
     @property
@@ -64,7 +67,7 @@ class Program:
 
     def run_many(self, batch) -> list[list]:
         """Evaluate many prepared fact mappings in one decimal context (no tracing)."""
-        fast = self._fast
+        fast = self.fast
         with localcontext(CONTEXT):
             try:
                 return [fast(facts) for facts in batch]
@@ -75,7 +78,7 @@ class Program:
         with localcontext(CONTEXT):
             try:
                 if trace is None:
-                    return self._fast(facts)
+                    return self.fast(facts)
                 return self.traced(facts, trace)
             except PolicyError:
                 raise
@@ -112,9 +115,10 @@ def arithmetic_error(exc: ArithmeticError, span) -> PolicyEvaluationError:
 
 
 def compile_program(slots: Sequence[SlotSpec], notes: Annotations,
-                    numbering: tuple[list[n.Expr], dict[int, int]] | None = None) -> Program:
+                    numbering: tuple[list[n.Expr], dict[int, int]] | None = None, lazy: bool = False) -> Program:
     """`numbering`: the node numbering of a larger program this one is part of, so that the
-    traces of both name the same nodes the same way."""
+    traces of both name the same nodes the same way. `lazy`: the code is written and compiled
+    on first use (Program.fast, .run), not now."""
     if numbering is not None:
         nodes, node_ids = numbering
     else:
@@ -125,13 +129,20 @@ def compile_program(slots: Sequence[SlotSpec], notes: Annotations,
                     if id(node) not in node_ids:
                         node_ids[id(node)] = len(nodes)
                         nodes.append(node)
-    fast = Gen(slots, notes, node_ids, trace=False)
-    source, line_nodes = _source("_evaluate", fast)
-    program = Program([s.key for s in slots], nodes, node_ids, source)
-    program._fast = _function(source, "_evaluate", fast, nodes)
-    program._lines = {program._fast.__code__: line_nodes}
-    program._gen = fast  # its parts, for a program fused with facts validation (fused.py)
+    program = Program([s.key for s in slots], nodes, node_ids, "")
     program._slots, program._notes = tuple(slots), notes
+
+    def make_fast() -> Callable:
+        fast = Gen(slots, notes, node_ids, trace=False)
+        source, line_nodes = _source("_evaluate", fast)
+        function = _function(source, "_evaluate", fast, nodes)
+        program._lines[function.__code__] = line_nodes
+        program._gen, program.source = fast, source  # its parts, for a program fused with facts validation
+        return function
+
+    program._make_fast = make_fast
+    if not lazy:
+        program._fast = make_fast()
 
     def make_traced() -> Callable:
         traced = Gen(slots, notes, node_ids, trace=True)

@@ -66,7 +66,7 @@ class RuleEngine:
                                   for cid in rule_set.clauses if any(split_key(k)[0] == cid for k in targets))
         self._checker = checker(vocab)
         self._fast = self._checker.fast
-        self._static = _static_values(analysis, self._specs, program)
+        self._static, self._static_program = _static_values(analysis, self._specs, program)
         self._static_trace: dict[int, object] | None = None
         self._variants: dict[frozenset, Variant] = {}
         self._fused: dict[frozenset, tuple[Variant, Callable]] = {}  # keys of the nested facts → fused
@@ -224,7 +224,8 @@ class RuleEngine:
         if variant.trace_preset is None:
             if self._static_trace is None:
                 recorded: dict[int, object] = {}
-                self.program.run({"$subjects": frozenset()}, recorded)
+                if self._static_program is not None:  # the items folded are these, with these node ids
+                    self._static_program.run({"$subjects": frozenset()}, recorded)
                 self._static_trace = recorded  # published whole: other threads never see it half filled
             variant.trace_preset = {nid: value for s in variant.folded for nid in self._static_nodes(s)
                                     for value in [self._static_trace.get(nid, _NONE)] if value is not _NONE}
@@ -289,7 +290,9 @@ def build(rule_set: RuleSet, vocab: Vocabulary | None = None, targets: Iterable[
                                       expected="clause_id.name", hint=hint)
         order = [k for k in analysis.order if k in _closure(analysis, set(wanted))]
     specs = {key: _slot_spec(rule_set, analysis, key) for key in order}
-    program = compile_program([specs[k] for k in order], analysis.notes)
+    # The whole set's program is written when first needed (the items of clauses a case is not
+    # about, read through Decision.slots): each case runs the program of its own subjects.
+    program = compile_program([specs[k] for k in order], analysis.notes, lazy=True)
     return RuleEngine(rule_set, analysis, program, vocab, specs, wanted)
 
 
@@ -309,8 +312,10 @@ def load(path: str | Path, *, targets: Iterable[str] | None = None) -> RuleEngin
     return engine
 
 
-def _static_values(analysis: Analysis, specs: dict[str, SlotSpec], program: Program) -> dict[str, object]:
-    """The value of every computed item that depends on no fact (and no date-dependent parameter)."""
+def _static_values(analysis: Analysis, specs: dict[str, SlotSpec],
+                   program: Program) -> tuple[dict[str, object], Program | None]:
+    """The value of every computed item that depends on no fact (and no date-dependent parameter),
+    and the program of those items alone (numbered as `program`) that computed them."""
     static: set[str] = set()
     for key in program.keys:
         spec = specs.get(key)
@@ -319,12 +324,14 @@ def _static_values(analysis: Analysis, specs: dict[str, SlotSpec], program: Prog
         if all(d in static for d in analysis.deps.get(key, ())) and not _reads_facts(spec, analysis):
             static.add(key)
     if not static:
-        return {}
+        return {}, None
+    keys = [k for k in program.keys if k in static]  # what they read is static too: a program of its own
+    alone = compile_program([specs[k] for k in keys], analysis.notes, numbering=(program.nodes, program.node_ids))
     try:
-        values = dict(zip(program.keys, program.run({"$subjects": frozenset()})))
+        values = dict(zip(keys, alone.run({"$subjects": frozenset()})))
     except PolicyError:  # an item that fails on every case keeps failing where it is used
-        return {}
-    return {k: values[k] for k in static}
+        return {}, None
+    return {k: values[k] for k in static}, alone
 
 
 def _reads_facts(spec: SlotSpec, analysis: Analysis) -> bool:
