@@ -115,10 +115,13 @@ def arithmetic_error(exc: ArithmeticError, span) -> PolicyEvaluationError:
 
 
 def compile_program(slots: Sequence[SlotSpec], notes: Annotations,
-                    numbering: tuple[list[n.Expr], dict[int, int]] | None = None, lazy: bool = False) -> Program:
+                    numbering: tuple[list[n.Expr], dict[int, int]] | None = None, lazy: bool = False,
+                    given: frozenset[str] = frozenset()) -> Program:
     """`numbering`: the node numbering of a larger program this one is part of, so that the
     traces of both name the same nodes the same way. `lazy`: the code is written and compiled
-    on first use (Program.fast, .run), not now."""
+    on first use (Program.fast, .run), not now. `given`: the subjects (top-level keys) every
+    case it runs has; the traced function gets a second body for cases that give every fact
+    of them it reads (no unknown tests)."""
     if numbering is not None:
         nodes, node_ids = numbering
     else:
@@ -134,8 +137,8 @@ def compile_program(slots: Sequence[SlotSpec], notes: Annotations,
 
     def make_fast() -> Callable:
         fast = Gen(slots, notes, node_ids, trace=False)
-        source, line_nodes = _source("_evaluate", fast)
-        function = _function(source, "_evaluate", fast, nodes)
+        source, line_nodes, consts = _source("_evaluate", fast)
+        function = _function(source, "_evaluate", consts, nodes)
         program._lines[function.__code__] = line_nodes
         program._gen, program.source = fast, source  # its parts, for a program fused with facts validation
         return function
@@ -146,8 +149,9 @@ def compile_program(slots: Sequence[SlotSpec], notes: Annotations,
 
     def make_traced() -> Callable:
         traced = Gen(slots, notes, node_ids, trace=True)
-        source, line_nodes = _source("_evaluate_traced", traced)
-        function = _function(source, "_evaluate_traced", traced, nodes)
+        known = frozenset(p for p in traced.fact_local if p.partition(".")[0] in given)
+        source, line_nodes, consts = _source("_evaluate_traced", traced, known, slots, notes, node_ids)
+        function = _function(source, "_evaluate_traced", consts, nodes)
         program._lines[function.__code__] = line_nodes
         return function
 
@@ -169,20 +173,32 @@ def fact_reads(gen: Gen) -> list[str]:
     return reads + (["    _asof = F.get('as_of', _AS_OF_UNKNOWN)"] if gen.history else [])
 
 
-def _source(name: str, gen: Gen) -> tuple[str, dict[int, int]]:
+def _source(name: str, gen: Gen, known: frozenset[str] = frozenset(), *again) -> tuple[str, dict[int, int], dict]:
+    """The function's source, its line → node id map and its constants. With `known` fact paths
+    (and the generator's arguments `again`), a second body, taken when all of them are given."""
     reads = fact_reads(gen)
     params = "F, T" if gen.trace else "F"
-    body = "\n".join(reads + gen.lines)
-    first = 2 + len(reads)  # line number of gen.lines[0] in the source
-    line_nodes = {first + i: nid for i, nid in enumerate(gen.line_node) if nid is not None}
-    return f"def {name}({params}):\n{body}\n    return [{gen.out}]\n", line_nodes
+    if not known:
+        body = "\n".join(reads + gen.lines)
+        first = 2 + len(reads)  # line number of gen.lines[0] in the source
+        line_nodes = {first + i: nid for i, nid in enumerate(gen.line_node) if nid is not None}
+        return f"def {name}({params}):\n{body}\n    return [{gen.out}]\n", line_nodes, gen.consts
+    second = Gen(*again, trace=gen.trace, known=known, pool=gen)
+    test = " or ".join(f"{gen.fact_local[p]}.__class__ is _U" for p in sorted(known))
+    general = [f"    if {test}:"] + ["    " + line for line in gen.lines or ["    pass"]]
+    fast = ["    else:"] + ["    " + line for line in second.lines or ["    pass"]]
+    line_nodes = {}
+    for body, first in ((gen, 3 + len(reads)), (second, 3 + len(reads) + len(general))):
+        line_nodes.update({first + i: nid for i, nid in enumerate(body.line_node) if nid is not None})
+    body = "\n".join(reads + general + fast)
+    return f"def {name}({params}):\n{body}\n    return [{gen.out}]\n", line_nodes, second.consts
 
 
-def _function(source: str, name: str, gen: Gen, nodes: list[n.Expr]) -> Callable:
+def _function(source: str, name: str, consts: dict, nodes: list[n.Expr]) -> Callable:
     try:
         code = compile(source, f"<policy {name}>", "exec")
     except (SyntaxError, RecursionError, MemoryError) as exc:  # the checker's shape limits should prevent this
         raise PolicyLimitError(f"规则过于复杂，无法编译 rules too complex to compile: {type(exc).__name__}: {exc}") from None
     fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    namespace = {**RUNTIME, **gen.consts, "_NODES": nodes, "__builtins__": {"enumerate": enumerate}}
+    namespace = {**RUNTIME, **consts, "_NODES": nodes, "__builtins__": {"enumerate": enumerate}}
     return types.FunctionType(fn_code, namespace, name)

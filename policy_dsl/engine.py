@@ -260,7 +260,8 @@ class RuleEngine:
             specs = [self._specs[k] for k in keys]
             # Items that read no facts have the same value in every case: computed once (fast path only).
             folded = [SlotSpec(s.key, const=self._static[s.key]) if s.key in self._static else s for s in specs]
-            program = compile_program(folded, self.analysis.notes, numbering=(self.program.nodes, self.program.node_ids))
+            program = compile_program(folded, self.analysis.notes, numbering=(self.program.nodes, self.program.node_ids),
+                                      given=key)
             index = {k: i for i, k in enumerate(keys)}
             variant = Variant(program, applicable, index, tuple(s for s in specs if s.key in self._static),
                               Shape(self, applicable, index))
