@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from . import nodes as n
 from . import types as T
 from . import shape
+from .editions import same_level
 from .errors import PolicyError, PolicyLimitError, PolicyNameError, PolicyTypeError, RuleFileError, did_you_mean
 from .model import Clause, Named, Parameter, RuleSet
 from .source import Span
 from .sources import check_quotes
+from .setfacts import unknown_fact
 from .typer import Annotations, FactBinding, SlotBinding, Typer
 from .values import format_typed
-from .vocabulary import Vocabulary, vocabulary
+from .vocabulary import Vocabulary
 
 
 @dataclass
@@ -63,9 +65,7 @@ class _ClauseScope:
             path = ref.dotted
             spec = vocab.facts.get(path)
             if spec is None:
-                near = [p for p in vocab.facts if p.startswith(head + ".") or p == head]
-                raise PolicyNameError(f"未知的事实 {path!r} unknown fact", ref.span, found=path,
-                                      expected="词汇表中的事实名 a fact of the vocabulary", hint=did_you_mean(path, near))
+                raise unknown_fact(path, ref.span, vocab, rs)
             return FactBinding(path, spec.type)
         if len(ref.parts) == 1 and head in self.clause.items():
             return self._slot(self.clause, head, ref)
@@ -172,7 +172,7 @@ class _Checker:
         with its own reason leaves conclusions undetermined. (The base itself is not warned: there
         the delegation is the point.)"""
         base = self.rs.base
-        if base is None:
+        if base is None or self.rs.supersedes:  # an edition is the level that delegates, like its predecessor
             return
         for cid, clause in self.rs.clauses.items():
             base_clause = base.clauses.get(cid)
@@ -239,6 +239,7 @@ class _Checker:
         base = self.rs.base
         if base is None:
             return
+        level = same_level(self.rs)
         for cid, clause in self.rs.clauses.items():
             base_clause = base.clauses.get(cid)
             if base_clause is None:
@@ -247,12 +248,15 @@ class _Checker:
                 old = base_clause.parameters.get(name)
                 if old is None or old.delegated is not None or p.origin is None or p.origin.set_name == base.name:
                     continue
+                if old.origin is not None and old.origin.set_name in level:
+                    continue  # set by this level (an earlier edition): an edition may change any of its values
                 if (old.value, old.history) != (p.value, p.history):
+                    setter = old.origin.set_name if old.origin else base.name  # the level that fixed it
                     self.error(RuleFileError(
-                        f"参数 {name} 在 {base.name} 中不是委托给下级的参数，{self.rs.name} 改变了它的值 "
+                        f"参数 {name} 在 {setter} 中不是委托给下级的参数，{self.rs.name} 改变了它的值 "
                         "a parameter the base set did not delegate is changed",
                         p.value_span or p.origin.span, found=format_typed(p.value, p.type.kind),
-                        expected=f"{base.name} 的值 {format_typed(old.value, old.type.kind)}",
+                        expected=f"{setter} 的值 {format_typed(old.value, old.type.kind)}",
                         hint="若市级文件确实改变了该标准，请在 source 中引用市级原文，并在 expected-differences.yaml 中声明",
                         related=old.origin.span if old.origin else None), "warning")
 
@@ -333,6 +337,8 @@ class _Checker:
             for name, item in [*clause.parameters.items(), *clause.definitions.items()]:
                 if item.origin is not None and item.origin.set_name != self.rs.name:
                     continue  # the base's item: this set cannot delete it (policy show lists it as unused)
+                if self.rs.base is not None and name in getattr(self.rs.base.clauses.get(cid), "items", dict)():
+                    continue  # the base's item, re-valued or re-noted here: the base declared it
                 if f"{cid}.{name}" not in used:
                     span = item.origin.span if item.origin else None
                     kind = "参数" if isinstance(item, Parameter) else "定义"
@@ -392,4 +398,4 @@ def _topological(keys: list[str], deps: dict[str, set[str]], checker: _Checker) 
 
 
 def analyse(rs: RuleSet, vocab: Vocabulary | None = None) -> Analysis:
-    return _Checker(rs, vocab or vocabulary()).run()
+    return _Checker(rs, vocab or rs.vocab).run()

@@ -21,14 +21,17 @@ import jsonschema
 
 from . import nodes as n
 from . import types as T
+from .editions import SUPERSEDES, binding_bounds, level_names, parent_link
 from .errors import CheckFailed, PolicyError, RuleFileError, UsageError, did_you_mean
 from .filechecks import clause_file_problems
 from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named, Origin, Parameter, RuleSet
 from .names import ROOT_ENV, check_set_name, confined, inside, name_problem, policies_root
 from .parser import parse_expression
 from .sets import MANIFEST, resolve_set
+from .setfacts import effective_vocabulary, read_declared
 from .source import Span
-from .variants import apply_patch
+from .patchchecks import dangling_removals, patch_problems
+from .variants import INHERITED, apply_patch
 from .values import format_typed, isolated
 from .vocabulary import vocabulary
 from .yamlio import PosDict, PosStr, load_file, plain
@@ -48,6 +51,8 @@ class _Reader:
 
     def __init__(self, set_name: str) -> None:
         self.set_name = set_name
+        self.relation: str | None = None  # how this set is built on its base (editions.py)
+        self.level: frozenset[str] = frozenset({set_name})  # this set and the editions it supersedes
         self.errors: list[PolicyError] = []
 
     def fail(self, error: PolicyError) -> None:
@@ -210,7 +215,7 @@ class _Reader:
             lo = self.literal(data["bounds"]["min"], declared, data.span, f"参数 {name} 的下限") if "min" in data["bounds"] else None
             hi = self.literal(data["bounds"]["max"], declared, data.span, f"参数 {name} 的上限") if "max" in data["bounds"] else None
             bounds = (lo[0] if lo else None, hi[0] if hi else None)
-            if base is not None and base.bounds != (None, None):
+            if base is not None and base.bounds != (None, None) and binding_bounds(base, self.relation, self.level):
                 self.narrowing(name, data, base, bounds, declared)
                 # a side the variant leaves open keeps the base's limit
                 bounds = (bounds[0] if bounds[0] is not None else base.bounds[0],
@@ -231,7 +236,8 @@ class _Reader:
 
     def named(self, name: str, raw: Any, role: str, origin: Origin, where: Span) -> Named | None:
         data = raw if isinstance(raw, dict) else {"expr": raw}
-        expr, text = self.expression(data["expr"], getattr(data["expr"], "span", where))
+        # no expr: a re-note of an inherited item (variants.apply_patch keeps its expression)
+        expr, text = self.expression(data["expr"], getattr(data["expr"], "span", where)) if "expr" in data else (INHERITED, "")
         if expr is None:
             return None
         return Named(name=name, role=role, expr=expr, text=text, declared=self.declared_type(data, where),
@@ -243,6 +249,10 @@ class _Reader:
                      origin=Origin(origin.set_name, origin.file, getattr(raw, "span", where)))
 
     def exception(self, data: PosDict, origin: Origin) -> ExceptionRule | None:
+        if "when" not in data:  # a re-note of an inherited exception (variants.apply_patch keeps the rest)
+            return ExceptionRule(id=str(data["id"]), conclusion="", when=INHERITED, value=INHERITED,
+                                 source=self.citation(data.get("source")), note=str(data["note"]) if "note" in data else None,
+                                 origin=Origin(origin.set_name, origin.file, data.span))
         when, when_text = self.expression(data["when"], data.key_span("when"))
         value, value_text = self.expression(data["value"], data.key_span("value"))
         if when is None or value is None:
@@ -424,19 +434,23 @@ def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
             hint="规则集按目录名查找（extends、policy test 的 compare 都按目录名），两者须相同")])
     base: RuleSet | None = None
     here = path.resolve()
-    if "extends" in manifest:
-        base_name = check_set_name(manifest["extends"], manifest.key_span("extends"))
+    link = parent_link(manifest)  # extends (a city of this base) or supersedes (an edition of it)
+    reader.relation = link.relation if link else None
+    if link is not None:
+        base_name = check_set_name(link.name, link.span)
         base_path = path.parent / base_name  # a sibling; the manifest read below must still lie inside root
         if base_path.resolve() in (*seen, here):
             chain = " → ".join(p.name for p in (*seen, here, base_path.resolve()))
-            raise RuleFileError(f"extends 形成循环 cycle: {chain}", manifest.key_span("extends"))
+            raise RuleFileError(f"{link.relation} 形成循环 cycle: {chain}", link.span)
         if not (base_path / MANIFEST).is_file():
             near = sorted(p.name for p in path.parent.iterdir() if (p / MANIFEST).is_file() and p != path)
             raise CheckFailed([RuleFileError(
-                f"找不到被扩展的规则集 {base_name!r} base set not found", manifest["extends"].span, found=base_name,
+                f"找不到被{link.zh}的规则集 {base_name!r} base set not found", link.name.span, found=base_name,
                 expected="、".join(near) or f"与 {path.name} 并列的规则集目录",
-                hint=did_you_mean(base_name, near) or "extends 写上级规则集的目录名（与本规则集并列）")])
+                hint=did_you_mean(base_name, near) or f"{link.relation} 写规则集的目录名（与本规则集并列）")])
         base = _load(base_path, (*seen, here), root)
+        reader.level = level_names(name, base, link.relation)
+    declared = read_declared(manifest, name, effective_vocabulary(base), reader.fail)
     documents = dict(base.documents) if base else {}
     for d in manifest["documents"]:
         issuer = d.get("issuer", ())
@@ -465,7 +479,7 @@ def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
             reader.fail(RuleFileError(f"条款 id {cid!r} 重复 duplicate clause id", data.key_span("id"),
                                       related=clauses[cid].origin.span if clauses[cid].origin else None))
             continue
-        problems = clause_file_problems(data, file, base)
+        problems = clause_file_problems(data, file, base) + patch_problems(data, base, reader.relation)
         if problems:
             for problem in problems:
                 reader.fail(problem)
@@ -473,17 +487,22 @@ def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
         base_clause = base.clauses.get(cid) if base else None
         patch = reader.clause(data, str(file), base_clause)
         if base_clause is not None and not data.get("replace", False):
-            clauses[cid] = apply_patch(base_clause, patch, data)
+            clauses[cid] = apply_patch(base_clause, patch, data, reader.relation)
         else:
             clauses[cid] = patch
         reader.shadowing(clauses[cid])
+    for problem in dangling_removals(clauses):
+        reader.fail(problem)
     if reader.errors:
         raise CheckFailed(reader.errors)
     all_files = (*base.files, *files) if base else tuple(files)
     return RuleSet(name=name, title=str(manifest.get("title", name)), jurisdiction=str(manifest.get("jurisdiction", "")),
-                   documents=documents, clauses=clauses, path=str(path), extends=base.name if base else None, base=base,
+                   documents=documents, clauses=clauses, path=str(path), base=base,
+                   extends=base.name if base and not reader.relation == SUPERSEDES else None,
+                   supersedes=base.name if base and reader.relation == SUPERSEDES else None,
                    files=all_files, content_hash=_hash(all_files),
-                   vocabulary=str(manifest.get("vocabulary", base.vocabulary if base else "full")))
+                   vocabulary=str(manifest.get("vocabulary", base.vocabulary if base else "full")),
+                   declared_facts=declared)
 
 
 

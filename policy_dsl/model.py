@@ -110,6 +110,8 @@ class Clause:
     overrides: dict[str, Origin] = field(default_factory=dict)
     # The clause's citation in each set that wrote it (province and city), by set name
     sources: dict[str, Citation] = field(default_factory=dict)
+    # Items a patch removed (`remove:`), "conditions.x" / "exceptions.id" -> where the removal is written
+    removed: dict[str, Origin] = field(default_factory=dict)
 
     def source_for(self, set_name: str | None) -> Citation | None:
         return self.sources.get(set_name or "", self.source)
@@ -154,3 +156,17 @@ class RuleSet:
     files: tuple[str, ...] = ()
     content_hash: str = ""
     vocabulary: str = "full"        # "partial": only the clauses written must honour the vocabulary
+    declared_facts: dict = field(default_factory=dict)  # path → FactSpec: this set's own `facts:` (setfacts.py)
+    supersedes: str | None = None   # an edition: the set it succeeds, which is then `base` (see editions.py)
+
+    @property
+    def vocab(self):
+        """The effective vocabulary: the package's, plus the facts this set and its ancestors declare."""
+        from .setfacts import effective_vocabulary
+
+        return effective_vocabulary(self)
+
+    @property
+    def predecessor(self) -> "RuleSet | None":
+        """The edition this one supersedes (loaded and resolved), or None."""
+        return self.base if self.supersedes else None

@@ -10,6 +10,7 @@ from importlib import resources
 import yaml
 
 from . import types as T
+from .source import Span
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class FactSpec:
     field_labels: tuple[tuple[str, str], ...] = ()  # record field → Chinese label
     minimum: object = None                          # domain constraints (min/max in the vocabulary),
     maximum: object = None                          # enforced when facts are validated
+    doc: str | None = None
+    unit: str | None = None                         # unit word for people (元, 人, 个月)
+    declared_in: str | None = None                  # the rule set whose `facts:` declares it; None: this file
+    span: Span | None = field(default=None, compare=False)  # where a set declares it (for redefinition errors)
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ def parse_vocabulary(data: dict) -> Vocabulary:
     facts = {path: FactSpec(path, _fact_type(spec), spec.get("zh", path),
                             tuple((str(k), str(lbl)) for k, lbl in (spec.get("values") or {}).items()),
                             tuple((str(k), str(f.get("zh", k))) for k, f in (spec.get("fields") or {}).items()),
-                            spec.get("min"), spec.get("max"))
+                            spec.get("min"), spec.get("max"), spec.get("doc"), spec.get("unit"))
              for path, spec in data["facts"].items()}
     clauses = {}
     for cid, spec in data["clauses"].items():

@@ -120,7 +120,7 @@ def test_unknown_key_suggests_conditions() -> None:
         "      | ^^^^^^^^^",
         "  实际 found:    condtions",
         "  应为 expected: id, title, kind, replace, new, source, departments, valid, subject, notes, parameters, "
-        "definitions, conditions, conclusions, exceptions",
+        "definitions, conditions, conclusions, exceptions, remove",
         "  是否要写 did you mean: conditions？",
     )
 
@@ -213,8 +213,13 @@ def test_unknown_fact_in_a_rule_file_suggests_the_fact() -> None:
         "    4 |   eligible: unit.ui_insured and unit.layofs == 0",
         "      |                                 ^^^^^^^^^^^",
         "  实际 found:    unit.layofs",
-        "  应为 expected: 词汇表中的事实名 a fact of the vocabulary",
+        "  应为 expected: 词汇表中的事实，或规则集 policy-set.yaml 的 facts: 中声明的事实 a fact of the vocabulary or declared by the set",
         "  是否要写 did you mean: unit.layoffs？",
+        f"  如需新增事实，在 {BAD}/unknown_fact/policy-set.yaml 的 facts: 下声明 to add a fact, declare it under facts:，例如",
+        "      facts:",
+        "        unit.layofs: {type: bool, zh: 中文名称}",
+        "    （type 可为 bool、int、decimal、rate、money、date、string、enum、set、set of enum、set of string、list of record；"
+        "枚举另写 values: {代码: 中文名称}；见 docs/rule-files.md）",
     )
 
 

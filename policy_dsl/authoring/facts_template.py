@@ -11,7 +11,7 @@ from ..checker import Analysis
 from ..facts import facts_schema
 from ..model import Clause, Named, RuleSet
 from ..typer import FactBinding
-from ..vocabulary import Vocabulary, vocabulary
+from ..vocabulary import Vocabulary
 
 SCHEMA = "policy-facts/v1"
 
@@ -43,7 +43,7 @@ def facts_read(rs: RuleSet, analysis: Analysis, clause_ids: list[str]) -> list[s
         cid, _, name = key.partition(".")
         paths |= direct_facts(analysis, rs.clauses[cid], name)
         todo.extend(analysis.deps.get(key, ()))
-    order = list(vocabulary().facts)
+    order = list(rs.vocab.facts)
     return sorted(paths, key=lambda p: order.index(p) if p in order else len(order))
 
 
@@ -54,12 +54,13 @@ def _describe_type(t: T.Type, path: str, vocab: Vocabulary) -> str:
         values = t.values if t.kind == "enum" else t.elem.values  # type: ignore[union-attr]
         shown = " | ".join(f"{v} {labels[v]}" if v in labels else v for v in values)
         return f"{t}: {shown}" + ("（列表，可多选）" if t.kind == "set" else "")
-    return {"money": "money，元，如 \"6000.00\"", "rate": "rate，如 0.6", "date": "date，YYYY-MM-DD",
-            "bool": "bool，true/false"}.get(t.kind, str(t))
+    shown = {"money": "money，元，如 \"6000.00\"", "rate": "rate，如 0.6", "date": "date，YYYY-MM-DD",
+             "bool": "bool，true/false"}.get(t.kind, str(t))
+    return f"{shown}，单位 {spec.unit}" if spec and spec.unit and t.kind != "money" else shown
 
 
 def template_yaml(rs: RuleSet, paths: list[str], title: str, vocab: Vocabulary | None = None) -> str:
-    vocab = vocab or vocabulary()
+    vocab = vocab or rs.vocab
     lines = [f"# 事实模板 facts template: {title}",
              "# 填写已知的事实；不知道的留空（空 = 未知：结论会是“未确定”，不会当作 0 或“否”）。",
              f"# 运行 run: policy eval {rs.name} 此文件.yaml"]
@@ -89,7 +90,7 @@ def template_yaml(rs: RuleSet, paths: list[str], title: str, vocab: Vocabulary |
 
 def template_schema(rs: RuleSet, paths: list[str], title: str) -> dict:
     """The vocabulary's facts schema cut down to these paths (still 2020-12; unknown keys still rejected)."""
-    full = copy.deepcopy(facts_schema())
+    full = copy.deepcopy(facts_schema(rs.vocab))
     props: dict = {}
     for path in paths:
         head, _, field = path.partition(".")

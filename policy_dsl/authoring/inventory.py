@@ -10,6 +10,7 @@ from ..checker import Analysis
 from ..model import Citation, Clause, Origin, Parameter, RuleSet
 from ..render_json import json_value
 from ..values import format_typed
+from ..setfacts import declared_by_sets, fact_json
 from ..vocabulary import vocabulary
 
 SCHEMA = "policy-dsl/show"  # with "version": 1; policy_dsl/schema/show-v1.json
@@ -107,10 +108,11 @@ def inventory(rs: RuleSet, analysis: Analysis, clause_id: str | None = None) -> 
     clauses = [rs.clauses[clause_id]] if clause_id else list(rs.clauses.values())
     return {
         "schema": SCHEMA, "version": 1, "set": rs.name, "title": rs.title, "jurisdiction": rs.jurisdiction,
-        "extends": rs.extends, "path": rs.path, "content_hash": rs.content_hash,
+        "extends": rs.extends, "supersedes": rs.supersedes, "path": rs.path, "content_hash": rs.content_hash,
         "documents": [{"id": d.id, "title": d.title, "date": d.date.isoformat() if d.date else None}
                       for d in rs.documents.values()],
         "clauses": [clause_data(rs, analysis, c) for c in clauses],
+        "declared_facts": [fact_json(spec) for spec in declared_by_sets(rs.vocab)],
         "unfilled_delegations": [{"clause": c.id, "parameter": p.name, "to": p.delegated.to,  # type: ignore[union-attr]
                                   "reason": p.delegated.reason,  # type: ignore[union-attr]
                                   "by": delegated_by(rs, c.id, p.name)}

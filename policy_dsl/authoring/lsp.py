@@ -143,6 +143,10 @@ def hover_text(file: Path, line: str, character: int) -> str | None:
         rs = load_rule_set(root)
     except PolicyError:
         return None
+    spec = rs.vocab.facts.get(word)   # a fact the set (or one it is built on) declares
+    if spec is not None:
+        return f"**事实 {word}**：{spec.zh}（{spec.type}）" + (f"\n\n由规则集 {spec.declared_in} 的 facts: 声明" if spec.declared_in else "") \
+            + (f"\n\n{spec.doc}" if spec.doc else "")
     cid = file.stem if file.parent.name == "clauses" else None
     head, _, tail = word.partition(".")
     if tail and head in rs.clauses:

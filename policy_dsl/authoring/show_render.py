@@ -67,13 +67,25 @@ def clause_text(c: dict, own: str) -> list[str]:
     return out
 
 
+def _fact_kind(f: dict) -> str:
+    shown = f["values"] or {name: x["zh"] for name, x in (f["fields"] or {}).items()}
+    return f["type"] + ("：" + "、".join(f"{k} {v}" for k, v in shown.items()) if shown else "")
+
+
 def show_text(data: dict) -> str:
     head = f"{data['set']}  {data['title']}"
     if data["extends"]:
         head += f"\n  扩展 extends: {data['extends']}"
+    if data.get("supersedes"):
+        head += f"\n  取代（新一版）supersedes: {data['supersedes']}"
     lines = [head, "  文件 documents: " + "、".join(d["id"] for d in data["documents"]), ""]
     for c in data["clauses"]:
         lines += clause_text(c, data["set"]) + [""]
+    if data.get("declared_facts"):
+        lines.append("规则集声明的事实 facts declared by rule sets（policy-set.yaml 的 facts:）:")
+        lines += [f"  {f['path']}  {f['zh']}（{_fact_kind(f)}）" + (f" ← {f['declared_in']}" if f["declared_in"] != data["set"] else "")
+                  for f in data["declared_facts"]]
+        lines.append("")
     missing = data["unfilled_delegations"]
     if missing and not data["extends"]:
         lines.append(f"交由下级确定的参数 delegated to a lower level（{len(missing)} 个，由扩展本规则集的下级规则集填写）:")

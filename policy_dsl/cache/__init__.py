@@ -28,6 +28,8 @@ from typing import Any
 
 from .. import nodes as n
 from ..checker import Analysis
+from ..editions import parent_link
+from ..errors import PolicyError
 from ..model import RuleSet
 from ..typer import Annotations
 
@@ -159,17 +161,21 @@ def _key(set_path: Path) -> tuple[str | None, list[Path]]:
 
 
 def _base_of(manifest: Path) -> tuple[bool, Path | None]:
-    """(understood, the base set's directory if the manifest extends one)."""
+    """(understood, the base set's directory if the manifest extends or supersedes one)."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data: Any = yaml.load(manifest.read_text(encoding="utf-8"), Loader=loader)  # a safe loader; only `extends`
+        data: Any = yaml.load(manifest.read_text(encoding="utf-8"), Loader=loader)  # a safe loader; only `extends`/`supersedes`
     except Exception:
         return False, None
     if not isinstance(data, dict):
         return False, None
-    base = data.get("extends")
+    try:
+        link = parent_link(data)
+    except PolicyError:
+        return False, None  # both extends and supersedes: the loader reports it
+    base = link.name if link else None
     if base is None:
         return True, None
     return isinstance(base, str), manifest.parent.parent / str(base)
