@@ -119,3 +119,26 @@ def test_duckdb_engine_leaves_unusual_files_to_the_batch_reader(tmp_path, capsys
     assert outputs["duckdb"] == outputs["python"] and not whole_file
     errors = [json.loads(line) for line in outputs["duckdb"][3].decode().splitlines()]
     assert [(e["row"], e["line"]) for e in errors] == [(2, 4), (3, 5)]  # the short row; the zero divisor
+
+
+def test_duckdb_engine_reads_a_sets_declared_facts(tmp_path, capsys):
+    """A rule set that declares facts of its own (tests/fixtures/decl_city): its columns are typed from the
+    set's vocabulary on the whole-file path too, so the JSONL, errors and summary are the python engine's."""
+    from pathlib import Path
+
+    city = Path(__file__).parent / "fixtures" / "decl_city"
+    source = tmp_path / "register.csv"
+    source.write_text("unit.name,as_of,unit.insured_headcount,unit.layoffs,unit.separations_not_counted,"
+                      "unit.zombie_enterprise,unit.credit_level,unit.ui_arrears\n"
+                      "甲公司,2022-05-01,100,8,3,false,good,1200.00\n"
+                      "乙公司,2022-05-01,100,8,,true,seriously_dishonest,0\n"
+                      "丙公司,2022-05-01,100,8,,false,,0\n"
+                      "丁公司,2022-05-01,100,8,2,false,excellent,0\n", encoding="utf-8")
+    outputs = {}
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        code, summary = run(capsys, str(city), str(source), "--engine", engine, "--out", str(out))
+        outputs[engine] = (code, summary.replace(str(out), "OUT"), out.read_bytes(),
+                           (tmp_path / f"{engine}.jsonl.errors.jsonl").read_bytes())
+    assert outputs["duckdb"] == outputs["python"]
+    assert outputs["duckdb"][0] == 1 and b"unit.credit_level" in outputs["duckdb"][3]  # 丁: not a credit level
