@@ -254,11 +254,12 @@ class _Checker:
                 if old.origin is not None and old.origin.set_name in level:
                     continue  # set by this level (an earlier edition): an edition may change any of its values
                 if (old.value, old.history) != (p.value, p.history):
+                    setter = old.origin.set_name if old.origin else base.name  # the level that fixed it
                     self.error(RuleFileError(
-                        f"参数 {name} 在 {base.name} 中不是委托给下级的参数，{self.rs.name} 改变了它的值 "
+                        f"参数 {name} 在 {setter} 中不是委托给下级的参数，{self.rs.name} 改变了它的值 "
                         "a parameter the base set did not delegate is changed",
                         p.value_span or p.origin.span, found=format_typed(p.value, p.type.kind),
-                        expected=f"{base.name} 的值 {format_typed(old.value, old.type.kind)}",
+                        expected=f"{setter} 的值 {format_typed(old.value, old.type.kind)}",
                         hint="若市级文件确实改变了该标准，请在 source 中引用市级原文，并在 expected-differences.yaml 中声明",
                         related=old.origin.span if old.origin else None), "warning")
 

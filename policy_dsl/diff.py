@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from .diffgen.params import bounds_direction, bounds_text, delegation_change, value_detail
 from .engine import RuleEngine, load
 from .errors import RuleFileError, UsageError, did_you_mean
 from .model import Citation, Clause, ExceptionRule, Parameter, RuleSet
@@ -34,6 +35,7 @@ class Change:
     base_citation: str | None = None
     variant_citation: str | None = None
     bounds: str | None = None
+    detail: str | None = None   # 调高/调低, history entries, delegate (diffgen/params.py)
 
     @property
     def key(self) -> str:
@@ -92,14 +94,36 @@ def _clause_diff(b: Clause, v: Clause) -> list[Change]:
             bi, vi = bt.get(name), vt.get(name)
             change = _item_change(b.id, kind, name, bi, vi, b, v)
             if change:
-                out.append(change)
+                out.append(_removal(change, v, f"{section}.{name}"))
+            if isinstance(bi, Parameter) and isinstance(vi, Parameter):
+                out.extend(_bounds_change(b, v, bi, vi))
     bex, vex = {r.id: r for r in b.exceptions}, {r.id: r for r in v.exceptions}
     for rid in [*bex, *(r for r in vex if r not in bex)]:
         br, vr = bex.get(rid), vex.get(rid)
         if br is None or vr is None or (br.when, br.value, br.priority, br.conclusion) != (vr.when, vr.value, vr.priority, vr.conclusion):
-            out.append(Change(b.id, "exception", rid, "added" if br is None else "removed" if vr is None else "changed",
-                              _exc_text(br), _exc_text(vr), _cite(br.source) if br else None, _cite(vr.source) if vr else None))
+            out.append(_removal(Change(b.id, "exception", rid, "added" if br is None else "removed" if vr is None else "changed",
+                                       _exc_text(br), _exc_text(vr), _cite(br.source) if br else None,
+                                       _cite(vr.source) if vr else None), v, f"exceptions.{rid}"))
     return out
+
+
+def _removal(change: Change, v: Clause, key: str) -> Change:
+    """An item an edition removed with `remove:` names the edition and cites its document."""
+    where = getattr(v, "removed", {}).get(key) if change.change == "removed" else None
+    if where is None:
+        return change
+    change.variant = f"由 {where.set_name} 删除（remove）"
+    change.variant_citation = _cite(v.source_for(where.set_name))
+    return change
+
+
+def _bounds_change(b: Clause, v: Clause, bi: Parameter, vi: Parameter) -> list[Change]:
+    """A parameter's bounds (the ceiling a lower level must stay under) widened or narrowed."""
+    way = bounds_direction(bi.bounds, vi.bounds)
+    if way is None:
+        return []
+    cite = lambda c, p: _cite(c.cite(p.source, p.bounds_origin or p.origin))  # noqa: E731
+    return [Change(b.id, "bounds", bi.name, way, bounds_text(bi), bounds_text(vi), cite(b, bi), cite(v, vi))]
 
 
 def _exc_text(r: ExceptionRule | None) -> str | None:
@@ -114,9 +138,9 @@ def _item_change(cid: str, kind: str, name: str, bi, vi, bc: Clause, vc: Clause)
     if isinstance(bi, Parameter):
         if (bi.type, bi.value, bi.history, bi.delegated) == (vi.type, vi.value, vi.history, vi.delegated):
             return None
-        change = ("filled" if vi.filled else "redelegated") if not bi.filled and bi.delegated else "changed"
-        return Change(cid, kind, name, change, _param_text(bi), _param_text(vi), _cite(bc.cite(bi.source, bi.origin)),
-                      _cite(vc.cite(vi.source, vi.origin)), bounds=_bounds(bi))
+        return Change(cid, kind, name, delegation_change(bi, vi), _param_text(bi), _param_text(vi),
+                      _cite(bc.cite(bi.source, bi.origin)), _cite(vc.cite(vi.source, vi.origin)), bounds=_bounds(vi),
+                      detail=value_detail(bi, vi))
     if (bi.expr, bi.declared) == (vi.expr, vi.declared):
         return None
     return Change(cid, kind, name, "changed", bi.text, vi.text, _cite(bc.cite(bi.source, bi.origin)), _cite(vc.cite(vi.source, vi.origin)))
@@ -207,14 +231,19 @@ def _facts_of(facts: Any, f: Path, index: int | None) -> dict:
 
 
 def dynamic_diff(base: RuleEngine, variant: RuleEngine, cases: Iterable[tuple[str, dict]],
-                 changes: list[Change]) -> tuple[list[Difference], int]:
+                 changes: list[Change], observe=None) -> tuple[list[Difference], int]:
+    """`observe(name, (base decision, variant decision), differences of the case)`, when given,
+    sees every case's traced decisions (threshold coverage reads them)."""
     changed = {(c.clause, c.name) for c in changes if c.kind != "metadata"}
     out: list[Difference] = []
     count = 0
+    only_base = frozenset(base.vocab.facts) - frozenset(variant.vocab.facts)
+    only_variant = frozenset(variant.vocab.facts) - frozenset(base.vocab.facts)
     for name, facts in cases:
         count += 1
-        bd = base.evaluate(facts, trace=True, source=name)
-        vd = variant.evaluate(facts, trace=True, source=name)
+        bd = base.evaluate(_without(facts, only_variant), trace=True, source=name)
+        vd = variant.evaluate(_without(facts, only_base), trace=True, source=name)
+        before = len(out)
         for cid, vres in vd.clauses.items():
             bres = bd.clauses.get(cid)
             for concl in vres.conclusions:
@@ -225,7 +254,25 @@ def dynamic_diff(base: RuleEngine, variant: RuleEngine, cases: Iterable[tuple[st
                     continue
                 out.append(Difference(name, key, bval, vval, _responsible(base, bd, variant, vd, cid, concl, changed),
                                       added=key not in bd.slots))
+        if observe is not None:
+            observe(name, (bd, vd), out[before:])
     return out, count
+
+
+def _without(facts: dict, drop: frozenset[str]) -> dict:
+    """A case without the facts only the other set declares (an edition's new facts): this set
+    does not read them. A fact neither set knows stays, and is reported as unknown."""
+    if not drop or not isinstance(facts, dict):
+        return facts
+    out: dict = {}
+    for head, value in facts.items():
+        if isinstance(value, dict):
+            kept = {k: v for k, v in value.items() if f"{head}.{k}" not in drop}
+            if kept or not value:
+                out[head] = kept
+        elif head not in drop:
+            out[head] = value
+    return out
 
 
 def _responsible(base, bd, variant, vd, cid: str, concl: str, changed: set[tuple[str, str]]) -> list[str]:
@@ -299,6 +346,7 @@ class DiffReport:
     cases: int = 0
     generated: dict | None = None
     unobserved: list[str] = field(default_factory=list)   # declared differences no case showed
+    thresholds: dict | None = None   # which cases exercised each comparison; changed thresholds (diffgen/coverage.py)
 
     @property
     def undeclared(self) -> list[Difference]:
@@ -319,6 +367,7 @@ class DiffReport:
             "differences": [asdict(d) for d in self.differences],
             "declared_not_observed": self.unobserved,
             **({"generated": self.generated} if self.generated is not None else {}),
+            **({"thresholds": self.thresholds} if self.thresholds is not None else {}),
         }
 
 
@@ -341,7 +390,11 @@ def run_diff(args) -> int:
         cases += generated
         report.generated = coverage
     if cases:
-        report.differences, report.cases = dynamic_diff(base, variant, cases, report.changes)
+        from .diffgen.coverage import ThresholdCoverage, changed_parameters
+
+        thresholds = ThresholdCoverage(base, variant, changed_parameters(report.changes))
+        report.differences, report.cases = dynamic_diff(base, variant, cases, report.changes, thresholds.observe)
+        report.thresholds = thresholds.to_json()
         expected_path = Path(args.expected) if args.expected else resolve_set_path(args.variant) / "expected-differences.yaml"
         expected = read_expected(expected_path, variant)
         for d in report.differences:

@@ -1,30 +1,41 @@
 """Cases derived from the rules themselves, for `policy diff --generate`.
 
-For each computable clause: the facts it reads (through every named item it
-depends on, in either set); for each fact, values on both sides of every
-threshold the conditions compare it with (found in traced evaluations, so
-parameters and computed dates count), every enum value, true/false, and
-"missing"; ratios (a / b compared with a rate) get numerators on both sides of
-the boundary for several denominators. A greedy baseline that satisfies as
-many of the clause's conditions as possible is varied one fact at a time.
+For each computable clause of either set, the facts it reads (through every named item it depends
+on, in either set) get levels: true/false, every enum value, a few ordinary values, and — for every
+comparison of a fact with a constant in either set (diffgen/sites.py) — the constant and one step
+on each side (diffgen/steps.py), plus values between the two sets' constants when they differ.
+A greedy baseline that satisfies as many of the clause's conditions as possible is varied one fact
+at a time (each fact also missing). Comparisons whose fact side is derived (a rate, a fallback
+date, a date minus some years) are searched: each fact they read is moved with the others held at
+chosen values, and the outcome bisected (diffgen/solve.py), in both sets, so the cases fall on both
+sides of both sets' boundaries and between them. Finally a capped pairwise covering array over the
+facts' levels (diffgen/pairwise.py).
 """
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
+from itertools import islice, product
 from typing import Any
 
-from . import nodes as n
 from . import types as T
+from .diffgen.pairwise import assignments, covered_by, covering_array
+from .diffgen.sites import SEARCHABLE, Site, closure, find_sites, history_dates, pair_sites, roots
+from .diffgen.solve import around_flip, between, flips
+from .diffgen.steps import around, domain, samples
 from .engine import RuleEngine
 from .errors import PolicyError
 from .facts import prepare
-from .typer import FactBinding, SlotBinding
+from .nodes import walk
+from .typer import FactBinding
 from .values import isolated
 
 DEFAULT_AS_OF = date(2021, 9, 1)
 _MEMBER_FIELDS = ("working_age", "able_to_work", "wants_work")
+_CO_VALUES = 6       # values of the other facts under which a derived comparison is searched
+_LEVELS = 8          # levels per fact in the pairwise array (threshold values first)
+_ROWS = 40           # pairwise rows per clause at most
 
 
 def _defaults(t: T.Type, path: str) -> list[Any]:
@@ -42,180 +53,252 @@ def _defaults(t: T.Type, path: str) -> list[Any]:
         return [Decimal("10000.00") if k == "money" else Decimal(15), Decimal(0)]
     if k == "date":
         return [DEFAULT_AS_OF]
+    if k == "list" and t.elem is not None and t.elem.fields and path != "household.members":
+        return _records(t.elem)
     if k == "list":
         u = {f: True for f in _MEMBER_FIELDS} | {"employed": False, "has_business_or_investment_income": False}
         e = {**u, "employed": True}
         b = {**u, "has_business_or_investment_income": True}
-        return [[u, u], [], [u], [u, e], [u, b], [u, u, e]]
+        return [[u, u], [], [u], [u, e], [u, b], [u, u, e], [u, u, u]]
     return ["抚顺市"]
 
 
-def _around(value: Any, t: T.Type) -> list[Any]:
-    """Values on both sides of a threshold, and the threshold itself."""
-    if isinstance(value, bool) or value is None:
-        return []
-    if isinstance(value, date):
-        return [value - timedelta(days=1), value, value + timedelta(days=1)]
-    if isinstance(value, int) and t.kind == "int":
-        return [max(0, value - 1), value, value + 1]
-    if isinstance(value, (int, Decimal)) and t.kind in ("decimal", "money", "rate", "int"):
-        step = Decimal("0.01") if t.kind in ("money", "rate") else Decimal(1)
-        v = Decimal(value)
-        out = [v - step, v, v + step]
-        return [int(x) for x in out if x >= 0] if t.kind == "int" else [x for x in out if x >= 0]
-    return []
+def _records(record: T.Type) -> list[Any]:
+    """Lists of a set-declared record type: none, one typical record, and that record with each field
+    changed to its next default (so a `where` over any field sees both sides)."""
+    typical = {name: _defaults(ft, name)[0] for name, ft in record.fields}
+    varied = [{**typical, name: alt} for name, ft in record.fields for alt in _defaults(ft, name)[1:2]]
+    return [[], [typical], *[[typical, v] for v in varied]]
 
 
 class _Generator:
     def __init__(self, engines: list[RuleEngine]) -> None:
         self.engines = engines
         self.main = engines[-1]
-        self.vocab = self.main.vocab
+        self.sites = [s for i, e in enumerate(engines) for s in find_sites(e, i)]
+        self.group: dict[int, list[Site]] = {}   # id(site) → the same comparison in both sets
+        for pair in pair_sites(self.sites):
+            group = [s for s in pair if s is not None]
+            self.group.update({id(s): group for s in group})
+        self.dates = sorted({c for s in self.sites for c in s.constants if isinstance(c, date)} |
+                            {d for e in engines for c in e.rule_set.clauses.values() for p in c.parameters.values()
+                             for d, _ in p.history})
+        self._outcomes: dict[tuple, bool | None] = {}
+        self.subject = ""
+        self.pairwise = {"factors": 0, "pairs": 0, "rows": 0, "capped_clauses": [], "row_cap": _ROWS,
+                         "level_cap": _LEVELS}
 
+    def spec(self, path: str):
+        for engine in reversed(self.engines):
+            if path in engine.vocab.facts:
+                return engine.vocab.facts[path]
+        return None
+
+    def engine_of(self, cid: str) -> RuleEngine:
+        return self.main if cid in self.main.rule_set.clauses else self.engines[0]
+
+    # --- what a clause reads, and the values to try --------------------------------------------
     def clause_facts(self, cid: str) -> list[str]:
         paths: set[str] = set()
         for engine in self.engines:
-            keys = [f"{cid}.{c}" for c in engine.rule_set.clauses[cid].conclusions] if cid in engine.rule_set.clauses else []
-            seen: set[str] = set()
-            while keys:
-                key = keys.pop()
-                if key in seen:
-                    continue
-                seen.add(key)
-                keys.extend(engine.analysis.deps.get(key, ()))
-                for root in _roots(engine, key):
-                    for node in n.walk(root):
-                        b = engine.analysis.notes.bindings.get(id(node))
-                        if isinstance(b, FactBinding):
-                            paths.add(b.path)
-        return sorted(paths)
+            if cid not in engine.rule_set.clauses:
+                continue
+            bindings = engine.analysis.notes.bindings
+            for key in closure(engine, cid):
+                for root in roots(engine, key):
+                    paths |= {b.path for node in walk(root) if isinstance(b := bindings.get(id(node)), FactBinding)}
+        return sorted(p for p in paths if self.spec(p) is not None)
 
-    def thresholds(self, flat_cases: list[dict], facts: list[str]) -> tuple[dict[str, list[Any]], list[tuple]]:
-        """Values compared with each fact, read off traced evaluations of the cases."""
+    def clause_sites(self, cid: str) -> list[Site]:
+        keys = [closure(e, cid) if cid in e.rule_set.clauses else set() for e in self.engines]
+        return [s for s in self.sites if s.slot in keys[s.set_index]]
+
+    def levels(self, facts: list[str], sites: list[Site]) -> dict[str, list[Any]]:
+        """Per fact: threshold values first (each constant ± one step, values between two sets'
+        constants, headcounts that make a rate hit its constants exactly), then ordinary values."""
         found: dict[str, list[Any]] = {p: [] for p in facts}
-        ratios: list[tuple[str, str, Any]] = []
-        for engine in self.engines:
-            notes = engine.analysis.notes
-            for flat in flat_cases:
-                trace: dict[int, object] = {}
-                try:
-                    engine.program.run(flat, trace)
-                except PolicyError:
-                    continue
-                for nid, node in enumerate(engine.program.nodes):
-                    if not isinstance(node, (n.Compare, n.Member)) or nid not in trace:
-                        continue
-                    sides = (node.left, node.right) if isinstance(node, n.Compare) else (node.element, node.collection)
-                    for this, other in (sides, sides[::-1]):
-                        other_value = trace.get(engine.program.node_ids.get(id(other), -1))
-                        b = notes.bindings.get(id(this))
-                        if isinstance(b, FactBinding) and b.path in found and other_value is not None:
-                            found[b.path] += _around(other_value, b.type)
-                        elif isinstance(b, SlotBinding) and other_value is not None:
-                            ratios += _ratio(engine, b.key, other_value, found)
-        return found, ratios
-
-    def candidates(self, facts: list[str], found: dict[str, list[Any]], ratios) -> dict[str, list[Any]]:
+        for s in sites:
+            others = tuple(c for t in self.group[id(s)] for c in t.constants)
+            if s.direct in found:
+                spec = self.spec(s.direct)
+                consts = sorted(set(others), key=_order)
+                for c in consts:
+                    found[s.direct] += around(c, spec.type.kind, consts)
+                found[s.direct] += _between_constants(consts, spec)
+            if "as_of" in found:  # the dates a parameter's history changes value on
+                for day in history_dates(self.engines[s.set_index], s.params):
+                    found["as_of"] += around(day, "date")
+            d = s.denominator_multiple(others)
+            for path in s.denominators:
+                if path in found and d:
+                    found[path] += [d * k for k in (1, 2)]
         out = {}
         for path in facts:
-            spec = self.vocab.facts[path]
-            values = _defaults(spec.type, path) + found.get(path, [])
-            out[path] = _unique(values)
+            spec = self.spec(path)
+            dom = domain(spec)
+            valid = [v for v in found[path] if dom is None or dom.contains(v)]
+            out[path] = _unique(valid + _defaults(spec.type, path))
         return out
 
-    def score(self, cid: str, flat: dict) -> int:
-        engine = self.main
+    # --- evaluation -----------------------------------------------------------------------------
+    def flat(self, case: dict[str, Any], engine: RuleEngine) -> dict:
+        return prepare(self.nest(case, engine), engine.vocab)
+
+    def nest(self, case: dict[str, Any], engine: RuleEngine | None = None) -> dict:
+        """Nested facts (for one engine: only the facts it knows), with the subject of the clause being
+        generated present even when the clause reads no fact of it (a unit clause reading only as_of)."""
+        nested = _nest({k: v for k, v in case.items() if engine is None or k in engine.vocab.facts})
+        if self.subject not in ("always", "") and self.subject not in nested:
+            # a subject is present when one of its facts is given; any one does, the clause reads none
+            spec = next((f for p, f in self.main.vocab.facts.items() if p.startswith(self.subject + ".")), None)
+            if spec is not None and (engine is None or spec.path in engine.vocab.facts):
+                nested[self.subject] = {spec.path.split(".", 1)[1]: _defaults(spec.type, spec.path)[0]}
+        return nested
+
+    def outcome(self, site: Site, case: dict[str, Any]) -> bool | None:
+        key = (site.set_index, site.node_id, self.subject, _key(case))
+        if key not in self._outcomes:
+            engine = self.engines[site.set_index]
+            try:  # the program of the subjects present: the traces number nodes as the whole set does
+                value = engine.evaluate_prepared(self.flat(case, engine), trace=True).trace.get(site.node_id)
+            except PolicyError:
+                value = None
+            self._outcomes[key] = value if isinstance(value, bool) else None
+        return self._outcomes[key]
+
+    def score(self, cid: str, case: dict) -> int:
+        engine = self.engine_of(cid)
         try:
-            values = engine.program.run(flat)
-        except PolicyError:  # inconsistent facts (e.g. layoffs with no insured staff): never a baseline
+            slots = engine.evaluate_prepared(self.flat(case, engine)).slots
+            clause = engine.rule_set.clauses[cid]
+            values = [slots[f"{cid}.{x}"] for x in (*clause.conditions, *clause.conclusions)]
+        except (PolicyError, KeyError):  # inconsistent facts (layoffs with no insured staff), or not about this case
             return -1
-        slots = dict(zip(engine.program.keys, values))
-        clause = engine.rule_set.clauses[cid]
-        names = [*clause.conditions, *clause.conclusions]
-        return sum(2 if slots[f"{cid}.{x}"] is True else 1 if slots[f"{cid}.{x}"].__class__ is not type(None) and
-                   not hasattr(slots[f"{cid}.{x}"], "missing") else 0 for x in names)
+        return sum(2 if v is True else 1 if v is not None and not hasattr(v, "missing") else 0 for v in values)
 
-    def flat(self, case: dict[str, Any]) -> dict:
-        return prepare(_nest(case), self.vocab)
-
-    def clause_cases(self, cid: str) -> list[dict[str, Any]]:
+    # --- cases -----------------------------------------------------------------------------------
+    def clause_cases(self, cid: str) -> tuple[list[dict], list[dict]]:
+        """Cases one fact at a time and at derived boundaries; and the pairwise rows."""
+        self.subject = self.engine_of(cid).rule_set.clauses[cid].subject
         facts = self.clause_facts(cid)
         if "as_of" not in facts:
             facts.append("as_of")
-        cands = self.candidates(facts, {}, [])
-        baseline = {p: cands[p][0] for p in facts}
-        baseline = self._greedy(cid, baseline, cands)
-        cases = self._vary(baseline, cands)
-        found, ratios = self.thresholds([self.flat(c) for c in cases], facts)
-        cands = self.candidates(facts, found, ratios)
-        baseline = self._greedy(cid, baseline, cands)
-        cases = self._vary(baseline, cands)
-        for num, den, values in _ratio_cases(ratios, baseline):
-            for a, b in values:
-                cases.append({**baseline, num: a, den: b})
-        return cases
+        sites = self.clause_sites(cid)
+        levels = self.levels(facts, sites)
+        baseline = self._greedy(cid, {p: levels[p][0] for p in facts}, levels)
+        cases = self._vary(baseline, levels)
+        cases += self._boundaries(baseline, sites, levels)
+        return cases, self._pairwise(cid, facts, levels)
 
-    def _greedy(self, cid: str, baseline: dict, cands: dict) -> dict:
+    def _greedy(self, cid: str, baseline: dict, levels: dict) -> dict:
         for _ in range(2):
-            for path, values in cands.items():
-                best, best_score = baseline[path], self.score(cid, self.flat(baseline))
+            for path, values in levels.items():
+                best, best_score = baseline[path], self.score(cid, baseline)
                 for v in values:
-                    s = self.score(cid, self.flat({**baseline, path: v}))
+                    s = self.score(cid, {**baseline, path: v})
                     if s > best_score:
                         best, best_score = v, s
                 baseline = {**baseline, path: best}
         return baseline
 
-    def _vary(self, baseline: dict, cands: dict) -> list[dict]:
+    def _vary(self, baseline: dict, levels: dict) -> list[dict]:
         cases = [baseline]
-        for path, values in cands.items():
-            for v in values:
-                if v != baseline[path]:
-                    cases.append({**baseline, path: v})
+        for path, values in levels.items():
+            cases += [{**baseline, path: v} for v in values if v != baseline[path]]
             if path != "as_of":
                 cases.append({k: v for k, v in baseline.items() if k != path})  # the fact missing
         return cases
 
+    def _boundaries(self, baseline: dict, sites: list[Site], levels: dict) -> list[dict]:
+        """Derived comparisons: each searchable fact moved, the others held at a few chosen values,
+        in each set that has the comparison; values between the two sets' boundaries too."""
+        cases: list[dict] = []
+        groups = {id(self.group[id(s)][0]): self.group[id(s)] for s in sites}
+        for group in groups.values():
+            start = baseline
+            if all(self.outcome(s, baseline) is None for s in group):  # not reached: e.g. behind `"orphan" in …`
+                start = self._reach(group, baseline, levels)
+            direct = group[0].direct
+            if direct is not None:  # the fact's levels hold the constants ± one step: move it where it is reached
+                if start is not baseline:
+                    cases += [{**start, direct: v} for v in levels[direct]]
+                for day in {d for s in group for d in history_dates(self.engines[s.set_index], s.params)}:
+                    cases += [{**start, "as_of": day, direct: v} for v in levels[direct]]  # each value in its period
+                continue
+            cases += self._search(group, start, levels)
+        return cases
 
-def _roots(engine: RuleEngine, key: str):
-    cid, name = key.split(".", 1)
-    clause = engine.rule_set.clauses[cid]
-    item = clause.items().get(name)
-    if item is not None and hasattr(item, "expr"):
-        yield item.expr
-    for rule in clause.exceptions:
-        if rule.conclusion == name:
-            yield rule.when
-            yield rule.value
+    def _reach(self, group: list[Site], baseline: dict, levels: dict) -> dict:
+        """A case (from the baseline, one fact changed after another) in which the comparison is evaluated."""
+        case = baseline
+        reached = lambda c: sum(self.outcome(s, c) is not None for s in group)  # noqa: E731
+        best = reached(case)
+        for path, values in levels.items():
+            for v in values:
+                score = reached({**case, path: v})
+                if score > best:
+                    case, best = {**case, path: v}, score
+            if best == len(group):
+                break
+        return case
+
+    def _search(self, group: list[Site], baseline: dict, levels: dict) -> list[dict]:
+        """Each fact the comparison reads, moved and bisected with the others held at a few values."""
+        cases: list[dict] = []
+        facts = sorted({f for s in group for f in s.facts if f in baseline and self.spec(f).type.kind in SEARCHABLE})
+        for x in facts:
+            dom = domain(self.spec(x), [c for s in group for c in s.constants])
+            if dom is None:
+                continue
+            others = [f for f in facts if f != x]
+            choices = [[baseline[f]] + [v for v in levels[f] if v != baseline[f]] for f in others]
+            for combo in islice(product(*choices), _CO_VALUES):
+                start = {**baseline, **dict(zip(others, combo))}
+                points = samples(dom, start.get(x), self.dates)
+                found = []
+                for s in group:
+                    fl = flips(lambda v, s=s: self.outcome(s, {**start, x: v}), dom, points)
+                    found.append(fl)
+                    cases += [{**start, x: v} for f in fl for v in around_flip(dom, f)]
+                if len(found) == 2:  # both sets: values where one set's outcome is already the other's
+                    cases += [{**start, x: v} for v in between(dom, found[0], found[1])]
+        return cases
+
+    def _pairwise(self, cid: str, facts: list[str], levels: dict) -> list[dict]:
+        factors = [p for p in facts if len(levels[p]) > 1]
+        if len(factors) < 2:
+            return []
+        trimmed = [levels[p][:_LEVELS] for p in factors]
+        array = covering_array([len(x) for x in trimmed], _ROWS)
+        self.pairwise["factors"] += len(factors)
+        self.pairwise["pairs"] += array.pairs
+        if array.capped:
+            self.pairwise["capped_clauses"].append(cid)
+        rows = assignments(factors, trimmed, array)
+        base = {p: levels[p][0] for p in facts}
+        return [{**base, **row, "$pairwise": (tuple(factors), row_levels)}
+                for row, row_levels in zip(rows, array.rows)]
 
 
-def _ratio(engine: RuleEngine, key: str, threshold: Any, found: dict) -> list[tuple]:
+def _order(v: Any) -> Any:
+    return (0, v) if isinstance(v, date) else (1, Decimal(v)) if isinstance(v, (int, Decimal)) else (2, str(v))
+
+
+def _between_constants(consts: list[Any], spec) -> list[Any]:
+    """A few values strictly between two sets' constants of one fact (a moved deadline or cap)."""
+    dom = domain(spec, consts)
+    if dom is None or len(consts) < 2:
+        return []
+    ks = sorted(k for k in (dom.index(c) for c in consts) if k is not None)
     out = []
-    for root in _roots(engine, key):
-        for node in n.walk(root):
-            if isinstance(node, n.Arith) and node.op == "/":
-                a = engine.analysis.notes.bindings.get(id(node.left))
-                b = engine.analysis.notes.bindings.get(id(node.right))
-                if isinstance(a, FactBinding) and isinstance(b, FactBinding) and a.path in found and b.path in found:
-                    out.append((a.path, b.path, threshold))
+    for lo, hi in zip(ks, ks[1:]):
+        if hi - lo > 2:
+            out += [dom.value(lo + (hi - lo) // 2)]
     return out
 
 
-def _ratio_cases(ratios, baseline: dict):
-    """For a / b compared with c: for several b, the a just below, at and just above c·b."""
-    seen = set()
-    for num, den, c in ratios:
-        if (num, den, c) in seen or not isinstance(c, (int, Decimal)):
-            continue
-        seen.add((num, den, c))
-        values = []
-        for b in _unique([20, 30, 31, 100, baseline.get(den)]):
-            if not isinstance(b, int) or b <= 0:
-                continue
-            exact = Decimal(c) * b
-            low = int(exact) if exact == int(exact) else int(exact)
-            values += [(max(0, low - 1), b), (low, b), (low + 1, b)]
-        yield num, den, _unique(values)
+def _key(case: dict) -> str:
+    return json.dumps(case, default=str, sort_keys=True)
 
 
 def _unique(values: list[Any]) -> list[Any]:
@@ -245,24 +328,41 @@ def generate_cases(base: RuleEngine, variant: RuleEngine) -> tuple[list[tuple[st
     cases: list[tuple[str, dict]] = []
     seen: set[str] = set()
     rejected = 0
+    pair_rows: list[tuple[tuple[str, ...], tuple[int, ...], str]] = []
     clauses = [cid for cid, c in variant.rule_set.clauses.items() if c.kind == "computable" and c.conclusions]
+    clauses += [cid for cid, c in base.rule_set.clauses.items()
+                if c.kind == "computable" and c.conclusions and cid not in variant.rule_set.clauses]
     for cid in clauses:
-        for i, case in enumerate(gen.clause_cases(cid)):
-            nested = _nest(case)
+        single, rows = gen.clause_cases(cid)
+        for i, case in enumerate([*single, *rows]):
+            marker = case.pop("$pairwise", None)
+            nested = gen.nest(case)
             key = json.dumps(nested, default=str, sort_keys=True)
             if key in seen:
+                if marker:
+                    pair_rows.append((*marker, cid))
                 continue
             seen.add(key)
             try:  # facts no real case can have (a layoff rate over zero staff) are left out, and counted
-                base.evaluate(nested)
+                base.evaluate(gen.nest(case, base))
                 variant.evaluate(nested)
             except PolicyError:
                 rejected += 1
                 continue
+            if marker:
+                pair_rows.append((*marker, cid))
             cases.append((f"generated:{cid}#{i}", nested))
-    report = coverage(variant, cases, clauses)
+    report = coverage(variant, cases, [c for c in clauses if c in variant.rule_set.clauses])
     report["rejected_inconsistent"] = rejected
+    report["pairwise"] = _pairwise_report(gen.pairwise, pair_rows)
     return cases, report
+
+
+def _pairwise_report(stats: dict, rows: list) -> dict:
+    covered: set = set()
+    for factors, levels, cid in rows:
+        covered |= {(cid, factors[i], a, factors[j], b) for i, a, j, b in covered_by(levels)}
+    return {**stats, "rows": len(rows), "pairs_covered": len(covered)}
 
 
 def coverage(engine: RuleEngine, cases: list[tuple[str, dict]], clauses: list[str]) -> dict:
@@ -271,8 +371,9 @@ def coverage(engine: RuleEngine, cases: list[tuple[str, dict]], clauses: list[st
     for _, facts in cases:
         decision = engine.evaluate(facts)
         for cid in clauses:
-            if decision.clauses[cid].applicable:
-                reached.add(cid)
+            if not decision.clauses[cid].applicable:
+                continue  # its conditions were not computed for this case (and would all be unknown)
+            reached.add(cid)
             for name in engine.rule_set.clauses[cid].conditions:
                 v = decision.slots[f"{cid}.{name}"]
                 if isinstance(v, bool):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import types as T
+from .editions import chain
 from .errors import PolicyError, PolicyNameError, RuleFileError, did_you_mean
 from .names import name_problem
 from .source import Span
@@ -40,19 +41,9 @@ _DECIMALS = ("decimal", "rate", "money")
 
 # --- ancestors ---------------------------------------------------------------------------------------
 
-def parent(rs: "RuleSet") -> "RuleSet | None":
-    """The set this one is built on: its predecessor edition (`supersedes`) or its base (`extends`)."""
-    return getattr(rs, "predecessor", None) or rs.base
-
-
 def ancestors(rs: "RuleSet") -> tuple["RuleSet", ...]:
-    """Every set this one is built on, nearest first (the chain of parent())."""
-    out: list[RuleSet] = []
-    cur = parent(rs)
-    while cur is not None and all(cur is not seen for seen in out):
-        out.append(cur)
-        cur = parent(cur)
-    return tuple(out)
+    """Every set this one is built on (extends and supersedes), nearest first: editions.chain's."""
+    return chain(rs)[1:]
 
 
 # --- the effective vocabulary ------------------------------------------------------------------------
@@ -268,3 +259,21 @@ def _type_name(t: T.Type) -> str:
         return "list of record"
     return str(t)
 
+
+
+# --- one case, two sets (policy diff, diff --generate, a test's compare) ------------------------------
+
+def as_seen_by(facts: Any, vocab: Vocabulary, other: Vocabulary) -> Any:
+    """A case written for the set of `other`, as the set of `vocab` sees it: the facts `other`'s sets
+    declare and `vocab` does not have are left out (that set's rules cannot read them; refusing the
+    case as an unknown fact would make every new edition's case unusable against the old one).
+    Anything else, an unknown key included, stays and is reported as usual."""
+    foreign = [s.path for s in declared_by_sets(other) if s.path not in vocab.facts]
+    if not foreign or not isinstance(facts, dict):
+        return facts
+    out = dict(facts)
+    for path in foreign:
+        subject, _, name = path.partition(".")
+        if isinstance(out.get(subject), dict) and name in out[subject]:
+            out[subject] = {k: v for k, v in out[subject].items() if k != name}
+    return out

@@ -19,6 +19,7 @@ from .engine import Decision, RuleEngine, load
 from .errors import PolicyError, TestFileError, did_you_mean
 from .loader import MANIFEST, resolve_set_path
 from .sets import available_sets, resolve_set
+from .setfacts import as_seen_by
 from .render_json import json_value
 from .source import Span
 from .values import format_decimal, format_money
@@ -201,7 +202,8 @@ def run_case(case: Case) -> list[Mismatch]:
     problems = _compare(engine, decision, case.expect, case)
     if case.compare is not None:
         base_engine = engine_for(str(case.set_path.parent / case.compare))
-        base = base_engine.evaluate(case.facts, as_of=case.as_of, source=case.location)
+        base = base_engine.evaluate(as_seen_by(case.facts, base_engine.vocab, engine.vocab), as_of=case.as_of,
+                                    source=case.location)
         problems += _compare(base_engine, base, case.expect_base, case)
         for key in case.changes + case.unchanged:
             a, b = _actual(base_engine, base, key, case), _actual(engine, decision, key, case)

@@ -151,7 +151,8 @@ class TraceBuilder:
         base_rs = self.rs.base
         base_clause = base_rs.clauses.get(cid) if base_rs else None
         original = base_clause.parameters.get(item.name) if base_clause else None
-        return original is not None and original.note == item.note
+        return original is not None and original.note == item.note and \
+            (original.value, original.history) != (item.value, item.history)  # re-cited only: its note still holds
 
     def _expr(self, expr: n.Expr, cid: str) -> TraceNode:
         value = self._value(expr)

@@ -209,7 +209,7 @@ def test_eval_unknown_set_exits_2_with_a_clear_message(capsys: pytest.CaptureFix
     assert code == 2 and out == ""
     assert err == ("用法错误 usage error: 找不到规则集 no_such_set no such rule set\n"
                    "  实际 found:    no_such_set\n"
-                   "  应为 expected: fushun、liaoning（在 policies 中查找）\n"
+                   "  应为 expected: fushun、liaoning、liaoning-2022（在 policies 中查找）\n"
                    "  可写规则集目录的路径，或用 --policies DIR / 环境变量 POLICY_PATH 指定规则集所在目录\n")
 
 

@@ -199,3 +199,26 @@ def test_an_exception_re_noted_by_id_keeps_its_rule_and_place(sets: Path) -> Non
     assert (new.conclusion, new.when, new.value, new.priority) == (old.conclusion, old.when, old.value, old.priority)
     assert new.note == "免申即享的单位无需申请，视为按时" and old.note is None
     assert new.origin.set_name == "edition_raise" and rs.clauses[CLAUSE].cite(new.source, new.origin).document == "某人社发〔2021〕1号"
+
+
+def test_policy_show_names_the_superseded_edition(sets: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    from importlib import resources
+
+    import jsonschema
+
+    assert main(["show", str(sets / "edition_raise"), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    schema = json.loads(resources.files("policy_dsl").joinpath("schema/show-v1.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert (data["extends"], data["supersedes"]) == (None, "mini_province")
+    assert main(["show", str(sets / "edition_raise")]) == 0
+    assert "取代（新一版）supersedes: mini_province" in capsys.readouterr().out
+
+
+def test_a_source_alone_keeps_the_value_and_the_note_in_explanations(sets: Path) -> None:
+    engine = policy_dsl.load(sets / "edition_recite")
+    p = engine.rule_set.clauses[CLAUSE].parameters["小微单位人数"]
+    assert (p.value, p.note, p.source.document) == (30, "含30人", "某人社发〔2022〕5号")
+    text = render_tree(engine.evaluate(facts(insured_headcount=20, layoffs=2), trace=True), CLAUSE, width=200)
+    assert "含30人" in text and "某人社发〔2022〕5号" in text

@@ -37,6 +37,9 @@ CASES = [
     ("test-report-v1.json", "policy-dsl/test-report", ["test", "fushun", "--format", "json"], 0),
     ("diff-v1.json", "policy-dsl/diff", ["diff", "liaoning", "fushun", "--cases", "policies/fushun/tests", "--format", "json"], 0),
     ("diff-v1.json", "policy-dsl/diff", ["diff", "liaoning", "fushun", "--generate", "--format", "json"], 0),
+    # a moved threshold, widened and narrowed bounds, a removed condition, a history entry (undeclared: exit 1)
+    ("diff-v1.json", "policy-dsl/diff", ["diff", "tests/fixtures/diffgen/old", "tests/fixtures/diffgen/new", "--generate",
+                                         "--format", "json"], 1),
     ("show-v1.json", "policy-dsl/show", ["show", "fushun", "--format", "json"], 0),
 ]
 

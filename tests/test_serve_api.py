@@ -48,10 +48,11 @@ def cli_json(capsys, *argv: str) -> dict:
 
 
 def test_health_and_sets(client) -> None:
-    assert client.get("/health").json() == {"status": "ok", "sets": ["fushun", "liaoning"]}
+    assert client.get("/health").json() == {"status": "ok", "sets": ["fushun", "liaoning", "liaoning-2022"]}
     sets = {s["name"]: s for s in client.get("/v1/sets").json()["sets"]}
-    assert set(sets) == {"fushun", "liaoning"}
+    assert set(sets) == {"fushun", "liaoning", "liaoning-2022"}
     assert sets["fushun"]["extends"] == "liaoning" and sets["liaoning"]["extends"] is None
+    assert sets["liaoning-2022"]["extends"] is None  # an edition (supersedes), not a lower level's variant
     assert sets["liaoning"]["jurisdiction"] == "辽宁省"
 
 

@@ -154,3 +154,37 @@ def test_the_service_validates_and_publishes_the_declared_facts(client: TestClie
     assert [p["path"] for p in bad.json()["problems"]] == ["unit.credit_level"]
     ok = client.post("/v1/sets/decl_city/evaluate", json={**CASE, "unit": {**CASE["unit"], "credit_level": "good"}})
     assert ok.json()["clauses"]["refund_screening"]["conclusions"]["not_excluded"] is True
+
+
+# --- one case, two sets: the base does not know the variant's declared facts ---------------------------
+
+def test_a_case_for_the_variant_is_seen_by_the_base_without_the_facts_only_the_variant_declares() -> None:
+    from policy_dsl import load
+    from policy_dsl.setfacts import as_seen_by
+
+    province, city = load(FIXTURES / "decl_province"), load(CITY)
+    case = {"unit": {"layoffs": 1, "credit_level": "good", "sectors": ["services"], "sectorz": 1}, "as_of": "2022-05-01"}
+    assert as_seen_by(case, province.vocab, city.vocab) == {
+        "unit": {"layoffs": 1, "credit_level": "good", "sectorz": 1}, "as_of": "2022-05-01"}  # a misspelling stays
+    assert as_seen_by(case, city.vocab, province.vocab) is case
+
+
+def test_generated_cases_that_set_a_declared_fact_are_compared_not_rejected(capsys) -> None:
+    from policy_dsl import load
+    from policy_dsl.generate import generate_cases
+
+    cases, report = generate_cases(load(FIXTURES / "decl_province"), load(CITY))
+    staffed = [c for _, c in cases if c.get("unit", {}).get("key_staff")]
+    assert any("sectors" in c.get("unit", {}) for _, c in cases) and staffed
+    assert {tuple(sorted(r)) for c in staffed for r in c["unit"]["key_staff"]} == {("age", "skilled")}
+    assert report["rejected_inconsistent"] < len(cases)
+    code, text = _cli(capsys, "diff", str(FIXTURES / "decl_province"), str(CITY), "--generate")
+    assert code == 1 and "city_bonus.amount" in text and "事实数据错误" not in text   # 1: the new clause's results
+
+
+def test_the_catalog_words_conditions_with_the_declared_labels(capsys: pytest.CaptureFixture[str]) -> None:
+    code, text = _cli(capsys, "catalog", str(CITY))
+    assert code == 0
+    assert "- 非严重失信：信用等级不为严重失信" in text
+    assert "- 欠费已清或按期整改：欠缴失业保险费等于0.00元或整改完成日期在2022年6月30日前（含当日）" in text
+    assert "unit.credit_level" not in text and "seriously_dishonest" not in text

@@ -112,7 +112,7 @@ def inventory(rs: RuleSet, analysis: Analysis, clause_id: str | None = None) -> 
     clauses = [rs.clauses[clause_id]] if clause_id else list(rs.clauses.values())
     return {
         "schema": SCHEMA, "version": 1, "set": rs.name, "title": rs.title, "jurisdiction": rs.jurisdiction,
-        "extends": rs.extends, "path": rs.path, "content_hash": rs.content_hash,
+        "extends": rs.extends, "supersedes": rs.supersedes, "path": rs.path, "content_hash": rs.content_hash,
         **({"period": period_json(rs.period)} if rs.period else {}),
         "documents": [{"id": d.id, "title": d.title, "date": d.date.isoformat() if d.date else None}
                       for d in rs.documents.values()],

@@ -78,6 +78,8 @@ def show_text(data: dict) -> str:
     head = f"{data['set']}  {data['title']}"
     if data["extends"]:
         head += f"\n  扩展 extends: {data['extends']}"
+    if data.get("supersedes"):
+        head += f"\n  取代（新一版）supersedes: {data['supersedes']}"
     if data.get("period"):
         p = data["period"]
         head += f"\n  管辖期间 period: {p['zh']}（{p['from']}起" + (f"至{p['to']}）" if p.get("to") else "）")
