@@ -19,6 +19,7 @@ from typing import Sequence
 
 from . import nodes as n
 from .functions import BUILTINS
+from .periods.history import value_on
 from .typer import Annotations, FactBinding, SlotBinding, VarBinding
 from .values import Unknown, quantize_money
 
@@ -161,6 +162,14 @@ class Gen:
     # slots ----------------------------------------------------------------------
     def _slot(self, slot) -> None:
         target = self.slot_local[slot.key]
+        if slot.history and slot.history_by is not None:  # by the clause's period date (periods/history.py)
+            kind, name = slot.history_by
+            day = (f"F.get({self.const(name)}, {self.const(Unknown({name}))})" if kind == "fact"
+                   else self.const_slot.get(name) or self.slot_local[name])
+            said = name if kind == "fact" else name.split(".", 1)[1]  # a definition by its own name
+            self.emit(f"{target} = {self.const(value_on)}({day}, {self.const(tuple(slot.history))}, {self.const(said)})")
+            self.maybe.add(target)
+            return
         if slot.history:
             table = self.const(tuple(slot.history))
             self.emit(f"{target} = _hist(_asof, {table})")  # the function defines _asof: the date the case is judged on

@@ -31,6 +31,7 @@ class SlotSpec:
     const: object = None
     money: bool = False
     history: tuple = ()                                   # ((from_date, value), ...) chosen by as_of
+    history_by: tuple[str, str] | None = None             # ("fact", path) | ("slot", key): chosen by that date instead
     exceptions: tuple[tuple[n.Expr, n.Expr], ...] = ()  # (when, value), highest priority first
 
 
