@@ -94,16 +94,27 @@ def _clause_diff(b: Clause, v: Clause) -> list[Change]:
             bi, vi = bt.get(name), vt.get(name)
             change = _item_change(b.id, kind, name, bi, vi, b, v)
             if change:
-                out.append(change)
+                out.append(_removal(change, v, f"{section}.{name}"))
             if isinstance(bi, Parameter) and isinstance(vi, Parameter):
                 out.extend(_bounds_change(b, v, bi, vi))
     bex, vex = {r.id: r for r in b.exceptions}, {r.id: r for r in v.exceptions}
     for rid in [*bex, *(r for r in vex if r not in bex)]:
         br, vr = bex.get(rid), vex.get(rid)
         if br is None or vr is None or (br.when, br.value, br.priority, br.conclusion) != (vr.when, vr.value, vr.priority, vr.conclusion):
-            out.append(Change(b.id, "exception", rid, "added" if br is None else "removed" if vr is None else "changed",
-                              _exc_text(br), _exc_text(vr), _cite(br.source) if br else None, _cite(vr.source) if vr else None))
+            out.append(_removal(Change(b.id, "exception", rid, "added" if br is None else "removed" if vr is None else "changed",
+                                       _exc_text(br), _exc_text(vr), _cite(br.source) if br else None,
+                                       _cite(vr.source) if vr else None), v, f"exceptions.{rid}"))
     return out
+
+
+def _removal(change: Change, v: Clause, key: str) -> Change:
+    """An item an edition removed with `remove:` names the edition and cites its document."""
+    where = getattr(v, "removed", {}).get(key) if change.change == "removed" else None
+    if where is None:
+        return change
+    change.variant = f"由 {where.set_name} 删除（remove）"
+    change.variant_citation = _cite(v.source_for(where.set_name))
+    return change
 
 
 def _bounds_change(b: Clause, v: Clause, bi: Parameter, vi: Parameter) -> list[Change]:
@@ -128,7 +139,7 @@ def _item_change(cid: str, kind: str, name: str, bi, vi, bc: Clause, vc: Clause)
         if (bi.type, bi.value, bi.history, bi.delegated) == (vi.type, vi.value, vi.history, vi.delegated):
             return None
         return Change(cid, kind, name, delegation_change(bi, vi), _param_text(bi), _param_text(vi),
-                      _cite(bc.cite(bi.source, bi.origin)), _cite(vc.cite(vi.source, vi.origin)), bounds=_bounds(bi),
+                      _cite(bc.cite(bi.source, bi.origin)), _cite(vc.cite(vi.source, vi.origin)), bounds=_bounds(vi),
                       detail=value_detail(bi, vi))
     if (bi.expr, bi.declared) == (vi.expr, vi.declared):
         return None

@@ -241,9 +241,10 @@ def _modes(engine: "RuleEngine", words: Words, clause: Clause) -> tuple[Line, ..
     return tuple(out)
 
 
-_CHANGE = {"filled": "填写", "changed": "改写", "added": "新增", "removed": "删除", "redelegated": "再委托"}
+_CHANGE = {"filled": "填写", "changed": "改写", "added": "新增", "removed": "删除", "redelegated": "再委托",
+           "delegated": "改为委托", "widened": "放宽", "narrowed": "收紧"}
 _KIND = {"parameter": "参数", "definition": "定义", "condition": "条件", "conclusion": "结论", "exception": "例外",
-         "metadata": "", "clause": "条款"}
+         "metadata": "", "clause": "条款", "bounds": "参数范围"}
 _META = {"title": "政策名称", "source": "政策依据", "departments": "责任单位", "notes": "说明", "subject": "适用对象",
          "kind": "条款类型", "valid": "有效期"}
 
