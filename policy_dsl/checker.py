@@ -12,6 +12,7 @@ from . import nodes as n
 from . import types as T
 from . import shape
 from .editions import same_level
+from .periods.checks import period_problems
 from .errors import PolicyError, PolicyLimitError, PolicyNameError, PolicyTypeError, RuleFileError, did_you_mean
 from .model import Clause, Named, Parameter, RuleSet
 from .source import Span
@@ -164,6 +165,8 @@ class _Checker:
         self._undelegated_overrides()
         self._unfilled_delegations()
         for error in check_quotes(self.rs):
+            self.error(error)
+        for error in period_problems(self.rs, self.vocab, self.slot_type):
             self.error(error)
         return self.out
 
@@ -327,12 +330,18 @@ class _Checker:
                     roots += [rule.when, rule.value]
             self.out.deps[key] = {b.key for r in roots for node in n.walk(r)
                                   if isinstance(b := self.out.notes.bindings.get(id(node)), SlotBinding)}
+            if clause.period_by in clause.definitions and (
+                    isinstance(item, Parameter) and item.history or name in clause.conclusions):
+                # history is chosen by the clause's period date, and the edition that judges the
+                # conclusions too: a program computing them computes that date
+                self.out.deps[key].add(f"{cid}.{clause.period_by}")
             if key in self.failed:  # not typed (a cycle, a shape limit): what it names still counts as used
                 self.out.deps[key] |= {r.key for r in self.syntactic.get(key, ())}
         self.out.order = _topological(keys, self.out.deps, self)
 
     def _unused(self) -> None:
         used = set().union(*self.out.deps.values()) if self.out.deps else set()
+        used |= {f"{cid}.{c.period_by}" for cid, c in self.rs.clauses.items() if c.period_by in c.definitions}
         for cid, clause in self.rs.clauses.items():
             for name, item in [*clause.parameters.items(), *clause.definitions.items()]:
                 if item.origin is not None and item.origin.set_name != self.rs.name:

@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 from . import nodes as n
 from .errors import PolicyError, PolicyEvaluationError, PolicyLimitError
+from .periods.history import value_on
 from .functions import BUILTINS
 from .runtime import RUNTIME
 from .typer import Annotations, FactBinding, SlotBinding, VarBinding
@@ -31,6 +32,7 @@ class SlotSpec:
     const: object = None
     money: bool = False
     history: tuple = ()                                   # ((from_date, value), ...) chosen by as_of
+    history_by: tuple[str, str] | None = None             # ("fact", path) | ("slot", key): chosen by that date instead
     exceptions: tuple[tuple[n.Expr, n.Expr], ...] = ()  # (when, value), highest priority first
 
 
@@ -225,7 +227,14 @@ class _Gen:
         target = self.slot_local[slot.key]
         if slot.history:
             table = self.const(tuple(slot.history))
-            self.emit(f"{target} = _hist(F.get('as_of', _AS_OF_UNKNOWN), {table})")
+            if slot.history_by is None:
+                self.emit(f"{target} = _hist(F.get('as_of', _AS_OF_UNKNOWN), {table})")
+            else:  # the clause's period date (editions/history.py)
+                kind, name = slot.history_by
+                day = (f"F.get({self.const(name)}, {self.const(Unknown({name}))})" if kind == "fact"
+                       else self.const_slot.get(name) or self.slot_local[name])
+                said = name if kind == "fact" else name.split(".", 1)[1]  # a definition by its own name
+                self.emit(f"{target} = {self.const(value_on)}({day}, {table}, {self.const(said)})")
             return
         if slot.key in self.const_slot:
             return  # a known constant: references and the result use it directly

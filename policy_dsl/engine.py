@@ -25,6 +25,7 @@ from . import types as T
 from .checker import Analysis, analyse, split_key
 from .compiler import Program, SlotSpec, compile_program
 from .decision import CaseError, ClauseResult, Decision
+from .periods.history import period_source
 from .errors import CheckFailed, FactsError, PolicyError, PolicyNameError, did_you_mean
 from .factcheck import checker
 from .fused import fuse
@@ -284,20 +285,22 @@ def build(rule_set: RuleSet, vocab: Vocabulary | None = None, targets: Iterable[
     return RuleEngine(rule_set, analysis, program, vocab, specs, wanted)
 
 
-def load(path: str | Path, *, targets: Iterable[str] | None = None) -> RuleEngine:
+def load(path: str | Path, *, targets: Iterable[str] | None = None) -> RuleEngine:  # or an EditionEngine
     """Load, check and compile a rule set directory (or a name under policies/).
     `targets`: see `build`. A set loaded before with the same files comes from the cache
     (policy_dsl.cache) without being parsed and checked again."""
     from . import cache
 
+    from .periods.chain import wrap  # a set whose cases' periods matter gets the edition layer
+
     set_path = resolve_set_path(path)
     hit = cache.lookup(set_path)
     if hit is not None:
-        return build(hit[0], targets=targets, analysis=hit[1])
+        return wrap(build(hit[0], targets=targets, analysis=hit[1]))
     rule_set = load_rule_set(set_path)
     engine = build(rule_set, targets=targets)
     cache.store(set_path, rule_set, engine.analysis)
-    return engine
+    return wrap(engine)
 
 
 def _static_values(analysis: Analysis, specs: dict[str, SlotSpec], program: Program) -> dict[str, object]:
@@ -345,7 +348,8 @@ def _slot_spec(rs: RuleSet, analysis: Analysis, key: str) -> SlotSpec:
     clause = rs.clauses[cid]
     item = clause.items()[name]
     if isinstance(item, Parameter):
-        return SlotSpec(key, const=parameter_value(item), history=item.history)
+        return SlotSpec(key, const=parameter_value(item), history=item.history,
+                        history_by=period_source(clause) if item.history else None)
     rules = sorted((r for r in clause.exceptions if r.conclusion == name), key=lambda r: -r.priority)
     money = item.role == "conclusion" and analysis.slot_types.get(key, T.ANY).kind == "money"
     return SlotSpec(key, expr=item.expr, money=money, exceptions=tuple((r.when, r.value) for r in rules))

@@ -104,6 +104,7 @@ def _type(name: str | None):
 
 @isolated
 def explain_json(decision: "Decision", clause: str | None = None) -> dict:
+    from .periods.words import clause_edition, edition_json, period_json
     from .render.zh import Words
 
     engine = decision.engine
@@ -119,6 +120,8 @@ def explain_json(decision: "Decision", clause: str | None = None) -> dict:
                        "departments": list(c.departments)}
         if c.source:
             entry["citation"] = {k: v for k, v in vars(c.source).items() if v and k != "span"}
+        if engine.rule_set.period is not None:  # editions by period: which edition judged the clause
+            entry["edition"] = edition_json(clause_edition(decision, cid))
         conclusions = {}
         for name, value in result.conclusions.items():
             t = engine.slot_type(f"{cid}.{name}")
@@ -127,6 +130,7 @@ def explain_json(decision: "Decision", clause: str | None = None) -> dict:
                                  "text": words.value(node), "trace": node_json(node, engine)}
         entry["conclusions"] = conclusions
         clauses[cid] = entry
+    period = {"period": period_json(engine.rule_set.period)} if engine.rule_set.period else {}
     return {
         "schema": "policy-dsl/decision",
         "version": SCHEMA_VERSION,
@@ -134,6 +138,7 @@ def explain_json(decision: "Decision", clause: str | None = None) -> dict:
         "extends": engine.rule_set.extends,
         "content_hash": decision.content_hash,
         "as_of": decision.as_of.isoformat() if decision.as_of else None,
+        **period,
         "facts": {k: json_value(v, engine.vocab.facts[k].type if k in engine.vocab.facts else None)
                   for k, v in decision.facts.items() if not k.startswith("$")},
         "clauses": clauses,

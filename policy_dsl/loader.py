@@ -22,6 +22,7 @@ import jsonschema
 from . import nodes as n
 from . import types as T
 from .editions import SUPERSEDES, binding_bounds, level_names, parent_link
+from .periods.reading import read_clause_period, read_period
 from .errors import CheckFailed, PolicyError, RuleFileError, UsageError, did_you_mean
 from .filechecks import clause_file_problems
 from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named, Origin, Parameter, RuleSet
@@ -189,7 +190,7 @@ class _Reader:
                   name_span: Span | None = None) -> Parameter | None:
         declared = self.declared_type(data, data.span) or (base.type if base else None)
         value = None
-        history: list[tuple[date, object]] = []
+        history: list[tuple[date, object, Citation | None]] = []
         if "value" in data:
             got = self.literal(data["value"], declared, data.key_span("value"), f"参数 {name}")
             if got is None:
@@ -202,7 +203,7 @@ class _Reader:
                 if start is None:
                     self.fail(RuleFileError("history 的 from 必须是日期 must be a date", entry.span))
                 continue
-            history.append((start, got[0]))
+            history.append((start, got[0], self.citation(entry.get("source"))))
             declared = got[1]
         if declared is None:
             self.fail(RuleFileError(f"参数 {name} 需要 type 或 value parameter needs a type or a value", data.span))
@@ -226,7 +227,8 @@ class _Reader:
                                     expected="value、history，或 delegated（交由下级确定）"))
             return None
         return Parameter(
-            name=name, type=declared, value=value, history=tuple(sorted(history, key=lambda h: h[0])),
+            name=name, type=declared, value=value, history=tuple((h[0], h[1]) for h in sorted(history, key=lambda h: h[0])),
+            history_sources=tuple(h[2] for h in sorted(history, key=lambda h: h[0])),
             delegated=delegated, bounds=bounds, bounds_origin=bounds_origin,
             value_span=getattr(data.get("value"), "span", None) or data.key_span("value" if "value" in data else "history")
             if isinstance(data, PosDict) else None,
@@ -283,18 +285,14 @@ class _Reader:
         origin = Origin(self.set_name, file, data.span)
         cid = str(data["id"])
         spec = vocabulary().clauses.get(cid)
-        start, end = (None, None)
-        if "valid" in data:  # a period nothing enforced; deadlines are conditions on the dates they concern
-            self.fail(RuleFileError(
-                "valid: 不再使用 a clause-wide validity period is not supported", data.key_span("valid"),
-                hint="把期限写成条件或结论，按它所针对的日期判断：申请期限比较申请日期（如 application_in_time），"
-                     "政策是否仍在实施比较评估日期 as_of（如 in_force: as_of <= 实施期限）"))
+        period_by, (start, end) = read_clause_period(self, data, base.period_by if base else None)
         kind = str(data.get("kind", base.kind if base else "computable"))
         clause = Clause(
             id=cid, title=str(data.get("title", base.title if base else (spec.zh if spec else cid))), kind=kind,
             subject=str(data.get("subject", base.subject if base else (spec.subject if spec else "always"))),
             source=self.citation(data.get("source")), departments=tuple(str(d) for d in data.get("departments", ())),
-            valid=(start, end), notes=str(data["notes"]) if "notes" in data else None, origin=origin)
+            valid=(start, end), notes=str(data["notes"]) if "notes" in data else None, origin=origin,
+            period_by=period_by)
         if clause.source is not None:
             clause.sources[self.set_name] = clause.source
         for name, pdata in (data.get("parameters") or {}).items():
@@ -493,6 +491,8 @@ def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
         reader.shadowing(clauses[cid])
     for problem in dangling_removals(clauses):
         reader.fail(problem)
+    # a city's variant (extends) governs its province's period unless it states its own
+    period = read_period(reader, manifest) or (base.period if base is not None and "extends" in manifest else None)
     if reader.errors:
         raise CheckFailed(reader.errors)
     all_files = (*base.files, *files) if base else tuple(files)
@@ -502,7 +502,7 @@ def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
                    supersedes=base.name if base and reader.relation == SUPERSEDES else None,
                    files=all_files, content_hash=_hash(all_files),
                    vocabulary=str(manifest.get("vocabulary", base.vocabulary if base else "full")),
-                   declared_facts=declared)
+                   declared_facts=declared, period=period)
 
 
 

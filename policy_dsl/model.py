@@ -52,6 +52,7 @@ class Parameter:
     source: Citation | None = None
     note: str | None = None
     origin: Origin | None = None
+    history_sources: tuple[Citation | None, ...] = ()  # each history entry's own citation, in history order
 
     @property
     def filled(self) -> bool:
@@ -98,7 +99,7 @@ class Clause:
     subject: str
     source: Citation | None
     departments: tuple[str, ...] = ()
-    valid: tuple[date | None, date | None] = (None, None)   # kept for callers; always open: `valid:` is rejected
+    valid: tuple[date | None, date | None] = (None, None)   # in force for cases whose period date falls in it
     notes: str | None = None
     parameters: dict[str, Parameter] = field(default_factory=dict)
     definitions: dict[str, Named] = field(default_factory=dict)
@@ -112,6 +113,7 @@ class Clause:
     sources: dict[str, Citation] = field(default_factory=dict)
     # Items a patch removed (`remove:`), "conditions.x" / "exceptions.id" -> where the removal is written
     removed: dict[str, Origin] = field(default_factory=dict)
+    period_by: str | None = None    # the date fact path or date definition that places a case in time
 
     def source_for(self, set_name: str | None) -> Citation | None:
         return self.sources.get(set_name or "", self.source)
@@ -132,6 +134,18 @@ class Clause:
         out.update(self.conditions)
         out.update(self.conclusions)
         return out
+
+
+@dataclass(frozen=True)
+class Period:
+    """The period an edition governs (policy-set.yaml `period:`), both ends included."""
+
+    start: date
+    end: date | None
+    zh: str                         # how staff describe it: 2022年受理的申请
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
 
 
 @dataclass(frozen=True)
@@ -170,3 +184,4 @@ class RuleSet:
     def predecessor(self) -> "RuleSet | None":
         """The edition this one supersedes (loaded and resolved), or None."""
         return self.base if self.supersedes else None
+    period: Period | None = None    # the period this edition governs (policy-set.yaml `period:`)

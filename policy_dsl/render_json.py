@@ -62,16 +62,23 @@ def json_value(value: object, t: T.Type | None = None, vocab: Vocabulary | None 
 
 @isolated
 def decision_json(decision: "Decision") -> dict:
+    from .periods.words import clause_edition, edition_json, period_json
+
     engine = decision.engine
+    period = engine.rule_set.period if engine else None
     clauses = {}
     for cid, result in decision.clauses.items():
         conclusions = {}
         for name, value in result.conclusions.items():
             t = engine.slot_type(f"{cid}.{name}") if engine else None
             conclusions[name] = json_value(value, t, engine.vocab if engine else None)
-        clauses[cid] = {"applicable": result.applicable, "conclusions": conclusions}
-    return {
-        "policy_set": decision.policy_set,
-        "as_of": decision.as_of.isoformat() if decision.as_of else None,
-        "clauses": clauses,
-    }
+        entry: dict = {"applicable": result.applicable}
+        if period is not None:  # editions by period: which edition judged the clause
+            entry["edition"] = edition_json(clause_edition(decision, cid))
+        entry["conclusions"] = conclusions
+        clauses[cid] = entry
+    out: dict = {"policy_set": decision.policy_set, "as_of": decision.as_of.isoformat() if decision.as_of else None}
+    if period is not None:
+        out["period"] = period_json(period)
+    out["clauses"] = clauses
+    return out

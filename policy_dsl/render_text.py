@@ -30,14 +30,22 @@ def value_text(value: object, engine, key: str) -> str:
 def decision_text(decision: "Decision") -> str:
     from .render.zh import Words
 
+    from .periods.words import edition_line, period_words
+
     engine = decision.engine
     lines = [f"规则集 {decision.policy_set}  评估日期 {decision.as_of or '未给出'}"]
+    period = engine.rule_set.period if engine else None
+    if period is not None:
+        lines.append(f"本版本管辖 {period_words(period)}")
     for cid, result in decision.clauses.items():
         if not result.applicable or not result.conclusions:
             continue
         clause = engine.rule_set.clauses[cid] if engine else None
         cite = f"（{clause.source.short()}）" if clause and clause.source else ""
         lines.append(f"\n{clause.title if clause else cid} [{cid}]{cite}")
+        line = edition_line(decision, cid)
+        if line:
+            lines.append(f"  {line}")
         for name, value in result.conclusions.items():
             label = Words(engine).conclusion(cid, name) if engine else None
             label = None if label == name else label

@@ -222,6 +222,11 @@ def _actual(engine: RuleEngine, decision: Decision, key: str, case: Case) -> Any
                             hint=did_you_mean(cid, decision.clauses))
     if name == "applicable":
         return decision.clauses[cid].applicable
+    if name == "edition" and key not in decision.slots:  # the set name of the edition that judged it, or null
+        from .periods.words import clause_edition
+
+        edition = clause_edition(decision, cid)
+        return edition.name if edition else None
     if key not in decision.slots:
         items = [k.split(".", 1)[1] for k in decision.slots if k.startswith(cid + ".")]
         raise TestFileError(f"条款 {cid} 没有 {name!r} no such conclusion（用例「{case.name}」）",

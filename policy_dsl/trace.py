@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import nodes as n
+from .periods.history import history_choice
 from .model import Citation, Named, Parameter
 from .typer import FactBinding, SlotBinding
 from .unparse import unparse
@@ -104,6 +105,12 @@ class TraceBuilder:
         if isinstance(item, Parameter):
             base.citation = clause.cite(item.source, item.origin)
             base.note = item.note if not (overridden and self._inherited_note(cid, item)) else None
+            if item.history and evaluated:  # the entry in force on the case's date, with its own citation
+                cite, chosen = history_choice(clause, item, self.decision.facts, self.decision.slots)
+                if cite:
+                    base.citation = clause.cite(cite, item.origin)
+                    base.set_by = (base.citation,)  # the value this case got is set by that entry's text
+                base.note = "；".join(x for x in (chosen, base.note) if x) or None
             if overridden and evaluated and base.citation:
                 base.set_by = (base.citation,)
             if item.delegated and value.__class__ is Unknown:

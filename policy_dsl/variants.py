@@ -3,7 +3,7 @@ later edition's (`supersedes`, see editions.py).
 
 Each key the patch writes replaces the base's at its own granularity —
 parameters, definitions, conditions and conclusions by name, exceptions by id,
-title/source/departments/valid/notes whole — and every replacement is recorded
+title/source/departments/valid/period_by/notes whole — and every replacement is recorded
 in `Clause.overrides` so that diff and explain can say who changed what.
 `remove: [name, …]` drops inherited items (recorded in `Clause.removed`).
 
@@ -38,7 +38,7 @@ def apply_patch(base: Clause, patch: Clause, written: dict, relation: str | None
     merged.removed = dict(base.removed)
     merged.sources = {**base.sources, **patch.sources}
     origin = patch.origin
-    for key in ("title", "source", "departments", "valid", "notes", "subject", "kind"):
+    for key in ("title", "source", "departments", "valid", "period_by", "notes", "subject", "kind"):
         if key in written:
             setattr(merged, key, getattr(patch, key))
             merged.overrides[key] = _at(origin, written, key)

@@ -117,7 +117,7 @@ def test_targets_restrict_the_decision() -> None:
     engine = policy_dsl.load(ROOT / "policies" / "fushun",
                              targets=["stable_job_refund.amount", "implementation_deadlines.local_rules_due"])
     decision = engine.evaluate(UNIT)
-    out = decision.to_json()["clauses"]
+    out = {cid: {k: v for k, v in c.items() if k != "edition"} for cid, c in decision.to_json()["clauses"].items()}
     assert out == {"stable_job_refund": {"applicable": True, "conclusions": {"amount": "30000.00"}},
                    "implementation_deadlines": {"applicable": True, "conclusions": {"local_rules_due": "2021-07-30"}}}  # 30 days after 2021-06-30
     assert decision.value("stable_job_refund.eligible") is True  # what a target reads is computed too

@@ -119,7 +119,7 @@ def test_unknown_key_suggests_conditions() -> None:
         "    3 | condtions:",
         "      | ^^^^^^^^^",
         "  实际 found:    condtions",
-        "  应为 expected: id, title, kind, replace, new, source, departments, valid, subject, notes, parameters, "
+        "  应为 expected: id, title, kind, replace, new, source, departments, period_by, valid, subject, notes, parameters, "
         "definitions, conditions, conclusions, exceptions, remove",
         "  是否要写 did you mean: conditions？",
     )

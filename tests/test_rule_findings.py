@@ -77,7 +77,7 @@ def test_departments_are_named_by_the_text(name: str) -> None:
                 assert squeeze(department) in text, (cid, department, cite.article)
 
 
-def test_a_validity_period_is_refused_with_the_reason(tmp_path: Path) -> None:
+def test_a_validity_period_without_a_period_date_is_refused_with_the_reason(tmp_path: Path) -> None:
     target = tmp_path / "liaoning"
     shutil.copytree(POLICIES / "liaoning", target)
     clause = target / "clauses" / "onthejob_training_subsidy.yaml"
@@ -88,7 +88,7 @@ def test_a_validity_period_is_refused_with_the_reason(tmp_path: Path) -> None:
     [error] = failed.value.diagnostics
     line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("valid:"))
     assert (error.span.name, error.span.line, error.span.column) == (str(clause), line, 1)
-    assert "valid" in error.message and "as_of" in error.hint and "application_in_time" in error.hint
+    assert "valid" in error.message and "period_by" in error.hint and "as_of" in error.hint
 
 
 def test_vocabulary_labels_every_conclusion_and_enum_value() -> None:

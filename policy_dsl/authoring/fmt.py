@@ -30,7 +30,7 @@ _NAMED = ("definitions", "conditions", "conclusions")
 # The order the docs explain a clause file in (docs/rule-files.md §3). Inside a parameter or an
 # item the author's order is kept: there is no order more readable than another (type, values, value).
 WIDTH = 4096  # never re-wrap scalars: long Chinese quotes stay on their lines
-CLAUSE_ORDER = ["id", "new", "replace", "title", "kind", "source", "departments", "valid", "subject", "notes", "remove",
+CLAUSE_ORDER = ["id", "new", "replace", "title", "kind", "source", "departments", "period_by", "valid", "subject", "notes", "remove",
                 "parameters", "definitions", "conditions", "conclusions", "exceptions"]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..checker import Analysis
+from ..periods.words import period_json
 from ..model import Citation, Clause, Origin, Parameter, RuleSet
 from ..render_json import json_value
 from ..values import format_typed
@@ -65,7 +66,9 @@ def parameter(rs: RuleSet, clause: Clause, p: Parameter) -> dict:
     changed = p.origin is not None and base_param is not None and p.origin.set_name == rs.name
     return {
         "name": p.name, "type": str(p.type), "value": _value(p.value, p),
-        "history": [{"from": d.isoformat(), "value": _value(v, p)} for d, v in p.history],
+        "history": [{"from": d.isoformat(), "value": _value(v, p),
+                     **({"source": _citation(c)} if c else {})}
+                    for (d, v), c in zip(p.history, p.history_sources or (None,) * len(p.history))],
         "filled": p.filled,
         "bounds": {"min": _value(lo, p), "max": _value(hi, p)} if (lo, hi) != (None, None) else None,
         "delegated": {"to": p.delegated.to, "reason": p.delegated.reason,
@@ -85,6 +88,7 @@ def clause_data(rs: RuleSet, analysis: Analysis, clause: Clause) -> dict:
     return {
         "id": clause.id, "title": clause.title, "kind": clause.kind, "subject": clause.subject,
         "valid": {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None},
+        **({"period_by": str(clause.period_by)} if clause.period_by else {}),
         "citations": [_citation(c, s) for s, c in clause.sources.items()] or
                      ([_citation(clause.source)] if clause.source else []),
         "departments": list(clause.departments),
@@ -109,6 +113,7 @@ def inventory(rs: RuleSet, analysis: Analysis, clause_id: str | None = None) -> 
     return {
         "schema": SCHEMA, "version": 1, "set": rs.name, "title": rs.title, "jurisdiction": rs.jurisdiction,
         "extends": rs.extends, "supersedes": rs.supersedes, "path": rs.path, "content_hash": rs.content_hash,
+        **({"period": period_json(rs.period)} if rs.period else {}),
         "documents": [{"id": d.id, "title": d.title, "date": d.date.isoformat() if d.date else None}
                       for d in rs.documents.values()],
         "clauses": [clause_data(rs, analysis, c) for c in clauses],

@@ -19,7 +19,8 @@ def _param_line(p: dict, own: str) -> list[str]:
     if p["value"] is not None:
         value = _val(p["value"])
     elif p["history"]:
-        value = "；".join(f"{h['from']}起 {_val(h['value'])}" for h in p["history"])
+        value = "；".join(f"{h['from']}起 {_val(h['value'])}" + (f"（{_cite(h['source'])}）" if h.get("source") else "")
+                         for h in p["history"])
     elif p["delegated"] and p["delegated"]["by"] == own:
         value = f"（交由{p['delegated']['to']}确定 left to a lower level）"
     else:
@@ -45,7 +46,8 @@ def clause_text(c: dict, own: str) -> list[str]:
     if c["valid"]["from"] or c["valid"]["to"]:
         valid = f"，有效期 {c['valid']['from'] or '…'} 至 {c['valid']['to'] or '…'}"
     out = [f"{c['id']}  {c['title']}",
-           f"  {_KIND.get(c['kind'], c['kind'])}，对象 subject: {c['subject']}{valid}",
+           f"  {_KIND.get(c['kind'], c['kind'])}，对象 subject: {c['subject']}{valid}"
+           + (f"，期间按 period_by: {c['period_by']}" if c.get("period_by") else ""),
            "  出处 source: " + ("；".join(_cite(x) for x in c["citations"]) or "无出处")]
     if c["patched_by"]:
         out.append(f"  {c['patched_by']['set']} 改写 patched by: {c['patched_by']['file']}")
@@ -78,6 +80,9 @@ def show_text(data: dict) -> str:
         head += f"\n  扩展 extends: {data['extends']}"
     if data.get("supersedes"):
         head += f"\n  取代（新一版）supersedes: {data['supersedes']}"
+    if data.get("period"):
+        p = data["period"]
+        head += f"\n  管辖期间 period: {p['zh']}（{p['from']}起" + (f"至{p['to']}）" if p.get("to") else "）")
     lines = [head, "  文件 documents: " + "、".join(d["id"] for d in data["documents"]), ""]
     for c in data["clauses"]:
         lines += clause_text(c, data["set"]) + [""]

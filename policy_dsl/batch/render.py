@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from .. import types as T
+from ..periods.words import clause_edition, edition_json, period_json
 from ..render_json import json_value
 from ..values import Unknown, format_decimal, format_money
 
@@ -25,6 +26,7 @@ from ..values import Unknown, format_decimal, format_money
 # that a JSONL row without its "row" (and "explain") is that very object; tests hold the two equal.
 EVALUATION_HEADER = {"schema": "policy-dsl/evaluation", "version": 1}
 MISSING_COLUMN = "待补充事实"
+EDITION_COLUMN = "edition"  # `stable_job_refund.edition`: which edition judged a dated clause
 REASON_COLUMN = "理由"
 
 
@@ -41,6 +43,10 @@ class JsonRows:
                              for flag in (True, False)} for cid in clauses}
         self._keys = {cid: self._encode(cid) for cid in clauses}
         self._header = "".join(f"{self._encode(k)}:{self._encode(v)}," for k, v in EVALUATION_HEADER.items())
+        # A set that states its period: each clause names the edition that judged it (as to_json() does).
+        period = engine.rule_set.period
+        self._period = f',"period":{self._encode(period_json(period))}' if period is not None else ""
+        self._editions: dict = {}
 
     def unknown(self, value: Unknown) -> dict:
         """The JSON of an undetermined value; shared between rows (read-only), as a register repeats
@@ -63,14 +69,27 @@ class JsonRows:
                 out[name] = self.unknown(v) if v.__class__ is Unknown else convert(v)  # type: ignore[arg-type]
         return out
 
+    def edition(self, decision, cid: str) -> str:
+        """The encoded edition of a clause (a few distinct ones per run: remembered)."""
+        edition = clause_edition(decision, cid)
+        text = self._editions.get(edition)
+        if text is None:
+            text = self._editions[edition] = self._encode(edition_json(edition))
+        return text
+
     def render(self, decision) -> dict:
         clauses = {}
         for cid in self.clauses:
             result = decision.clauses[cid]
             clauses[cid] = {"applicable": result.applicable, "conclusions": self.conclusions(cid, result)}
-        return {"policy_set": decision.policy_set,
-                "as_of": decision.as_of.isoformat() if decision.as_of else None,
-                "clauses": clauses}
+            if self._period:
+                clauses[cid] = {"applicable": result.applicable, "edition": json.loads(self.edition(decision, cid)),
+                                "conclusions": clauses[cid]["conclusions"]}
+        out = {"policy_set": decision.policy_set, "as_of": decision.as_of.isoformat() if decision.as_of else None}
+        if self._period:
+            out["period"] = json.loads(self._period.split(":", 1)[1])
+        out["clauses"] = clauses
+        return out
 
     def line(self, number: int, decision, extra: dict | None = None) -> str:
         """The JSONL line `{"row": N, **EVALUATION_HEADER, **render(decision), **extra}`, from pre-encoded pieces."""
@@ -78,14 +97,15 @@ class JsonRows:
         parts = []
         for cid in self.clauses:
             result = decision.clauses[cid]
-            if not result.conclusions:
+            edition = f'"edition":{self.edition(decision, cid)},' if self._period else ""
+            if not result.conclusions and not edition:
                 parts.append(self._empty[cid][result.applicable])
             else:
-                parts.append(f'{self._keys[cid]}:{{"applicable":{"true" if result.applicable else "false"},'
+                parts.append(f'{self._keys[cid]}:{{"applicable":{"true" if result.applicable else "false"},{edition}'
                              f'"conclusions":{encode(self.conclusions(cid, result))}}}')
         as_of = f'"{decision.as_of.isoformat()}"' if decision.as_of else "null"
         tail = "".join(f",{encode(k)}:{encode(v)}" for k, v in extra.items()) if extra else ""
-        return (f'{{"row":{number},{self._header}"policy_set":{encode(decision.policy_set)},"as_of":{as_of},'
+        return (f'{{"row":{number},{self._header}"policy_set":{encode(decision.policy_set)},"as_of":{as_of}{self._period},'
                 f'"clauses":{{{",".join(parts)}}}{tail}}}')
 
 
@@ -120,6 +140,9 @@ class TableShape:
         self.vocab = engine.vocab
         self.rows = rows
         self.clauses = rows.clauses
+        # the edition that judged each dated clause (period_by) of a set that states its period: its set name
+        self.dated = frozenset(cid for cid in self.clauses if engine.rule_set.period is not None
+                               and engine.rule_set.clauses[cid].period_by is not None)
         columns = [OutColumn("row", "int")] + [OutColumn(k, "string") for k in keep]
         layout = []
         for cid in self.clauses:
@@ -129,6 +152,8 @@ class TableShape:
                 t = engine.slot_type(f"{cid}.{name}")
                 kind = t.kind if t.kind in ("bool", "int", "money", "date") else "list" if t.kind == "set" else "string"
                 columns.append(OutColumn(f"{cid}.{name}", kind, cid, name))
+            if cid in self.dated:
+                columns.append(OutColumn(f"{cid}.{EDITION_COLUMN}", "string"))
         columns.append(OutColumn(MISSING_COLUMN, "list"))
         if explain:
             columns.append(OutColumn(REASON_COLUMN, "string"))
@@ -154,7 +179,7 @@ class TableShape:
         for cid, names in self.layout:
             conclusions = clauses[cid].conclusions
             if not conclusions:
-                cells.extend([""] * len(names))
+                cells.extend([""] * (len(names) + (cid in self.dated)))
                 continue
             convert = self._cells[cid]
             for name in names:
@@ -168,10 +193,19 @@ class TableShape:
                     gaps.append(value)
                 else:
                     cells.append(convert[name](value))
+            if cid in self.dated:
+                cells.append(self.edition_name(decision, cid) or "")
         cells.append(self._gap_text(gaps) if gaps else "")
         if self.explain:
             cells.append(reason or "")
         return cells
+
+    @staticmethod
+    def edition_name(decision, cid: str) -> str | None:
+        """The set name of the edition whose period holds the case (as JSON's `edition`); None (an
+        empty cell) when none does or the period date is unknown."""
+        edition = clause_edition(decision, cid)
+        return edition.name if edition else None
 
     def _gap_text(self, gaps: list) -> str:
         """待补充事实 of a row from its undetermined values; a register repeats a few patterns, so remembered."""
@@ -193,7 +227,7 @@ class TableShape:
         for cid, names in self.layout:
             result = decision.clauses[cid]
             if not result.conclusions:
-                values.extend([None] * len(names))
+                values.extend([None] * (len(names) + (cid in self.dated)))
                 continue
             shown = self.rows.conclusions(cid, result)
             for name in names:
@@ -205,6 +239,8 @@ class TableShape:
                     values.append(raw)
                 else:
                     values.append(shown[name] if isinstance(shown[name], (list, str)) else str(shown[name]))
+            if cid in self.dated:
+                values.append(self.edition_name(decision, cid))
         values.append(sorted(self.missing(decision)[0]))
         if self.explain:
             values.append(reason)

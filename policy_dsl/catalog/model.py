@@ -130,6 +130,7 @@ class Catalog:
     entries: tuple[Entry, ...]
     coverage: tuple[Coverage, ...]
     open: tuple[tuple[str, ParamRow], ...]   # (clause id, parameter) of every delegation still open
+    period: str | None = None                # the period the set governs, in words (policy-set.yaml `period`)
 
 
 def build_catalog(engine: "RuleEngine", subject: str | None = None, clauses: list[str] | None = None) -> Catalog:
@@ -144,7 +145,10 @@ def build_catalog(engine: "RuleEngine", subject: str | None = None, clauses: lis
     if subject or clauses:  # a part of the catalog: only the articles its policies cite
         rows = tuple(Coverage(r.article, r.document, tuple(c for c in r.clauses if c in ids)) for r in rows)
         rows = tuple(r for r in rows if r.clauses)
-    return Catalog(rs.name, rs.title, rs.jurisdiction, rs.extends, _documents(rs), entries, rows, opened)
+    from ..periods.words import period_words
+
+    return Catalog(rs.name, rs.title, rs.jurisdiction, rs.extends, _documents(rs), entries, rows, opened,
+                   period_words(rs.period) if rs.period else None)
 
 
 def _documents(rs: RuleSet) -> tuple[Doc, ...]:

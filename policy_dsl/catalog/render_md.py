@@ -13,7 +13,8 @@ def heading(c: Catalog) -> str:
 def basis(c: Catalog) -> str:
     docs = "；".join(f"{d.id}《{d.title}》" for d in c.documents)
     made = f"规则集 {c.set}" + (f"（在省级规则集 {c.extends} 基础上按本市细则调整）" if c.extends else " ")
-    return f"依据：{docs}。本清单由{made}自动生成，条件、标准和期限与规则判断所用的完全一致。"
+    period = f"适用于{c.period}。" if c.period else ""
+    return f"依据：{docs}。{period}本清单由{made}自动生成，条件、标准和期限与规则判断所用的完全一致。"
 
 
 def cite_line(x: Cite) -> str:

@@ -28,6 +28,8 @@ def clerk_text(report: CaseReport) -> str:
 
 def clause_lines(c: ClauseReport, number: str = "") -> list[str]:
     out = [f"{number}{c.title}"]
+    if c.edition:
+        out.append(f"  {c.edition}")
     for v in c.verdicts:
         head = f"  {v.label}：{v.status}"
         if v.notice:

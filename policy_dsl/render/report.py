@@ -7,7 +7,7 @@ own `payable` decides should a variant define it otherwise).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -62,6 +62,7 @@ class ClauseReport:
     basis: tuple[str, ...]         # 抚人社发〔2021〕20号 一；辽人社发〔2021〕7号 一（一）
     departments: tuple[str, ...]
     deadlines: tuple[Result, ...] = ()
+    edition: str = ""              # 按《…》（2021年受理的申请）判断 — for a set that states its period
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,25 @@ def case_report(decision: "Decision", clause: str | None = None) -> CaseReport:
                 (not clause and not concerns(decision, cid)):
             untouched.append(words.clause(cid))
             continue
-        reports.append(clause_report(words, cid, traces[cid]))
+        reports.append(dated(decision, clause_report(words, cid, traces[cid])))
     applicant = str(decision.facts.get("unit.name") or "") or _who(decision.facts.get("$subjects", frozenset()))
     as_of = day(decision.as_of) if decision.as_of else "未给出"
     return CaseReport(decision.policy_set, engine.rule_set.title, as_of, applicant, tuple(reports), tuple(untouched))
+
+
+def dated(decision: "Decision", report: ClauseReport) -> ClauseReport:
+    """The edition that judged the clause; a clause not judged for the case's period says why
+    in place of reasons read off rules that were not applied."""
+    from ..periods.words import edition_line
+
+    gate = getattr(decision, "gates", {}).get(report.id)
+    if gate is not None:
+        return replace(report, results=(), deadlines=(),
+                       pending=() if report.verdicts else (f"本条未判断：{gate.why}",),
+                       verdicts=tuple(replace(v, status=OPEN, reasons=(gate.why,), also=(), notice="")
+                                      for v in report.verdicts))
+    line = edition_line(decision, report.id)
+    return replace(report, edition=line) if line else report
 
 
 def clause_report(words: Words, cid: str, conclusions: dict[str, TraceNode]) -> ClauseReport:

@@ -2,6 +2,7 @@
 already known (values in words, the Chinese explanation with its citations) for the page."""
 from __future__ import annotations
 
+from ..periods.words import clause_edition, edition_json
 from ..engine import RuleEngine
 from ..explain import render_text
 from ..render.zh import Words, value_words
@@ -70,7 +71,10 @@ def _clause(engine: RuleEngine, s: Screening, cid: str) -> dict:
         status = "determined"
     else:
         status = "undetermined"
-    return {"id": cid, "title": clause.title, "citation": citation_json(clause.source),
-            "departments": list(clause.departments), "status": status, "conclusions": conclusions,
-            "explanation": render_text(decision, cid, "zh")}
+    out = {"id": cid, "title": clause.title, "citation": citation_json(clause.source),
+           "departments": list(clause.departments), "status": status, "conclusions": conclusions,
+           "explanation": render_text(decision, cid, "zh")}
+    if engine.rule_set.period is not None:  # the edition that judged the clause (as eval's JSON says)
+        out["edition"] = edition_json(clause_edition(decision, cid))
+    return out
 

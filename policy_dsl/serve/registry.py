@@ -50,7 +50,10 @@ def citation_json(c: Citation | None) -> dict | None:
 
 def set_summary(engine: RuleEngine) -> dict:
     rs = engine.rule_set
+    from ..periods.words import period_json
+
     return {"name": rs.name, "title": rs.title, "jurisdiction": rs.jurisdiction, "extends": rs.extends,
+            **({"period": period_json(rs.period)} if rs.period else {}),
             "content_hash": rs.content_hash,
             "documents": [{"id": d.id, "title": d.title, "issuer": list(d.issuer),
                            "date": d.date.isoformat() if d.date else None} for d in rs.documents.values()]}
@@ -64,6 +67,9 @@ def _clause(engine: RuleEngine, c: Clause) -> dict:
     spec = engine.vocab.clauses.get(c.id)
     labels = spec.labels if spec else {}
     out: dict = {"id": c.id, "title": c.title, "kind": c.kind, "subject": c.subject,
+                 **({"period_by": str(c.period_by)} if c.period_by else {}),
+                 **({"valid": {k: d.isoformat() for k, d in zip(("from", "to"), c.valid) if d}}
+                    if c.valid != (None, None) else {}),
                  "citation": citation_json(c.source), "departments": list(c.departments),
                  "conclusions": [{"name": name, "label": labels.get(name, name),
                                   "type": engine.slot_type(f"{c.id}.{name}").kind} for name in c.conclusions],
@@ -77,8 +83,10 @@ def _parameter(engine: RuleEngine, c: Clause, name: str) -> dict:
                  "value": json_value(parameter_value(p), p.type, engine.vocab) if not p.history else None,
                  "citation": citation_json(p.source)}
     if p.history:
-        out["history"] = [{"from": start.isoformat(), "value": json_value(v, p.type, engine.vocab)}
-                          for start, v in p.history]
+        sources = p.history_sources or (None,) * len(p.history)
+        out["history"] = [{"from": start.isoformat(), "value": json_value(v, p.type, engine.vocab),
+                           **({"source": citation_json(c)} if c else {})}
+                          for (start, v), c in zip(p.history, sources)]
     if p.delegated:
         out["delegated"] = {"to": p.delegated.to, "reason": p.delegated.reason}
     return out

@@ -15,6 +15,7 @@ applicability; and `_recheck`, true where the Python engine must decide the row
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlglot.expressions as e
 
@@ -106,10 +107,35 @@ class _Planner:
                 del self.t.recheck[checks:]
                 self.failed[key] = str(why)
 
+    def period_rechecks(self, wanted: list[str]) -> None:
+        """Rows whose period date (a dated clause's period_by) is unknown or outside the range the
+        set judges as it is go to the Python engine, which chooses the edition or says why not."""
+        from ..periods.chain import newest_range
+
+        for cid in sorted({split_key(k)[0] for k in wanted if k not in self.failed}):
+            clause = self.rs.clauses[cid]
+            if clause.period_by is None or (self.rs.period is None and clause.valid == (None, None)):
+                continue
+            by = str(clause.period_by)
+            if by in clause.definitions:
+                self.run([f"{cid}.{by}"])
+                day = self.slots[f"{cid}.{by}"].v if f"{cid}.{by}" in self.slots else None
+            else:
+                day = col(by)
+            if day is None:  # the period date itself is left to Python: so is every row
+                self.t.recheck.append(e.true())
+                continue
+            lo, hi = newest_range(self.rs, clause)
+            tests = [is_null(day)] + ([e.LT(this=day, expression=literal(lo, "date").v)] if lo != date.min else []) \
+                + ([e.GT(this=day, expression=literal(hi, "date").v)] if hi != date.max else [])
+            self.t.recheck.append(e.or_(*tests))
+
     def slot(self, key: str) -> Sql:
         item = self.item(key)
         t = self.analysis.slot_types[key]
         if isinstance(item, Parameter):
+            if item.history and self.rs.clauses[split_key(key)[0]].period_by is not None:
+                raise Unsupported("按案例期间日期取值的参数 a history chosen by the case's period date")
             return self.parameter(item, t)
         cid, name = split_key(key)
         clause = self.rs.clauses[cid]
@@ -204,6 +230,7 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
     planner = _Planner(rs, analysis, facts)
     wanted = keys or [f"{cid}.{name}" for cid, c in rs.clauses.items() for name in c.conclusions]
     planner.run(wanted)
+    planner.period_rechecks(wanted)
     outputs = {k: analysis.slot_types[k].kind for k in wanted if k not in planner.failed}
     python = {k: planner.failed[k] for k in wanted if k in planner.failed}
     subjects = {cid: rs.clauses[cid].subject for cid in {split_key(k)[0] for k in wanted}}

@@ -1,0 +1,119 @@
+"""Plain Chinese for editions and periods: which edition judged a clause, and why a clause
+was not judged for a case (its period date outside every edition's period, or outside the
+clause's `valid:`)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Sequence
+
+from ..model import Clause, Period, RuleSet
+from ..vocabulary import Vocabulary
+
+if TYPE_CHECKING:
+    from ..decision import Decision
+    from .chain import Edition
+
+
+def day_words(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def period_words(period: Period) -> str:
+    """2022年受理的申请（2022年1月1日至2022年12月31日）"""
+    span = f"{day_words(period.start)}起" if period.end is None else f"{day_words(period.start)}至{day_words(period.end)}"
+    return f"{period.zh}（{span}）"
+
+
+def date_label(clause: Clause, vocab: Vocabulary) -> str:
+    """What the clause's period date is, in words: 申请日期 / the definition's label."""
+    by = str(clause.period_by)
+    if by in clause.definitions:
+        item = clause.definitions[by]
+        return item.label or by
+    return vocab.label(by) if by in vocab.facts else by
+
+
+def outside_editions(editions: Sequence["Edition"], day: date, clause: Clause, vocab: Vocabulary) -> str:
+    dated = [e for e in editions if e.period]
+    periods = "；".join(f"《{e.title}》管辖{period_words(e.period)}" for e in dated)  # type: ignore[arg-type]
+    where = f"本规则集管辖的期间（{periods}）" if len(dated) == 1 else f"本规则集各版本管辖的期间（{periods}）"
+    earlier = all(day < e.period.start for e in dated)  # type: ignore[union-attr]
+    after = ("此前的案例按原政策办理，原政策不在本规则集中" if earlier else
+             "它所属期间的规定不在本规则集中")
+    return f"{date_label(clause, vocab)}为{day_words(day)}，不在{where}内，本条对此案例不作判断；{after}"
+
+
+def not_in_force(edition: "Edition", own: Clause | None, day: date, clause: Clause, vocab: Vocabulary) -> str:
+    label = date_label(clause, vocab)
+    if own is None:
+        return (f"{label}为{day_words(day)}，属于{edition.words()}的期间，而该版本没有本条（{clause.title}），"
+                f"本条对此案例不适用")
+    return f"{label}为{day_words(day)}，不在本条的适用期间（{valid_words(own.valid)}）内，本条对此案例不适用"
+
+
+def unknown_day(clause: Clause, vocab: Vocabulary) -> str:
+    return f"{date_label(clause, vocab)}未给出，不能确定本条按哪一版本、哪一期间的规定判断"
+
+
+def valid_words(valid: tuple[date | None, date | None]) -> str:
+    lo, hi = valid
+    if lo and hi:
+        return f"{day_words(lo)}至{day_words(hi)}"
+    if lo:
+        return f"{day_words(lo)}起"
+    return f"{day_words(hi)}止" if hi else "不限"
+
+
+def clause_edition(decision: "Decision", cid: str) -> "Edition | None":
+    """The edition that judged a clause of this decision; None when the set states no period
+    (nothing to name: one set, one text)."""
+    editions = getattr(decision, "editions", None)
+    if editions is not None and cid in editions:
+        return editions[cid]
+    engine = decision.engine
+    rs: RuleSet | None = engine.rule_set if engine is not None else None
+    if rs is None or rs.period is None:
+        return None
+    from .chain import edition_of
+
+    return edition_of(rs)
+
+
+def judged_by(edition: "Edition") -> str:
+    """按《…》（2022年受理的申请）判断"""
+    return f"按{edition.words()}判断"
+
+
+def edition_line(decision: "Decision", cid: str) -> str:
+    """The line under a clause's title: which edition judged it, or that it was not judged; empty
+    for an undated clause of a set with no predecessor."""
+    gate = getattr(decision, "gates", {}).get(cid)
+    if gate is not None:
+        return f"本条未判断：{gate.why}"
+    edition = clause_edition(decision, cid)
+    engine = decision.engine
+    rs = engine.rule_set if engine is not None else None
+    if edition is None or rs is None:
+        return ""
+    dated = rs.clauses[cid].period_by is not None if cid in rs.clauses else False
+    # one edition, an undated clause: the set named at the top says it all
+    return judged_by(edition) if dated or getattr(rs, "predecessor", None) is not None else ""
+
+
+def edition_json(edition: "Edition | None") -> dict | None:
+    if edition is None:
+        return None
+    out: dict = {"set": edition.name, "title": edition.title}
+    if edition.period is not None:
+        out["period"] = period_json(edition.period)
+    return out
+
+
+def period_json(period: Period | None) -> dict | None:
+    if period is None:
+        return None
+    out = {"from": period.start.isoformat()}
+    if period.end is not None:
+        out["to"] = period.end.isoformat()
+    out["zh"] = period.zh
+    return out
