@@ -94,16 +94,27 @@ def _clause_diff(b: Clause, v: Clause) -> list[Change]:
             bi, vi = bt.get(name), vt.get(name)
             change = _item_change(b.id, kind, name, bi, vi, b, v)
             if change:
-                out.append(change)
+                out.append(_removal(change, v, f"{section}.{name}"))
             if isinstance(bi, Parameter) and isinstance(vi, Parameter):
                 out.extend(_bounds_change(b, v, bi, vi))
     bex, vex = {r.id: r for r in b.exceptions}, {r.id: r for r in v.exceptions}
     for rid in [*bex, *(r for r in vex if r not in bex)]:
         br, vr = bex.get(rid), vex.get(rid)
         if br is None or vr is None or (br.when, br.value, br.priority, br.conclusion) != (vr.when, vr.value, vr.priority, vr.conclusion):
-            out.append(Change(b.id, "exception", rid, "added" if br is None else "removed" if vr is None else "changed",
-                              _exc_text(br), _exc_text(vr), _cite(br.source) if br else None, _cite(vr.source) if vr else None))
+            out.append(_removal(Change(b.id, "exception", rid, "added" if br is None else "removed" if vr is None else "changed",
+                                       _exc_text(br), _exc_text(vr), _cite(br.source) if br else None,
+                                       _cite(vr.source) if vr else None), v, f"exceptions.{rid}"))
     return out
+
+
+def _removal(change: Change, v: Clause, key: str) -> Change:
+    """An item an edition removed with `remove:` names the edition and cites its document."""
+    where = getattr(v, "removed", {}).get(key) if change.change == "removed" else None
+    if where is None:
+        return change
+    change.variant = f"由 {where.set_name} 删除（remove）"
+    change.variant_citation = _cite(v.source_for(where.set_name))
+    return change
 
 
 def _bounds_change(b: Clause, v: Clause, bi: Parameter, vi: Parameter) -> list[Change]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import types as T
 from .diffgen.pairwise import assignments, covered_by, covering_array
-from .diffgen.sites import SEARCHABLE, Site, closure, find_sites, history_dates, roots
+from .diffgen.sites import SEARCHABLE, Site, closure, find_sites, history_dates, pair_sites, roots
 from .diffgen.solve import around_flip, between, flips
 from .diffgen.steps import around, domain, samples
 from .engine import RuleEngine
@@ -76,9 +76,10 @@ class _Generator:
         self.engines = engines
         self.main = engines[-1]
         self.sites = [s for i, e in enumerate(engines) for s in find_sites(e, i)]
-        self.matched: dict[tuple, list[Site]] = {}
-        for s in self.sites:
-            self.matched.setdefault(s.key, []).append(s)
+        self.group: dict[int, list[Site]] = {}   # id(site) → the same comparison in both sets
+        for pair in pair_sites(self.sites):
+            group = [s for s in pair if s is not None]
+            self.group.update({id(s): group for s in group})
         self.dates = sorted({c for s in self.sites for c in s.constants if isinstance(c, date)} |
                             {d for e in engines for c in e.rule_set.clauses.values() for p in c.parameters.values()
                              for d, _ in p.history})
@@ -117,7 +118,7 @@ class _Generator:
         constants, headcounts that make a rate hit its constants exactly), then ordinary values."""
         found: dict[str, list[Any]] = {p: [] for p in facts}
         for s in sites:
-            others = tuple(c for t in self.matched[s.key] for c in t.constants)
+            others = tuple(c for t in self.group[id(s)] for c in t.constants)
             if s.direct in found:
                 spec = self.spec(s.direct)
                 consts = sorted(set(others), key=_order)
@@ -212,9 +213,7 @@ class _Generator:
         """Derived comparisons: each searchable fact moved, the others held at a few chosen values,
         in each set that has the comparison; values between the two sets' boundaries too."""
         cases: list[dict] = []
-        groups: dict[tuple, list[Site]] = {}
-        for s in sites:
-            groups.setdefault(s.key, []).append(s)
+        groups = {id(self.group[id(s)][0]): self.group[id(s)] for s in sites}
         for group in groups.values():
             start = baseline
             if all(self.outcome(s, baseline) is None for s in group):  # not reached: e.g. behind `"orphan" in …`

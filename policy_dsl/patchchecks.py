@@ -29,8 +29,8 @@ def patch_problems(data: PosDict, base: RuleSet | None, relation: str | None) ->
     out = _without_expr(data, base_clause if patching else None) + _exceptions_without_when(data, base_clause if patching else None)
     if "remove" in data:
         out += _removals(data, base_clause if patching else None, relation, base.name if base else "")
-    if relation == EXTENDS and patching:
-        out += _city_bounds(data, base_clause, base.name)  # type: ignore[arg-type,union-attr]
+    if relation == EXTENDS and base_clause is not None:  # a patch or a whole replacement alike
+        out += _city_bounds(data, base_clause, base.name)  # type: ignore[union-attr]
     return out
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import types as T
+from .editions import chain
 from .errors import PolicyError, PolicyNameError, RuleFileError, did_you_mean
 from .names import name_problem
 from .source import Span
@@ -34,26 +35,14 @@ MANIFEST = "policy-set.yaml"
 # The fact types a set may declare: those of the vocabulary (facts validation handles each).
 TYPES = ("bool", "int", "decimal", "rate", "money", "date", "string", "enum",
          "set", "set of enum", "set of string", "list of record")
-FIELD_TYPES = ("bool", "int", "decimal", "rate", "money", "date", "string", "enum")
 _DECIMALS = ("decimal", "rate", "money")
 
 
 # --- ancestors ---------------------------------------------------------------------------------------
 
-def parent(rs: "RuleSet") -> "RuleSet | None":
-    """The set this one is built on: its base (`extends`) or the edition it succeeds (`supersedes`);
-    the loader keeps either in `RuleSet.base`."""
-    return rs.base
-
-
 def ancestors(rs: "RuleSet") -> tuple["RuleSet", ...]:
-    """Every set this one is built on, nearest first (the chain of parent())."""
-    out: list[RuleSet] = []
-    cur = parent(rs)
-    while cur is not None and all(cur is not seen for seen in out):
-        out.append(cur)
-        cur = parent(cur)
-    return tuple(out)
+    """Every set this one is built on (extends and supersedes), nearest first: editions.chain's."""
+    return chain(rs)[1:]
 
 
 # --- the effective vocabulary ------------------------------------------------------------------------
@@ -64,8 +53,7 @@ def effective_vocabulary(rs: "RuleSet | None") -> Vocabulary:
     declarations share one object, so the compiled validator built per vocabulary is reused."""
     if rs is None:
         return vocabulary()
-    chain = (rs, *ancestors(rs))
-    declared = tuple(spec for s in reversed(chain) for spec in getattr(s, "declared_facts", {}).values())
+    declared = tuple(spec for s in reversed(chain(rs)) for spec in s.declared_facts.values())
     return _extended(declared) if declared else vocabulary()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from contextlib import redirect_stdout
 from datetime import date
 from decimal import Decimal
@@ -222,3 +223,39 @@ def test_pairwise_is_reported_and_capped() -> None:
     p = gen["pairwise"]
     assert 0 < p["pairs_covered"] <= p["pairs"] and p["rows"] <= p["row_cap"] * gen["clauses"]
     assert set(p["capped_clauses"]) <= {c for c in _engine("fushun").rule_set.clauses}
+
+
+# --- an edition made with supersedes/remove (tests/fixtures/editions, built on tests/fixtures/mini_province) ---
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("editions")
+    for src in (ROOT / "tests" / "fixtures" / "mini_province", ROOT / "tests" / "fixtures" / "editions" / "edition_remove"):
+        shutil.copytree(src, root / src.name)
+    return root
+
+
+def test_items_an_edition_removes_are_listed_with_the_edition_that_removed_them(edition: Path) -> None:
+    base, variant = load(str(edition / "mini_province")), load(str(edition / "edition_remove"))
+    changes = {(c.kind, c.name): c for c in static_diff(base.rule_set, variant.rule_set)}
+    for kind, name in (("parameter", "小微单位人数"), ("parameter", "免申即享人数上限"), ("exception", "免申即享无需申请")):
+        c = changes[(kind, name)]
+        assert (c.change, c.variant, c.variant_citation) == ("removed", "由 edition_remove 删除（remove）", "某人社发〔2022〕4号 一")
+    assert changes[("parameter", "小微单位人数")].base == "30"
+
+
+def test_a_removed_threshold_is_covered_on_its_sides_and_its_effect_found(edition: Path) -> None:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["diff", str(edition / "mini_province"), str(edition / "edition_remove"), "--generate",
+                     "--format", "json"]) == 1
+    report = json.loads(out.getvalue())
+    got = _by_compare(report, "裁员率 <= 小微单位裁员率上限")
+    assert (got["change"], got["base"], got["variant"]) == ("removed", "20%", None)
+    cases, _ = generate_cases(load(str(edition / "mini_province")), load(str(edition / "edition_remove")))
+    small = [Fraction(f["unit"]["layoffs"], f["unit"]["insured_headcount"]) for _, f in cases
+             if f.get("unit", {}).get("layoffs") and f["unit"].get("insured_headcount") is not None
+             and 0 < f["unit"]["insured_headcount"] <= 30]
+    cap = Fraction(1, 5)
+    assert [got["regions"][r]["cases"] for r in ("below", "at_lower", "above")] == [
+        sum(r < cap for r in small), sum(r == cap for r in small), sum(r > cap for r in small)]
+    assert got["separating_cases"] == len(small) and got["difference_found"] is True

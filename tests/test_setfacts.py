@@ -296,3 +296,53 @@ def test_the_load_cache_keys_on_the_declared_facts(tmp_path: Path, monkeypatch: 
     with pytest.raises(CheckFailed):        # `"good"` is no longer a value of the base's declared fact
         load(city)
     assert Decimal(_values(load(FIXTURES / "decl_city"), CASE)["city_bonus.amount"]) == Decimal("1000.00")
+
+
+# --- editions (supersedes) see and extend their predecessor's declared facts ---------------------------
+
+_NEXT_MANIFEST = """name: decl_next
+title: 测试用省级规则集（新一版）
+jurisdiction: 某省
+supersedes: decl_province
+documents:
+  - {id: 某人社发〔2023〕1号, title: 新一版测试通知, date: 2023-03-01}
+facts:
+  unit.under_investigation: {type: bool, zh: 正在接受立案调查}
+"""
+_NEXT_PATCH = """id: refund_screening
+source: {document: 某人社发〔2023〕1号, article: 一}
+conditions:
+  未被立案调查: {expr: not unit.under_investigation, new: true}
+conclusions:
+  not_excluded:
+    expr: 非僵尸企业 and 非严重失信 and 欠费已清或按期整改 and 裁员率达标 and 未被立案调查
+"""
+
+
+def _edition(tmp_path: Path, manifest: str = _NEXT_MANIFEST) -> Path:
+    shutil.copytree(PROVINCE, tmp_path / "decl_province")
+    (tmp_path / "decl_next" / "clauses").mkdir(parents=True)
+    (tmp_path / "decl_next" / "policy-set.yaml").write_text(manifest, encoding="utf-8")
+    (tmp_path / "decl_next" / "clauses" / "refund_screening.yaml").write_text(_NEXT_PATCH, encoding="utf-8")
+    return tmp_path / "decl_next"
+
+
+def test_an_edition_uses_its_predecessors_declared_facts_and_its_own(tmp_path: Path) -> None:
+    edition = _edition(tmp_path)
+    rs = load_rule_set(edition)
+    assert [a.name for a in ancestors(rs)] == ["decl_province"]
+    assert [s.path for s in declared_by_sets(rs.vocab)][-1] == "unit.under_investigation"
+    assert analyse(rs).errors == []
+    engine = load(edition)
+    unit = {k: v for k, v in CASE["unit"].items() if k not in ("sectors", "key_staff")}   # the city's facts
+    assert _values(engine, {**CASE, "unit": {**unit, "under_investigation": False}})["refund_screening.not_excluded"] is True
+    assert _values(engine, {**CASE, "unit": {**unit, "under_investigation": True}})["refund_screening.not_excluded"] is False
+    undecided = _values(engine, {**CASE, "unit": unit})["refund_screening.not_excluded"]
+    assert undecided["missing"] == ["unit.under_investigation"] and "正在接受立案调查" in undecided["reason"]
+
+
+def test_an_edition_cannot_redefine_its_predecessors_fact(tmp_path: Path) -> None:
+    edition = _edition(tmp_path, _NEXT_MANIFEST + "  unit.zombie_enterprise: {type: bool, zh: 僵尸企业（新）}\n")
+    [error] = _errors(edition)
+    assert error.message.startswith("事实 unit.zombie_enterprise 已由规则集 decl_province 声明")
+    assert (error.span.line, error.span.column) == (9, 3)

@@ -19,7 +19,7 @@ from typing import Any
 from ..engine import RuleEngine
 from ..unparse import unparse
 from ..values import format_typed
-from .sites import Site, find_sites
+from .sites import Site, find_sites, pair_sites
 
 REGIONS = ("below", "at_lower", "between", "at_upper", "above")
 
@@ -32,7 +32,6 @@ class _SiteSeen:
 
 @dataclass
 class _Changed:
-    key: tuple
     base: Site | None
     variant: Site | None
     regions: dict[str, list[str]] = field(default_factory=lambda: {r: [] for r in REGIONS})
@@ -44,10 +43,7 @@ class ThresholdCoverage:
         self.engines = (base, variant)
         self.sites = [*find_sites(base, 0), *find_sites(variant, 1)]
         self.seen = {id(s): _SiteSeen() for s in self.sites}
-        pairs: dict[tuple, list[Site | None]] = {}
-        for s in self.sites:
-            pairs.setdefault(s.key, [None, None])[s.set_index] = s
-        self.changed = [_Changed(k, a, b) for k, (a, b) in pairs.items() if _differs(a, b, changed_params)]
+        self.changed = [_Changed(a, b) for a, b in pair_sites(self.sites) if _differs(a, b, changed_params)]
         behind = {p for c in self.changed for s in (c.base, c.variant) if s for p in s.params}
         self.params = {k: v for k, v in changed_params.items() if k not in behind}
         self.param_cases: dict[str, list[str]] = {k: [] for k in self.params}
@@ -77,6 +73,8 @@ class ThresholdCoverage:
             if region:
                 c.regions[region].append(name)
             if a is not None and b is not None and a[0] != b[0]:  # the two sets' comparisons disagree
+                c.separating.append(name)
+            elif c.base is None or c.variant is None:  # a comparison one set has: it treats every such case apart
                 c.separating.append(name)
         vd = decisions[1]
         for key in self.params:

@@ -4,7 +4,9 @@ A site is one comparison node. Its fact side reads facts (directly, or through d
 裁员率 = unit.layoffs / unit.insured_headcount); its other side is a constant (a literal, a parameter,
 a fact-free item) whose value is known statically — several values for a parameter with a history —
 or, when both sides read facts, another fact-derived value (constants are then empty).
-Sites of two sets are matched by `key` (clause, item, fact side as written, operator, ordinal).
+Sites of two sets are paired by `pair_sites`: same clause, item, fact side and operator, and the same
+other side as written if possible (裁员率 <= 裁员率上限 with 裁员率 <= 裁员率上限, not with 裁员率 <=
+小微单位裁员率上限), else in order (a literal changed in place: 裁员率 <= 6% with 裁员率 <= 5.5%).
 """
 from __future__ import annotations
 
@@ -213,6 +215,28 @@ def find_sites(engine: RuleEngine, set_index: int) -> list[Site]:
 def _direct(reader: _Reader, node: n.Expr) -> str | None:
     b = reader.bindings.get(id(node))
     return b.path if isinstance(b, FactBinding) else None
+
+
+def pair_sites(sites: list[Site]) -> list[tuple[Site | None, Site | None]]:
+    """The comparisons of the base (set 0) and the variant (set 1) that are the same comparison."""
+    pairs: list[tuple[Site | None, Site | None]] = []
+    left = [s for s in sites if s.set_index == 0]
+    right = [s for s in sites if s.set_index == 1]
+    for key in (lambda s: (*s.key[:4], unparse(s.other_side)), lambda s: s.key[:4]):
+        waiting: dict[tuple, list[Site]] = {}
+        for t in right:
+            waiting.setdefault(key(t), []).append(t)
+        unmatched = []
+        for s in left:
+            found = waiting.get(key(s))
+            if found:
+                t = found.pop(0)
+                pairs.append((s, t))
+                right.remove(t)
+            else:
+                unmatched.append(s)
+        left = unmatched
+    return pairs + [(s, None) for s in left] + [(None, t) for t in right]
 
 
 def history_dates(engine: RuleEngine, params: tuple[str, ...]) -> list:
