@@ -183,3 +183,56 @@ def test_policy_test_checks_the_edition_per_clause(capsys) -> None:
 
     assert main(["test", str(FIXTURES / "jobs-2022")]) == 0
     assert "3 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_batch_names_the_edition_and_both_engines_agree(tmp_path: Path, capsys) -> None:
+    """tests/periods/register.csv: the chain's cases as a register. By hand, per row: the edition of
+    layoff_refund and its amount (2021: 60 %, 2022: 90 % of 61728.38; 2020 and no date: not judged)."""
+    import csv
+
+    from policy_dsl.cli import main
+
+    register = HERE / "periods" / "register.csv"
+    outs = {}
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert main(["batch", str(FIXTURES / "jobs-2022"), str(register), "--out", str(out), "--engine", engine]) == 0
+        outs[engine] = out.read_text(encoding="utf-8")
+    assert outs["python"] == outs["duckdb"]
+    first = json.loads(outs["python"].splitlines()[0])
+    jsonschema.validate({k: v for k, v in first.items() if k != "row"}, _schema("evaluation-v1.json"))
+    table = tmp_path / "out.csv"
+    assert main(["batch", str(FIXTURES / "jobs-2022"), str(register), "--out", str(table)]) == 0
+    rows = list(csv.DictReader(table.read_text(encoding="utf-8-sig").splitlines()))
+    assert [r["layoff_refund.edition"] for r in rows] == ["jobs-2021", "jobs-2022", "jobs-2022", "", "", "jobs-2022"]
+    assert [r["layoff_refund.amount"] for r in rows] == ["37037.03", "0.00", "55555.54", "", "", "55555.54"]
+    assert [r["spring_bonus.bonus"] for r in rows] == ["", "", "500.00", "", "", ""]
+    assert "2022年3月1日至2022年6月30日" in rows[5]["待补充事实"] and "2022年7月1日" in rows[5]["待补充事实"]
+    capsys.readouterr()
+
+
+def test_the_service_names_the_period_and_edition(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from policy_dsl.serve.app import create_app
+    from policy_dsl.serve.registry import load_registry
+
+    root = tmp_path / "policies"
+    for name in ("jobs-2021", "jobs-2022"):
+        shutil.copytree(FIXTURES / name, root / name)
+    client = TestClient(create_app(registry=load_registry(root)))
+    detail = client.get("/v1/sets/jobs-2022").json()
+    assert detail["period"] == {"from": "2022-01-01", "to": "2022-12-31", "zh": "2022年受理的申请"}
+    assert next(c for c in detail["clauses"] if c["id"] == "spring_bonus")["valid"] == {"from": "2022-03-01",
+                                                                                         "to": "2022-06-30"}
+    [case] = [c for c in CASES["chain"] if str(c["facts"]["unit"].get("application_date")) == "2021-09-01"]
+    body = client.post("/v1/sets/jobs-2022/evaluate", json=_facts(case)).json()
+    assert body["clauses"]["layoff_refund"]["edition"]["set"] == "jobs-2021"
+    assert body["clauses"]["layoff_refund"]["conclusions"]["amount"] == "37037.03"
+    explained = client.post("/v1/sets/jobs-2022/explain", json=_facts(case)).json()
+    assert explained["clauses"]["layoff_refund"]["edition"]["set"] == "jobs-2021"
+    prose = client.post("/v1/sets/jobs-2022/explain?format=text&lang=zh", json=_facts(case)).text
+    assert "按《测试用2021年度稳岗通知》（2021年受理的申请）判断" in prose
+    step = client.post("/v1/sets/jobs-2022/next-question", json={"facts": _facts(case), "subject": "unit"}).json()
+    refund = next(r for r in step["results"] if r["id"] == "layoff_refund")
+    assert refund["edition"]["set"] == "jobs-2021" and "2021年受理的申请" in refund["explanation"]

@@ -30,6 +30,8 @@ from .history import period_source
 
 
 PERIOD_KEY = "适用期间"  # what a clause not judged for the case's period lacks, with the reason
+# An undetermined value is known by what it misses, and a missing name keeps one reason everywhere
+# (batch output remembers reasons by name): the name says which clause and which date.
 
 
 @dataclass(frozen=True)
@@ -238,11 +240,11 @@ class EditionEngine:
         dated = [(i, s) for i, s in enumerate(self.sets) if s.period is not None]
         index = next((i for i, s in dated if s.period.contains(day)), None) if dated else 0  # type: ignore[union-attr]
         if index is None:
-            return None, _gate(outside_editions(self.editions, day, clause, vocab))
+            return None, _gate(cid, day, outside_editions(self.editions, day, clause, vocab))
         own = self.sets[index].clauses.get(cid)
         lo, hi = own.valid if own is not None else (None, None)
         if own is None or (lo is not None and day < lo) or (hi is not None and day > hi):
-            return index, _gate(not_in_force(self.editions[index], own, day, clause, vocab))
+            return index, _gate(cid, day, not_in_force(self.editions[index], own, day, clause, vocab))
         return index, None
 
     def _engine(self, assignment: tuple[tuple[str, int], ...]) -> RuleEngine:
@@ -278,8 +280,14 @@ def newest_range(rs: RuleSet, clause: Clause) -> tuple[date, date]:
     return max(starts, default=date.min), min(ends, default=date.max)
 
 
-def _gate(why: str) -> Gate:
-    return Gate(Unknown({PERIOD_KEY}, {PERIOD_KEY: why}), why)
+def _gate(cid: str, day: date, why: str) -> Gate:
+    name = gate_name(cid, day)
+    return Gate(Unknown({name}, {name: why}), why)
+
+
+def gate_name(cid: str, day: date) -> str:
+    """适用期间（stable_job_refund，2020-11-20）"""
+    return f"{PERIOD_KEY}（{cid}，{day.isoformat()}）"
 
 
 def wrap(engine: RuleEngine) -> RuleEngine | EditionEngine:
