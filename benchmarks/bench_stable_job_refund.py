@@ -59,7 +59,7 @@ def synthetic_units(n: int, start: int = 20211231) -> list[dict]:
     rng = random.Random(start)
     kinds = ["enterprise"] * 90 + ["social_organization", "foundation", "social_service_agency", "law_firm",
                                    "accounting_firm", "individual_economic_org", "other"] + ["enterprise"] * 3
-    start = date(2021, 3, 1)
+    start = date(2021, 6, 30)  # applications under the notice, from its 印发之日 (an earlier one is not judged by it)
     out = []
     for _ in range(n):
         headcount = max(1, int(rng.lognormvariate(2.708, 1.2)))  # median about 15
