@@ -58,10 +58,8 @@ def _defaults(t: T.Type, path: str) -> list[Any]:
         e = {**u, "employed": True}
         b = {**u, "has_business_or_investment_income": True}
         return [[u, u], [], [u], [u, e], [u, b], [u, u, e], [u, u, u]]
-    if k == "list" and t.elem is not None and t.elem.kind == "record":  # a declared list: members built from its fields
-        u = {name: _defaults(ft, f"{path}.{name}")[0] for name, ft in t.elem.fields}
-        flipped = [[u, {**u, name: not u[name]}] for name, ft in t.elem.fields if ft.kind == "bool"]
-        return [[u], [], [u, u], *flipped, [u, u, u]]
+    if k == "list" and t.elem is not None and t.elem.fields:  # a declared list: members built from its fields
+        return _records(t.elem)
     if k == "list":
         return [[]]
     return ["抚顺市"]
