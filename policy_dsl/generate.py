@@ -120,9 +120,9 @@ class _Generator:
                 for c in consts:
                     found[s.direct] += around(c, spec.type.kind, consts)
                 found[s.direct] += _between_constants(consts, spec)
-            if "as_of" in found:  # the dates a parameter's history changes value on
-                for day in history_dates(self.engines[s.set_index], s.params):
-                    found["as_of"] += around(day, "date")
+            for path, day in history_dates(self.engines[s.set_index], s.params):  # where a history changes value
+                if path in found:
+                    found[path] += around(day, "date")
             d = s.denominator_multiple(others)
             for path in s.denominators:
                 if path in found and d:
@@ -249,8 +249,8 @@ class _Generator:
             if direct is not None:  # the fact's levels hold the constants ± one step: move it where it is reached
                 if start is not baseline:
                     cases += [{**start, direct: v} for v in levels[direct]]
-                for day in {d for s in group for d in history_dates(self.engines[s.set_index], s.params)}:
-                    cases += [{**start, "as_of": day, direct: v} for v in levels[direct]]  # each value in its period
+                for path, day in {h for s in group for h in history_dates(self.engines[s.set_index], s.params)}:
+                    cases += [{**start, path: day, direct: v} for v in levels[direct]]  # each value in its period
                 continue
             cases += self._search(group, start, levels)
         return cases

@@ -268,3 +268,22 @@ def test_conditions_left_one_way_get_a_case_of_their_own() -> None:
     _, gen = _generated("liaoning", "fushun")
     assert gen["targeted"] >= 3
     assert gen["conditions_one_way"] == ["flexible_pension_contribution.缴费方式可选"]
+
+
+def test_a_history_chosen_by_the_period_date_is_tried_on_that_date() -> None:
+    """With period_by, a parameter's history is chosen by the case's own date (the application date),
+    not by as_of: each value is tried with that date at the start of its entry."""
+    old, new = str(FIX / "dated_old"), str(FIX / "dated_new")
+    cases, _ = generate_cases(_engine(old), _engine(new))
+    pairs = {(f["unit"].get("application_date"), f["unit"].get("insured_headcount_end_2020")) for _, f in cases}
+    assert {(date(2022, 1, 1), n) for n in (299, 300, 301)} <= pairs
+    assert {(date(2021, 1, 1), n) for n in (199, 200, 201)} <= pairs
+    out = io.StringIO()
+    with redirect_stdout(out):
+        main(["diff", old, new, "--generate", "--format", "json"])
+    got = _by_compare(json.loads(out.getvalue()), "unit.insured_headcount_end_2020 <= 人数上限")
+    assert (got["base"], got["variant"]) == ("2021-01-01起 200", "2021-01-01起 200；2022-01-01起 300")
+    # 201…300 staff applying from 2022-01-01: the old edition says no, the new one yes
+    separating = sum(1 for _, f in cases if (f["unit"].get("application_date") or date.min) >= date(2022, 1, 1)
+                     and 200 < (f["unit"].get("insured_headcount_end_2020") or 0) <= 300)
+    assert got["separating_cases"] == separating > 0 and got["difference_found"] is True

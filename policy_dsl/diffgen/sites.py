@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from decimal import Decimal
-from typing import Iterator
+from typing import Any, Iterator
 
 from .. import nodes as n
 from ..engine import RuleEngine
 from ..model import Parameter
+from ..periods.history import period_source
 from ..typer import FactBinding, SlotBinding
 from ..unparse import unparse
 from ..values import Unknown
@@ -102,11 +103,29 @@ class _Reader:
         item = self.item(key)
         out: set[str] = set()
         if isinstance(item, Parameter) and item.history:
-            out.add("as_of")  # the value in force depends on the evaluation date
+            out |= self.dated_by(key)  # the value in force depends on a date
         for root in roots(self.engine, key):
             out |= self.facts(root)
         self.memo[key] = frozenset(out)
         return self.memo[key]
+
+    def dated_by(self, key: str) -> frozenset[str]:
+        """The facts that choose a history value: the clause's period date (period_by), else as_of."""
+        cid = key.partition(".")[0]
+        source = period_source(self.engine.rule_set.clauses[cid])
+        if source is None:
+            return DATED
+        kind, name = source
+        return frozenset({name}) if kind == "fact" else self.slot_facts(name)
+
+    def dated(self, node: n.Expr) -> bool:
+        """Is this side a parameter with a history (through named items that only pass it on)?"""
+        b = self.bindings.get(id(node))
+        item = self.item(b.key) if isinstance(b, SlotBinding) else None
+        if isinstance(item, Parameter):
+            return bool(item.history)
+        expr = getattr(item, "expr", None)
+        return isinstance(expr, n.Ref) and self.dated(expr)
 
     def denominators(self, node: n.Expr, seen: frozenset[str] = frozenset()) -> frozenset[str]:
         out: set[str] = set()
@@ -189,10 +208,10 @@ def find_sites(engine: RuleEngine, set_index: int) -> list[Site]:
                 left, right = reader.facts(node.left), reader.facts(node.right)
                 if not left and not right:
                     continue
-                # a parameter with a history reads only the date: still a constant side (one value per period)
-                if left and right and right <= DATED and reader.constants(node.right)[0]:
+                # a parameter with a history reads only a date: still a constant side (one value per period)
+                if left and right and reader.dated(node.right):
                     left_first = True
-                elif left and right and left <= DATED and reader.constants(node.left)[0]:
+                elif left and right and reader.dated(node.left):
                     left_first = False
                 else:
                     left_first = bool(left)
@@ -239,13 +258,18 @@ def pair_sites(sites: list[Site]) -> list[tuple[Site | None, Site | None]]:
     return pairs + [(s, None) for s in left] + [(None, t) for t in right]
 
 
-def history_dates(engine: RuleEngine, params: tuple[str, ...]) -> list:
-    """The dates from which the parameters behind a comparison change value (thresholds of as_of)."""
+def history_dates(engine: RuleEngine, params: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """(date fact, day) on which the parameters behind a comparison change value: as_of, or the fact
+    the clause's period_by names (a definition's first date fact)."""
+    reader = _Reader(engine)
     out = []
     for key in params:
         cid, _, name = key.partition(".")
         p = engine.rule_set.clauses[cid].parameters.get(name) if cid in engine.rule_set.clauses else None
-        out += [d for d, _ in p.history] if p is not None else []
+        if p is None or not p.history:
+            continue
+        facts = sorted(reader.dated_by(key))
+        out += [(facts[0], d) for d, _ in p.history] if facts else []
     return out
 
 
