@@ -310,8 +310,11 @@ class _Checker:
             for name, want in spec.conclusions.items():
                 item = clause.conclusions.get(name)
                 if item is None:
+                    removed = clause.removed.get(f"conclusions.{name}")  # an edition's `remove:` names it: point there
                     self.error(RuleFileError(f"条款 {cid} 缺少词汇表规定的结论 {name} missing conclusion",
-                                             clause.origin.span if clause.origin else None, expected=f"{name}: {want}"))
+                                             removed.span if removed else clause.origin.span if clause.origin else None,
+                                             expected=f"{name}: {want}",
+                                             hint="词汇表规定的结论不能删除；改写它的表达式即可" if removed else None))
                     continue
                 got = self.out.slot_types.get(f"{cid}.{name}")
                 if got is not None and got.kind != "any" and not T.assignable(got, want):

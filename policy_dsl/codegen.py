@@ -47,6 +47,7 @@ class Gen:
         self.maybe: set[str] = set()            # locals that may hold an Unknown
         self.alias: dict[str, str] = {}         # slot local → the local it was set from
         self.avail: list[dict[tuple, str]] = [{}]  # common subexpressions in scope, innermost last
+        self.keys: dict[int, tuple | None] = {}     # id(node) → its shape (key)
         self.if_depth = 0
         self.history = False                    # whether a value in force by date is read (from `_asof`)
         self.vars: list[tuple[str, str, str, object]] = []  # (var name, element local, index local, collection path)
@@ -90,6 +91,12 @@ class Gen:
             self.const_index[key] = name
         return name
 
+    def value_of(self, name: str) -> object:
+        """The value of a constant's name (as `const` wrote it)."""
+        if name in self.consts:
+            return self.consts[name]
+        return {"True": True, "False": False, "None": None}[name] if name[0] != "(" else int(name[1:-1])
+
     def may(self, operand: str) -> bool:
         """Whether the operand (a local or a constant's name) may hold an Unknown."""
         return operand in self.maybe or (operand in self.consts and self.consts[operand].__class__ is Unknown)
@@ -106,7 +113,15 @@ class Gen:
 
     # common subexpressions ----------------------------------------------------------
     def key(self, node: n.Expr) -> tuple | None:
-        """The node's shape over the locals it reads; None: never shared (bound variables, aggregates)."""
+        """The node's shape over the locals it reads; None: never shared (bound variables, aggregates).
+        Memoised: a fact's local and a slot's alias never change once set, and a slot is written
+        before anything that reads it."""
+        hit = self.keys.get(id(node), self)
+        if hit is self:
+            hit = self.keys[id(node)] = self._key(node)
+        return hit  # type: ignore[return-value]
+
+    def _key(self, node: n.Expr) -> tuple | None:
         if isinstance(node, n.Literal):
             return ("k", self.const(node.value))
         if isinstance(node, n.Ref):

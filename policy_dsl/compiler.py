@@ -49,12 +49,15 @@ class Program:
     # fails (overflow past the number limits) is reported at the expression that did it
     _lines: dict = field(repr=False, default_factory=dict)
     _make_traced: Callable | None = field(repr=False, default=None)  # the traced function is written on first use
+    _make_fast: Callable | None = field(repr=False, default=None)    # likewise the untraced one, when lazy
     _gen: object = field(repr=False, default=None)
     _slots: tuple = field(repr=False, default=())       # what it was compiled from (fused.py compiles them again)
     _notes: object = field(repr=False, default=None)
 
     @property
     def fast(self) -> Callable:
+        if self._fast is None and self._make_fast is not None:
+            self._fast = self._make_fast()  # two threads may both write it: same function, no harm
         return self._fast
 
     @property
@@ -65,7 +68,7 @@ class Program:
 
     def run_many(self, batch) -> list[list]:
         """Evaluate many prepared fact mappings in one decimal context (no tracing)."""
-        fast = self._fast
+        fast = self.fast
         with localcontext(CONTEXT):
             try:
                 return [fast(facts) for facts in batch]
@@ -76,7 +79,7 @@ class Program:
         with localcontext(CONTEXT):
             try:
                 if trace is None:
-                    return self._fast(facts)
+                    return self.fast(facts)
                 return self.traced(facts, trace)
             except PolicyError:
                 raise
@@ -113,9 +116,13 @@ def arithmetic_error(exc: ArithmeticError, span) -> PolicyEvaluationError:
 
 
 def compile_program(slots: Sequence[SlotSpec], notes: Annotations,
-                    numbering: tuple[list[n.Expr], dict[int, int]] | None = None) -> Program:
+                    numbering: tuple[list[n.Expr], dict[int, int]] | None = None, lazy: bool = False,
+                    given: frozenset[str] = frozenset()) -> Program:
     """`numbering`: the node numbering of a larger program this one is part of, so that the
-    traces of both name the same nodes the same way."""
+    traces of both name the same nodes the same way. `lazy`: the code is written and compiled
+    on first use (Program.fast, .run), not now. `given`: the subjects (top-level keys) every
+    case it runs has; the traced function gets a second body for cases that give every fact
+    of them it reads (no unknown tests)."""
     if numbering is not None:
         nodes, node_ids = numbering
     else:
@@ -126,18 +133,26 @@ def compile_program(slots: Sequence[SlotSpec], notes: Annotations,
                     if id(node) not in node_ids:
                         node_ids[id(node)] = len(nodes)
                         nodes.append(node)
-    fast = Gen(slots, notes, node_ids, trace=False)
-    source, line_nodes = _source("_evaluate", fast)
-    program = Program([s.key for s in slots], nodes, node_ids, source)
-    program._fast = _function(source, "_evaluate", fast, nodes)
-    program._lines = {program._fast.__code__: line_nodes}
-    program._gen = fast  # its parts, for a program fused with facts validation (fused.py)
+    program = Program([s.key for s in slots], nodes, node_ids, "")
     program._slots, program._notes = tuple(slots), notes
+
+    def make_fast() -> Callable:
+        fast = Gen(slots, notes, node_ids, trace=False)
+        source, line_nodes, consts = _source("_evaluate", fast)
+        function = _function(source, "_evaluate", consts, nodes)
+        program._lines[function.__code__] = line_nodes
+        program._gen, program.source = fast, source  # its parts, for a program fused with facts validation
+        return function
+
+    program._make_fast = make_fast
+    if not lazy:
+        program._fast = make_fast()
 
     def make_traced() -> Callable:
         traced = Gen(slots, notes, node_ids, trace=True)
-        source, line_nodes = _source("_evaluate_traced", traced)
-        function = _function(source, "_evaluate_traced", traced, nodes)
+        known = frozenset(p for p in traced.fact_local if p.partition(".")[0] in given)
+        source, line_nodes, consts = _source("_evaluate_traced", traced, known, slots, notes, node_ids)
+        function = _function(source, "_evaluate_traced", consts, nodes)
         program._lines[function.__code__] = line_nodes
         return function
 
@@ -159,20 +174,32 @@ def fact_reads(gen: Gen) -> list[str]:
     return reads + (["    _asof = F.get('as_of', _AS_OF_UNKNOWN)"] if gen.history else [])
 
 
-def _source(name: str, gen: Gen) -> tuple[str, dict[int, int]]:
+def _source(name: str, gen: Gen, known: frozenset[str] = frozenset(), *again) -> tuple[str, dict[int, int], dict]:
+    """The function's source, its line → node id map and its constants. With `known` fact paths
+    (and the generator's arguments `again`), a second body, taken when all of them are given."""
     reads = fact_reads(gen)
     params = "F, T" if gen.trace else "F"
-    body = "\n".join(reads + gen.lines)
-    first = 2 + len(reads)  # line number of gen.lines[0] in the source
-    line_nodes = {first + i: nid for i, nid in enumerate(gen.line_node) if nid is not None}
-    return f"def {name}({params}):\n{body}\n    return [{gen.out}]\n", line_nodes
+    if not known:
+        body = "\n".join(reads + gen.lines)
+        first = 2 + len(reads)  # line number of gen.lines[0] in the source
+        line_nodes = {first + i: nid for i, nid in enumerate(gen.line_node) if nid is not None}
+        return f"def {name}({params}):\n{body}\n    return [{gen.out}]\n", line_nodes, gen.consts
+    second = Gen(*again, trace=gen.trace, known=known, pool=gen)
+    test = " or ".join(f"{gen.fact_local[p]}.__class__ is _U" for p in sorted(known))
+    general = [f"    if {test}:"] + ["    " + line for line in gen.lines or ["    pass"]]
+    fast = ["    else:"] + ["    " + line for line in second.lines or ["    pass"]]
+    line_nodes = {}
+    for body, first in ((gen, 3 + len(reads)), (second, 3 + len(reads) + len(general))):
+        line_nodes.update({first + i: nid for i, nid in enumerate(body.line_node) if nid is not None})
+    body = "\n".join(reads + general + fast)
+    return f"def {name}({params}):\n{body}\n    return [{gen.out}]\n", line_nodes, second.consts
 
 
-def _function(source: str, name: str, gen: Gen, nodes: list[n.Expr]) -> Callable:
+def _function(source: str, name: str, consts: dict, nodes: list[n.Expr]) -> Callable:
     try:
         code = compile(source, f"<policy {name}>", "exec")
     except (SyntaxError, RecursionError, MemoryError) as exc:  # the checker's shape limits should prevent this
         raise PolicyLimitError(f"规则过于复杂，无法编译 rules too complex to compile: {type(exc).__name__}: {exc}") from None
     fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    namespace = {**RUNTIME, **gen.consts, "_NODES": nodes, "__builtins__": {"enumerate": enumerate}}
+    namespace = {**RUNTIME, **consts, "_NODES": nodes, "__builtins__": {"enumerate": enumerate}}
     return types.FunctionType(fn_code, namespace, name)

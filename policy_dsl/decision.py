@@ -45,13 +45,16 @@ class Shape:
     validation — which fact paths the list starts with (their values; `MISSING` or an Unknown
     where the case gave none) and the subjects given."""
 
-    __slots__ = ("engine", "applicable", "index", "paths", "subjects", "reported")
+    __slots__ = ("engine", "applicable", "index", "fixed", "paths", "subjects", "reported")
 
     def __init__(self, engine: "RuleEngine", applicable: frozenset[str], index: dict[str, int],
-                 paths: tuple[str, ...] | None = None, subjects: frozenset[str] | None = None) -> None:
+                 paths: tuple[str, ...] | None = None, subjects: frozenset[str] | None = None,
+                 fixed: dict[str, object] | None = None) -> None:
         self.engine, self.applicable, self.index, self.paths, self.subjects = engine, applicable, index, paths, subjects
-        # (clause id, applicable, ((conclusion, position), ...)) in the order the Decision reports them
-        self.reported = tuple((cid, cid in applicable, tuple((name, index[f"{cid}.{name}"]) for name in names)
+        self.fixed = fixed or {}  # items whose value is the same in every case: not in the values list
+        # (clause id, applicable, ((conclusion, position or -1, constant), ...)) in the order reported
+        self.reported = tuple((cid, cid in applicable, tuple((name, index.get(f"{cid}.{name}", -1),
+                                                              self.fixed.get(f"{cid}.{name}")) for name in names)
                                if cid in applicable else ()) for cid, names in engine.reported)
 
     def facts(self, values: list) -> dict[str, object]:
@@ -141,7 +144,7 @@ class Decision:
         if out is None:
             values = self._v
             assert self._s is not None and values is not None
-            out = x["clauses"] = {cid: ClauseResult(cid, applicable, {name: values[i] for name, i in at})
+            out = x["clauses"] = {cid: ClauseResult(cid, applicable, {name: values[i] if i >= 0 else c for name, i, c in at})
                                   for cid, applicable, at in self._s.reported}
         return out
 
@@ -182,6 +185,8 @@ class _Slots(Mapping):
             i = shape.index.get(key)
             if i is not None:
                 return d._v[i]  # type: ignore[index]
+            if key in shape.fixed:
+                return shape.fixed[key]
         if self._rest is None:
             assert d.engine is not None
             self._rest = d.engine.all_slots(d.facts)

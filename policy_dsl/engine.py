@@ -12,6 +12,7 @@ explanations are the same whichever program ran.
 """
 from __future__ import annotations
 
+import contextvars
 import threading
 from dataclasses import dataclass
 from itertools import islice
@@ -67,7 +68,7 @@ class RuleEngine:
                                   for cid in rule_set.clauses if any(split_key(k)[0] == cid for k in targets))
         self._checker = checker(vocab)
         self._fast = self._checker.fast
-        self._static = _static_values(analysis, self._specs, program)
+        self._static, self._static_program = _static_values(analysis, self._specs, program)
         self._static_trace: dict[int, object] | None = None
         self._variants: dict[frozenset, Variant] = {}
         self._fused: dict[frozenset, tuple[Variant, Callable]] = {}  # keys of the nested facts → fused
@@ -93,14 +94,14 @@ class RuleEngine:
             keys = frozenset(facts)
             hit = self._fused.get(keys) or self._fuse(keys)
             if hit is not None:  # validation, rules and the Decision in one generated function
-                saved = getcontext()
-                setcontext(self._context())  # the rules' own decimal context, never the caller's
                 try:
-                    got = hit[1](facts)
+                    run = self._local.run
+                except AttributeError:
+                    run = self._runner()
+                try:  # in the rules' own decimal context, never the caller's
+                    got = run(hit[1], facts)
                 except ArithmeticError as exc:
                     raise hit[0].program._arithmetic_error(exc) from None
-                finally:
-                    setcontext(saved)
                 if got is not None:
                     return got
         flat = self._fast(facts)  # the compiled validator's fast path; None: look closer
@@ -210,8 +211,8 @@ class RuleEngine:
             return None
         variant = self._variants.get(keys) or self._variant(keys)
 
-        def shape(paths: tuple[str, ...], offset: int) -> Shape:
-            return Shape(self, variant.applicable, {k: i + offset for k, i in variant.index.items()}, paths, keys)
+        def shape(paths: tuple[str, ...], index: dict[str, int], fixed: dict[str, object]) -> Shape:
+            return Shape(self, variant.applicable, index, paths, keys, fixed)
 
         hit = self._fused[keys] = (variant, fuse(self._checker, variant.program, keys, shape))
         return hit  # two threads may both build it: the same function, no harm
@@ -221,7 +222,8 @@ class RuleEngine:
         if variant.trace_preset is None:
             if self._static_trace is None:
                 recorded: dict[int, object] = {}
-                self.program.run({"$subjects": frozenset()}, recorded)
+                if self._static_program is not None:  # the items folded are these, with these node ids
+                    self._static_program.run({"$subjects": frozenset()}, recorded)
                 self._static_trace = recorded  # published whole: other threads never see it half filled
             variant.trace_preset = {nid: value for s in variant.folded for nid in self._static_nodes(s)
                                     for value in [self._static_trace.get(nid, _NONE)] if value is not _NONE}
@@ -233,6 +235,14 @@ class RuleEngine:
             for node in n.walk(root):
                 if id(node) in ids:
                     yield ids[id(node)]
+
+    def _runner(self) -> Callable:
+        """run(fn, arg): fn(arg) with the rules' decimal context current, the caller's untouched —
+        entering a contextvars.Context of this thread's own is cheaper than two setcontext calls."""
+        scope = contextvars.Context()
+        scope.run(setcontext, self._context())
+        self._local.run = scope.run
+        return scope.run
 
     def _context(self):
         ctx = getattr(self._local, "context", None)
@@ -256,7 +266,8 @@ class RuleEngine:
             specs = [self._specs[k] for k in keys]
             # Items that read no facts have the same value in every case: computed once (fast path only).
             folded = [SlotSpec(s.key, const=self._static[s.key]) if s.key in self._static else s for s in specs]
-            program = compile_program(folded, self.analysis.notes, numbering=(self.program.nodes, self.program.node_ids))
+            program = compile_program(folded, self.analysis.notes, numbering=(self.program.nodes, self.program.node_ids),
+                                      given=key)
             index = {k: i for i, k in enumerate(keys)}
             variant = Variant(program, applicable, index, tuple(s for s in specs if s.key in self._static),
                               Shape(self, applicable, index))
@@ -286,7 +297,9 @@ def build(rule_set: RuleSet, vocab: Vocabulary | None = None, targets: Iterable[
                                       expected="clause_id.name", hint=hint)
         order = [k for k in analysis.order if k in _closure(analysis, set(wanted))]
     specs = {key: _slot_spec(rule_set, analysis, key) for key in order}
-    program = compile_program([specs[k] for k in order], analysis.notes)
+    # The whole set's program is written when first needed (the items of clauses a case is not
+    # about, read through Decision.slots): each case runs the program of its own subjects.
+    program = compile_program([specs[k] for k in order], analysis.notes, lazy=True)
     return RuleEngine(rule_set, analysis, program, vocab, specs, wanted)
 
 
@@ -308,8 +321,10 @@ def load(path: str | Path, *, targets: Iterable[str] | None = None) -> RuleEngin
     return wrap(engine)
 
 
-def _static_values(analysis: Analysis, specs: dict[str, SlotSpec], program: Program) -> dict[str, object]:
-    """The value of every computed item that depends on no fact (and no date-dependent parameter)."""
+def _static_values(analysis: Analysis, specs: dict[str, SlotSpec],
+                   program: Program) -> tuple[dict[str, object], Program | None]:
+    """The value of every computed item that depends on no fact (and no date-dependent parameter),
+    and the program of those items alone (numbered as `program`) that computed them."""
     static: set[str] = set()
     for key in program.keys:
         spec = specs.get(key)
@@ -318,12 +333,14 @@ def _static_values(analysis: Analysis, specs: dict[str, SlotSpec], program: Prog
         if all(d in static for d in analysis.deps.get(key, ())) and not _reads_facts(spec, analysis):
             static.add(key)
     if not static:
-        return {}
+        return {}, None
+    keys = [k for k in program.keys if k in static]  # what they read is static too: a program of its own
+    alone = compile_program([specs[k] for k in keys], analysis.notes, numbering=(program.nodes, program.node_ids))
     try:
-        values = dict(zip(program.keys, program.run({"$subjects": frozenset()})))
+        values = dict(zip(keys, alone.run({"$subjects": frozenset()})))
     except PolicyError:  # an item that fails on every case keeps failing where it is used
-        return {}
-    return {k: values[k] for k in static}
+        return {}, None
+    return {k: values[k] for k in static}, alone
 
 
 def _reads_facts(spec: SlotSpec, analysis: Analysis) -> bool:

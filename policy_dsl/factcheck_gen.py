@@ -41,8 +41,10 @@ def _records(value: Any, fields: frozenset) -> tuple | None:
 
 
 class _Writer:
-    def __init__(self, bind: dict[str, str] | None = None, flag: frozenset = frozenset(), flat: bool = True) -> None:
+    def __init__(self, bind: dict[str, str] | None = None, flag: frozenset = frozenset(), flat: bool = True,
+                 absent: dict[str, str] | None = None) -> None:
         self.flat = flat        # store each value in the flat mapping `out`
+        self.absent = absent or {}  # flat path → what its local holds when the fact is not given
         self.lines: list[str] = []
         self.consts: dict[str, object] = {}
         self.bind = bind or {}  # flat path → a local of the fused program that also receives the value
@@ -121,10 +123,15 @@ class _Writer:
     def optional(self, d: int, mapping: str, key: str, path: str) -> None:
         """`v = mapping[key]` when present and not null (null is unknown: the same as absent)."""
         self.emit(d, f"v = {mapping}.get({self.const(key)})")
-        self.emit(d, "if v is None:" if path in self.flag else "if v is not None:")
-        if path in self.flag:
-            self.emit(d, "    u = 1")
+        if path in self.flag or path in self.absent:
+            self.emit(d, "if v is None:")
+            if path in self.flag:
+                self.emit(d, "    u = 1")
+            if path in self.absent:
+                self.emit(d, f"    {self.bind[path]} = {self.absent[path]}")
             self.emit(d, "else:")
+        else:
+            self.emit(d, "if v is not None:")
 
 
 def write_fast(checker: "FactChecker", bind: dict[str, str] | None = None) -> _Writer:
@@ -156,13 +163,14 @@ def write_fast(checker: "FactChecker", bind: dict[str, str] | None = None) -> _W
     return w
 
 
-def write_fused(checker: "FactChecker", bind: dict[str, str], expect: frozenset, flag: frozenset) -> _Writer:
-    """The checks of a fused program, for nested facts whose top-level keys are exactly `expect`,
-    each given (a subject not empty): every fact of them into its local of `bind` (no flat
-    mapping), `u` set when a fact of `flag` is left out or null; anything else returns None."""
-    w = _Writer(bind, flag, flat=False)
+def write_fused(checker: "FactChecker", bind: dict[str, str], expect: frozenset, flag: frozenset,
+                absent: dict[str, str]) -> _Writer:
+    """The checks of a fused program, for nested facts whose top-level keys are exactly `expect`
+    (the engine looks the program up by them), each given (a subject not empty): every fact of
+    them into its local of `bind` (no flat mapping), or `absent[path]` when not given; `u` set
+    when a fact of `flag` is left out or null; anything unusual returns None."""
+    w = _Writer(bind, flag, flat=False, absent=absent)
     w.emit(1, "if F.__class__ is not _dict: return None")
-    w.emit(1, f"if F.keys() != {w.const(frozenset(expect))}: return None")
     for head in (h for h in checker.order if h in expect):
         w.emit(1, f"v = F[{w.const(head)}]")
         if head in checker.top:

@@ -27,9 +27,12 @@ if TYPE_CHECKING:
 
 
 def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
-         make_shape: Callable[[tuple[str, ...], int], "Shape"]) -> Callable[[dict], "Decision | None"]:
-    """fn(nested facts) → its Decision, or None. `make_shape(fact paths, offset)`: the Shape of
-    the Decisions it makes, whose values are the facts' and then the program's, from `offset` on."""
+         make_shape: Callable[[tuple[str, ...], dict[str, int], dict[str, object]], "Shape"]
+         ) -> Callable[[dict], "Decision | None"]:
+    """fn(nested facts whose top-level keys are `subjects`) → its Decision, or None.
+    `make_shape(fact paths, index, fixed)`: the Shape of the Decisions it makes, whose values
+    are the facts' and then those of the program's items that are not constants (`index`:
+    item → position; `fixed`: item → its constant value)."""
     gen = program._gen
     # The facts of the subjects given are usually all there: a second body of the rules takes
     # them as known (no Unknown tests); a given subject that lacks one (or gives it as null)
@@ -41,14 +44,20 @@ def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
     # Every fact of the subjects given gets a local: the rules' own, or one for the Decision only.
     paths = tuple(p for p in checker.paths if p.partition(".")[0] in subjects)
     bind = {p: gen.fact_local.get(p) or f"_v{i}" for i, p in enumerate(paths)}
-    check = write_fused(checker, bind, subjects, given)
     # A fact the case leaves out reads as its own Unknown, as in the program alone.
-    head = ["def _fused(F):", "    u = 0"] + [f"    {local} = {gen.unknown_of[path]}" for path, local in gen.fact_local.items()]
-    head += [f"    {bind[p]} = _MISSING" for p in paths if p not in gen.fact_local] + check.lines
-    head += [f"    _asof = {bind['as_of'] if 'as_of' in subjects else '_AS_OF_UNKNOWN'}"]
+    absent = {p: gen.unknown_of.get(p, "_MISSING") for p in paths}
+    check = write_fused(checker, bind, subjects, given, absent)
+    head = ["def _fused(F):", "    u = 0"] + [f"    {local} = {gen.unknown_of[path]}" for path, local in gen.fact_local.items()
+                                           if path not in bind]
+    head += check.lines + [f"    _asof = {bind['as_of'] if 'as_of' in subjects else '_AS_OF_UNKNOWN'}"]
+    # The Decision keeps the facts and the items that are not constants.
+    constant = {s.key: gen.const_slot.get(s.key) or gen.local_const.get(gen.slot_local[s.key]) for s in program._slots}
+    computed = [s.key for s in program._slots if constant[s.key] is None]
+    index = {key: len(paths) + i for i, key in enumerate(computed)}
+    fixed = {key: known.value_of(name) for key, name in constant.items() if name is not None}
     general = ["    if u:"] + ["    " + line for line in gen.lines or ["    pass"]]
     fast = ["    else:"] + ["    " + line for line in known.lines or ["    pass"]]
-    tail = ["    d = _new(_Decision)", f"    d._v = [{', '.join([bind[p] for p in paths] + ([gen.out] if gen.out else []))}]",
+    tail = ["    d = _new(_Decision)", f"    d._v = [{', '.join([bind[p] for p in paths] + [gen.slot_local[k] for k in computed])}]",
             "    d._s = _SHAPE", "    d._x = None", "    return d"]
     source = "\n".join(head + general + fast + tail) + "\n"
     try:
@@ -58,7 +67,7 @@ def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
     fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     namespace = {**NAMESPACE, **RUNTIME, **known.consts, **check.consts, "_NODES": program.nodes,
                  "_new": Decision.__new__, "_Decision": Decision, "_MISSING": MISSING,
-                 "_SHAPE": make_shape(paths, len(paths)), "__builtins__": {**BUILTINS, "enumerate": enumerate}}
+                 "_SHAPE": make_shape(paths, index, fixed), "__builtins__": {**BUILTINS, "enumerate": enumerate}}
     fn = types.FunctionType(fn_code, namespace, "_fused")
     fn.source = source  # type: ignore[attr-defined]  # for debugging
     lines = {}
@@ -66,3 +75,4 @@ def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
         lines.update({first + i: nid for i, nid in enumerate(body.line_node) if nid is not None})
     program._lines[fn_code] = lines
     return fn
+

@@ -53,22 +53,16 @@ def _defaults(t: T.Type, path: str) -> list[Any]:
         return [Decimal("10000.00") if k == "money" else Decimal(15), Decimal(0)]
     if k == "date":
         return [DEFAULT_AS_OF]
-    if k == "list" and t.elem is not None and t.elem.fields and path != "household.members":
-        return _records(t.elem)
-    if k == "list":
+    if k == "list" and path == "household.members":
         u = {f: True for f in _MEMBER_FIELDS} | {"employed": False, "has_business_or_investment_income": False}
         e = {**u, "employed": True}
         b = {**u, "has_business_or_investment_income": True}
         return [[u, u], [], [u], [u, e], [u, b], [u, u, e], [u, u, u]]
+    if k == "list" and t.elem is not None and t.elem.fields:  # a declared list: members built from its fields
+        return _records(t.elem)
+    if k == "list":
+        return [[]]
     return ["抚顺市"]
-
-
-def _records(record: T.Type) -> list[Any]:
-    """Lists of a set-declared record type: none, one typical record, and that record with each field
-    changed to its next default (so a `where` over any field sees both sides)."""
-    typical = {name: _defaults(ft, name)[0] for name, ft in record.fields}
-    varied = [{**typical, name: alt} for name, ft in record.fields for alt in _defaults(ft, name)[1:2]]
-    return [[], [typical], *[[typical, v] for v in varied]]
 
 
 class _Generator:
@@ -85,6 +79,7 @@ class _Generator:
                              for d, _ in p.history})
         self._outcomes: dict[tuple, bool | None] = {}
         self.subject = ""
+        self.start: dict[str, tuple[str, dict, dict]] = {}   # clause → (subject, baseline, levels)
         self.pairwise = {"factors": 0, "pairs": 0, "rows": 0, "capped_clauses": [], "row_cap": _ROWS,
                          "level_cap": _LEVELS}
 
@@ -186,9 +181,41 @@ class _Generator:
         sites = self.clause_sites(cid)
         levels = self.levels(facts, sites)
         baseline = self._greedy(cid, {p: levels[p][0] for p in facts}, levels)
+        self.start[cid] = (self.subject, baseline, levels)
         cases = self._vary(baseline, levels)
         cases += self._boundaries(baseline, sites, levels)
         return cases, self._pairwise(cid, facts, levels)
+
+    def targeted(self, key: str, want: bool) -> dict | None:
+        """A case that gives one condition the value no other case gave it: from the clause's
+        baseline, one fact changed after another while that brings the condition closer."""
+        cid, name = key.split(".", 1)
+        self.subject, case, levels = self.start[cid]
+        engine = self.engine_of(cid)
+        # progress towards "true": the operands of the condition's `and` chain that are already true
+        parts = [engine.program.node_ids.get(id(x), -1) for x in _conjuncts(engine.rule_set.clauses[cid].conditions[name].expr)]
+        done = len(parts) + 2
+
+        def score(c: dict) -> int:
+            try:
+                d = engine.evaluate_prepared(self.flat(c, engine), trace=True)
+                v = d.slots[key]
+            except (PolicyError, KeyError):
+                return -1
+            if v is want:
+                return done
+            return sum(d.trace.get(i) is True for i in parts) if want else 1 if isinstance(v, bool) else 0
+
+        best = score(case)
+        for _ in range(min(len(parts) + 1, 5)):  # `and` stops at the first false operand: one pass per operand
+            for path, values in levels.items():
+                for v in values:
+                    s = score({**case, path: v})
+                    if s > best:
+                        case, best = {**case, path: v}, s
+                if best == done:
+                    return case
+        return None
 
     def _greedy(self, cid: str, baseline: dict, levels: dict) -> dict:
         for _ in range(2):
@@ -280,6 +307,11 @@ class _Generator:
                 for row, row_levels in zip(rows, array.rows)]
 
 
+def _conjuncts(node) -> list:
+    from .nodes import And
+    return _conjuncts(node.left) + _conjuncts(node.right) if isinstance(node, And) else [node]
+
+
 def _order(v: Any) -> Any:
     return (0, v) if isinstance(v, date) else (1, Decimal(v)) if isinstance(v, (int, Decimal)) else (2, str(v))
 
@@ -326,7 +358,7 @@ def _nest(flat: dict[str, Any]) -> dict:
 def generate_cases(base: RuleEngine, variant: RuleEngine) -> tuple[list[tuple[str, dict]], dict]:
     gen = _Generator([base, variant])
     cases: list[tuple[str, dict]] = []
-    seen: set[str] = set()
+    seen_keys: set[str] = set()
     rejected = 0
     pair_rows: list[tuple[tuple[str, ...], tuple[int, ...], str]] = []
     clauses = [cid for cid, c in variant.rule_set.clauses.items() if c.kind == "computable" and c.conclusions]
@@ -338,11 +370,11 @@ def generate_cases(base: RuleEngine, variant: RuleEngine) -> tuple[list[tuple[st
             marker = case.pop("$pairwise", None)
             nested = gen.nest(case)
             key = json.dumps(nested, default=str, sort_keys=True)
-            if key in seen:
+            if key in seen_keys:
                 if marker:
                     pair_rows.append((*marker, cid))
                 continue
-            seen.add(key)
+            seen_keys.add(key)
             try:  # facts no real case can have (a layoff rate over zero staff) are left out, and counted
                 base.evaluate(gen.nest(case, base))
                 variant.evaluate(nested)
@@ -352,8 +384,28 @@ def generate_cases(base: RuleEngine, variant: RuleEngine) -> tuple[list[tuple[st
             if marker:
                 pair_rows.append((*marker, cid))
             cases.append((f"generated:{cid}#{i}", nested))
-    report = coverage(variant, cases, [c for c in clauses if c in variant.rule_set.clauses])
+    reported = [c for c in clauses if c in variant.rule_set.clauses]
+    seen, reached = _conditions_seen(variant, cases, reported)
+    added = []
+    for key in [k for cid in reported for k in (f"{cid}.{c}" for c in variant.rule_set.clauses[cid].conditions)
+                if len(seen.get(k, ())) < 2]:
+        for want in (True, False):
+            case = gen.targeted(key, want) if want not in seen.get(key, ()) else None
+            nested = gen.nest(case) if case is not None else None
+            if nested is None or json.dumps(nested, default=str, sort_keys=True) in seen_keys:
+                continue
+            seen_keys.add(json.dumps(nested, default=str, sort_keys=True))
+            try:
+                base.evaluate(gen.nest(case, base))
+                variant.evaluate(nested)
+            except PolicyError:
+                continue
+            added.append((f"generated:{key.split('.', 1)[0]}#{want}:{key.split('.', 1)[1]}", nested))
+    _conditions_seen(variant, added, reported, seen, reached)
+    cases += added
+    report = _coverage_summary(variant, cases, reported, seen, reached)
     report["rejected_inconsistent"] = rejected
+    report["targeted"] = len(added)
     report["pairwise"] = _pairwise_report(gen.pairwise, pair_rows)
     return cases, report
 
@@ -366,8 +418,15 @@ def _pairwise_report(stats: dict, rows: list) -> dict:
 
 
 def coverage(engine: RuleEngine, cases: list[tuple[str, dict]], clauses: list[str]) -> dict:
-    seen: dict[str, set] = {}
-    reached: set[str] = set()
+    seen, reached = _conditions_seen(engine, cases, clauses)
+    return _coverage_summary(engine, cases, clauses, seen, reached)
+
+
+def _conditions_seen(engine: RuleEngine, cases: list[tuple[str, dict]], clauses: list[str],
+                     seen: dict[str, set] | None = None, reached: set[str] | None = None) -> tuple[dict, set]:
+    """The values each condition took in these cases (added to `seen`), and the clauses they reached."""
+    seen = {} if seen is None else seen
+    reached = set() if reached is None else reached
     for _, facts in cases:
         decision = engine.evaluate(facts)
         for cid in clauses:
@@ -378,6 +437,10 @@ def coverage(engine: RuleEngine, cases: list[tuple[str, dict]], clauses: list[st
                 v = decision.slots[f"{cid}.{name}"]
                 if isinstance(v, bool):
                     seen.setdefault(f"{cid}.{name}", set()).add(v)
+    return seen, reached
+
+
+def _coverage_summary(engine: RuleEngine, cases: list, clauses: list[str], seen: dict, reached: set) -> dict:
     conditions = [f"{cid}.{c}" for cid in clauses for c in engine.rule_set.clauses[cid].conditions]
     both = [c for c in conditions if seen.get(c) == {True, False}]
     return {"cases": len(cases), "clauses": len(clauses), "clauses_reached": len(reached),

@@ -35,7 +35,6 @@ MANIFEST = "policy-set.yaml"
 # The fact types a set may declare: those of the vocabulary (facts validation handles each).
 TYPES = ("bool", "int", "decimal", "rate", "money", "date", "string", "enum",
          "set", "set of enum", "set of string", "list of record")
-FIELD_TYPES = ("bool", "int", "decimal", "rate", "money", "date", "string", "enum")
 _DECIMALS = ("decimal", "rate", "money")
 
 
@@ -54,8 +53,7 @@ def effective_vocabulary(rs: "RuleSet | None") -> Vocabulary:
     declarations share one object, so the compiled validator built per vocabulary is reused."""
     if rs is None:
         return vocabulary()
-    chain = (rs, *ancestors(rs))
-    declared = tuple(spec for s in reversed(chain) for spec in getattr(s, "declared_facts", {}).values())
+    declared = tuple(spec for s in reversed(chain(rs)) for spec in s.declared_facts.values())
     return _extended(declared) if declared else vocabulary()
 
 

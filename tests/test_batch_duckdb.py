@@ -104,3 +104,50 @@ def test_duckdb_engine_decides_a_units_register_in_sql(tmp_path, capsys, monkeyp
         early = {i for i, row in enumerate(csv.DictReader(f), 1) if _day(row["unit.application_date"]) < "2021-06-30"}
     assert early <= set(handed)
     assert 0 < len(set(handed) - early) < 300  # the rest were decided and written by SQL
+
+
+def test_duckdb_engine_leaves_unusual_files_to_the_batch_reader(tmp_path, capsys, monkeypatch):
+    """A quoted line break (a record over two lines) or a short row: line numbers are the batch reader's
+    to count, so the whole-file path steps aside and the general path writes the same files."""
+    import policy_dsl.sql.batch_file as batch_file
+
+    source = tmp_path / "units.csv"
+    source.write_text('unit.name,unit.kind,unit.layoffs,unit.insured_headcount\n'
+                      '"抚顺某机械\n有限公司",enterprise,3,100\n'
+                      '抚顺某商店,enterprise,0\n'
+                      '抚顺某厂,enterprise,1,0\n', encoding="utf-8")
+    whole_file: list[int] = []
+    evaluate = batch_file._evaluate
+    monkeypatch.setattr(batch_file, "_evaluate", lambda *a: whole_file.append(1) or evaluate(*a))
+    outputs = {}
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        code, summary = run(capsys, "fushun", str(source), "--engine", engine, "--out", str(out))
+        outputs[engine] = (code, summary.replace(str(out), "OUT"), out.read_bytes(),
+                           (tmp_path / f"{engine}.jsonl.errors.jsonl").read_bytes())
+    assert outputs["duckdb"] == outputs["python"] and not whole_file
+    errors = [json.loads(line) for line in outputs["duckdb"][3].decode().splitlines()]
+    assert [(e["row"], e["line"]) for e in errors] == [(2, 4), (3, 5)]  # the short row; the zero divisor
+
+
+def test_duckdb_engine_reads_a_sets_declared_facts(tmp_path, capsys):
+    """A rule set that declares facts of its own (tests/fixtures/decl_city): its columns are typed from the
+    set's vocabulary on the whole-file path too, so the JSONL, errors and summary are the python engine's."""
+    from pathlib import Path
+
+    city = Path(__file__).parent / "fixtures" / "decl_city"
+    source = tmp_path / "register.csv"
+    source.write_text("unit.name,as_of,unit.insured_headcount,unit.layoffs,unit.separations_not_counted,"
+                      "unit.zombie_enterprise,unit.credit_level,unit.ui_arrears\n"
+                      "甲公司,2022-05-01,100,8,3,false,good,1200.00\n"
+                      "乙公司,2022-05-01,100,8,,true,seriously_dishonest,0\n"
+                      "丙公司,2022-05-01,100,8,,false,,0\n"
+                      "丁公司,2022-05-01,100,8,2,false,excellent,0\n", encoding="utf-8")
+    outputs = {}
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        code, summary = run(capsys, str(city), str(source), "--engine", engine, "--out", str(out))
+        outputs[engine] = (code, summary.replace(str(out), "OUT"), out.read_bytes(),
+                           (tmp_path / f"{engine}.jsonl.errors.jsonl").read_bytes())
+    assert outputs["duckdb"] == outputs["python"]
+    assert outputs["duckdb"][0] == 1 and b"unit.credit_level" in outputs["duckdb"][3]  # 丁: not a credit level

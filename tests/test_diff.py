@@ -97,6 +97,9 @@ def test_generated_cases_reach_every_clause_and_every_declared_difference(capsys
     gen = report["generated"]
     assert gen["cases"] > 200 and gen["clauses_reached"] == gen["clauses"] == 16
     assert gen["conditions_both_ways"] >= 0.8 * gen["conditions"]
+    # every comparison of both sets saw both outcomes and a case exactly on its threshold (tests/test_diffgen.py)
+    assert report["thresholds"]["both_outcomes"] == report["thresholds"]["comparisons"] > 0
+    assert report["thresholds"]["exactly_at"] == report["thresholds"]["ordered"]
     found = {d["conclusion"] for d in report["differences"]}
     assert found == {"stable_job_refund.refund_rate", "stable_job_refund.amount",
                      "graduate_training_subsidy.list_approver", "graduate_training_subsidy.subsidy_standard_basis",

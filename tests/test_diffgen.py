@@ -259,3 +259,12 @@ def test_a_removed_threshold_is_covered_on_its_sides_and_its_effect_found(editio
     assert [got["regions"][r]["cases"] for r in ("below", "at_lower", "above")] == [
         sum(r < cap for r in small), sum(r == cap for r in small), sum(r > cap for r in small)]
     assert got["separating_cases"] == len(small) and got["difference_found"] is True
+
+
+def test_conditions_left_one_way_get_a_case_of_their_own() -> None:
+    """Pairwise and one fact at a time left 两后生参加预备制培训 (preparatory training and 两后生 and rural) and
+    非重点帮扶县的… true in no case; the targeted search finds one. 缴费方式可选 stays: every frequency the
+    vocabulary allows is 可选, so it cannot be false."""
+    _, gen = _generated("liaoning", "fushun")
+    assert gen["targeted"] >= 3
+    assert gen["conditions_one_way"] == ["flexible_pension_contribution.缴费方式可选"]

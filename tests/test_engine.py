@@ -78,6 +78,30 @@ def test_evaluate_evaluate_many_and_traced_agree(cases) -> None:
         assert one == many == traced
 
 
+# Every fact of each subject given: the fused program's second body (no unknown tests) runs.
+COMPLETE = st.fixed_dictionaries({}, optional={
+    **{s: st.fixed_dictionaries({n: _value(r) for n, r in RULES.subjects[s].items()}) for s in RULES.subjects},
+    "as_of": st.dates(date(2020, 1, 1), date(2027, 12, 31))})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(COMPLETE, min_size=1, max_size=3))
+def test_cases_giving_every_fact_agree(cases) -> None:
+    """The same Decision — conclusions, checked facts, header — as the general path (traced evaluate
+    takes it), whichever body of the fused program ran."""
+    for engine in ENGINES.values():
+        for case, result in zip(cases, engine.evaluate_many(cases)):
+            try:
+                general = engine.evaluate(case, trace=True)
+            except PolicyError as exc:
+                assert isinstance(result, CaseError) and (result.kind == "facts") == (exc.kind == "facts")
+                continue
+            assert isinstance(result, Decision)
+            assert result.to_json() == general.to_json()
+            assert result.facts == general.facts
+            assert (result.as_of, result.policy_set) == (general.as_of, general.policy_set)
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(CASES)
 def test_skipping_clauses_changes_no_conclusion(facts) -> None:

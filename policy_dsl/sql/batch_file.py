@@ -16,13 +16,12 @@ the command takes the general path, which reads rows in Python.
 """
 from __future__ import annotations
 
-import os
 from datetime import date
 from typing import Any
 
 from ..engine import CaseError, RuleEngine
 from ..errors import PolicyError
-from .columns import _q, _s
+from .columns import _q, _s, column_type
 from .duckdb_run import SqlEngine, compile_sql
 from .json_sql import JsonSql
 
@@ -77,8 +76,6 @@ def _facts_view(header, vocab, as_of: date | None) -> str:
     by_path = {col.path: f"c{col.index}" for col in header.facts}
     select, invalid = ["rowid AS _row"], []
     for path, spec in vocab.facts.items():
-        from .columns import column_type
-
         if path == "as_of" and as_of is not None:
             select.append(f"DATE {_s(as_of.isoformat())} AS as_of")
             continue
@@ -109,21 +106,38 @@ def run_file(args, engine: RuleEngine, reader, fmt: str, out: str, errors_path: 
         return None
     con = duckdb.connect()
     try:
-        names = {f"c{i}": "VARCHAR" for i in range(len(header.columns))}
-        columns = "{" + ", ".join(f"{_s(n)}: 'VARCHAR'" for n in names) + "}"
-        try:
-            con.execute(f"CREATE TABLE raw0 AS SELECT * FROM read_csv({_s(args.input)}, header = true, "
-                        f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
-                        f"strict_mode = true, null_padding = false)")
-        except duckdb.Error:
-            return None  # the reader reports what DuckDB did not read (short rows, bad bytes …)
-        rows = con.execute("SELECT count(*) FROM raw0").fetchall()[0][0]
-        if rows != _line_count(args.input) - 1:
-            return None  # quoted line breaks or empty lines: line numbers are the reader's to count
-        con.execute(_facts_view(header, engine.vocab, args.as_of))
-        return _evaluate(con, args, engine, sql_engine, json_sql, reader, out, errors_path)
+        return _read_and_run(con, args, engine, sql_engine, json_sql, reader, out, errors_path)
+    except (KeyboardInterrupt, duckdb.InterruptException):  # before any output file exists
+        import sys
+
+        from ..batch.command import INTERRUPTED
+
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
     finally:
         con.close()
+
+
+def _read_and_run(con, args, engine: RuleEngine, sql_engine: SqlEngine, json_sql: JsonSql, reader,
+                  out: str, errors_path: str) -> int | None:
+    import duckdb
+
+    header = reader.header
+    names = {f"c{i}": "VARCHAR" for i in range(len(header.columns))}
+    columns = "{" + ", ".join(f"{_s(n)}: 'VARCHAR'" for n in names) + "}"
+    try:
+        con.execute(f"CREATE TABLE raw0 AS SELECT * FROM read_csv({_s(args.input)}, header = true, "
+                    f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
+                    f"strict_mode = true, null_padding = false)")
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error:
+        return None  # the reader reports what DuckDB did not read (short rows, bad bytes …)
+    rows = con.execute("SELECT count(*) FROM raw0").fetchall()[0][0]
+    if rows != _line_count(args.input) - 1:
+        return None  # quoted line breaks or empty lines: line numbers are the reader's to count
+    con.execute(_facts_view(header, engine.vocab, args.as_of))
+    return _evaluate(con, args, engine, sql_engine, json_sql, reader, out, errors_path)
 
 
 def _evaluate(con, args, engine: RuleEngine, sql_engine: SqlEngine, json_sql: JsonSql, reader,

@@ -20,7 +20,7 @@ from ..batch.render import EVALUATION_HEADER, JsonRows
 from ..batch.summary import PAYOUTS
 from ..checker import split_key
 from ..values import Unknown
-from .columns import _q, _s, column_type
+from .columns import _q, _s
 from .missing import WORD_BITS
 
 if TYPE_CHECKING:
