@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Iterator, Mapping
 
+from .values import Unknown
+
 if TYPE_CHECKING:
-    from .engine import RuleEngine, Variant
+    from .engine import RuleEngine
 
 
 @dataclass
@@ -37,39 +39,87 @@ class CaseError:
         return False
 
 
+class Shape:
+    """What every Decision of one compiled program shares: the engine, the applicable clauses,
+    where each named item's value is in the values list, and — for a program fused with facts
+    validation — which fact paths the list starts with (their values; `MISSING` or an Unknown
+    where the case gave none) and the subjects given."""
+
+    __slots__ = ("engine", "applicable", "index", "paths", "subjects", "reported")
+
+    def __init__(self, engine: "RuleEngine", applicable: frozenset[str], index: dict[str, int],
+                 paths: tuple[str, ...] | None = None, subjects: frozenset[str] | None = None) -> None:
+        self.engine, self.applicable, self.index, self.paths, self.subjects = engine, applicable, index, paths, subjects
+        # (clause id, applicable, ((conclusion, position), ...)) in the order the Decision reports them
+        self.reported = tuple((cid, cid in applicable, tuple((name, index[f"{cid}.{name}"]) for name in names)
+                               if cid in applicable else ()) for cid, names in engine.reported)
+
+    def facts(self, values: list) -> dict[str, object]:
+        """The flat facts mapping (as facts.prepare gives it) of a fused program's values."""
+        out = {path: v for path, v in zip(self.paths, values)  # type: ignore[arg-type]
+               if v is not MISSING and v.__class__ is not Unknown}
+        out["$subjects"] = self.subjects
+        return out
+
+
+MISSING = object()  # a fact the case does not give, in a fused program's values
+
+
 class Decision:
     """The conclusions of one case, and — when traced — the value of every node.
 
     `clauses` maps every clause id to a ClauseResult (applicable or not); `slots` maps every
     named item "clause.name" to its value; `value(key)` reads one of them."""
 
-    __slots__ = ("_header", "trace", "facts", "engine", "_variant", "_values", "_clauses", "_slots")
+    # The values evaluation produced, the Shape they have (None: built with the constructor),
+    # and what is known or worked out per decision (facts, trace, clauses, …), None until needed.
+    __slots__ = ("_v", "_s", "_x")
 
     def __init__(self, policy_set: str, as_of: date | None, content_hash: str,
                  clauses: dict[str, ClauseResult] | None = None, slots: Mapping[str, object] | None = None,
                  trace: dict[int, object] | None = None, facts: dict[str, object] | None = None,
                  engine: "RuleEngine | None" = None) -> None:
-        self._header = (policy_set, as_of, content_hash)
-        self.trace, self.facts, self.engine = trace, facts if facts is not None else {}, engine
-        self._clauses, self._slots = clauses, slots
-        self._variant: Variant | None = None
-        self._values: list | None = None
+        self._v, self._s = None, None
+        self._x = {"header": (policy_set, as_of, content_hash), "clauses": clauses, "slots": slots, "trace": trace,
+                   "facts": facts if facts is not None else {}, "engine": engine}
 
     @classmethod
-    def _of(cls, engine: "RuleEngine", variant: "Variant", values: list, flat: dict,
-            trace: dict | None) -> "Decision":
-        """The fast constructor evaluation uses: nothing but references."""
+    def _of(cls, shape: Shape, values: list, flat: dict, trace: dict | None) -> "Decision":
+        """The constructor evaluation uses: nothing but references."""
         d = cls.__new__(cls)
-        d._header, d.engine, d.trace, d.facts, d._variant, d._values = None, engine, trace, flat, variant, values
-        d._clauses = d._slots = None
+        d._v, d._s, d._x = values, shape, {"facts": flat, "trace": trace}
         return d
 
+    def _extra(self) -> dict:
+        x = self._x
+        if x is None:
+            x = self._x = {}
+        return x
+
+    @property
+    def engine(self) -> "RuleEngine | None":
+        return self._s.engine if self._s is not None else self._x["engine"]  # type: ignore[index]
+
+    @property
+    def trace(self) -> dict[int, object] | None:
+        return self._x.get("trace") if self._x is not None else None
+
+    @property
+    def facts(self) -> dict[str, object]:
+        x = self._extra()
+        facts = x.get("facts")
+        if facts is None:
+            facts = x["facts"] = self._s.facts(self._v)  # type: ignore[union-attr]
+        return facts
+
     def _head(self) -> tuple:
-        if self._header is None:
+        x = self._extra()
+        header = x.get("header")
+        if header is None:
             as_of = self.facts.get("as_of")
             rs = self.engine.rule_set  # type: ignore[union-attr]
-            self._header = (rs.name, as_of if as_of.__class__ is date else None, rs.content_hash)
-        return self._header
+            header = x["header"] = (rs.name, as_of if as_of.__class__ is date else None, rs.content_hash)
+        return header
 
     @property
     def policy_set(self) -> str:
@@ -86,24 +136,22 @@ class Decision:
 
     @property
     def clauses(self) -> dict[str, ClauseResult]:
-        if self._clauses is None:
-            v, values = self._variant, self._values
-            assert v is not None and values is not None and self.engine is not None
-            out = {}
-            for cid, names in self.engine.reported:
-                if cid in v.applicable:
-                    index = v.index
-                    out[cid] = ClauseResult(cid, True, {n: values[index[f"{cid}.{n}"]] for n in names})
-                else:
-                    out[cid] = ClauseResult(cid, False, {})
-            self._clauses = out
-        return self._clauses
+        x = self._extra()
+        out = x.get("clauses")
+        if out is None:
+            values = self._v
+            assert self._s is not None and values is not None
+            out = x["clauses"] = {cid: ClauseResult(cid, applicable, {name: values[i] for name, i in at})
+                                  for cid, applicable, at in self._s.reported}
+        return out
 
     @property
     def slots(self) -> Mapping[str, object]:
-        if self._slots is None:
-            self._slots = _Slots(self)
-        return self._slots
+        x = self._extra()
+        slots = x.get("slots")
+        if slots is None:
+            slots = x["slots"] = _Slots(self)
+        return slots
 
     def value(self, key: str) -> object:
         """A conclusion or any named item by "clause.name"."""
@@ -129,23 +177,26 @@ class _Slots(Mapping):
 
     def __getitem__(self, key: str) -> object:
         d = self._d
-        v = d._variant
-        if v is not None:
-            i = v.index.get(key)
+        shape = d._s
+        if shape is not None:
+            i = shape.index.get(key)
             if i is not None:
-                return d._values[i]  # type: ignore[index]
+                return d._v[i]  # type: ignore[index]
         if self._rest is None:
             assert d.engine is not None
             self._rest = d.engine.all_slots(d.facts)
         return self._rest[key]
 
     def __contains__(self, key: object) -> bool:
-        return self._d.engine is not None and key in self._d.engine.slot_index
+        engine = self._d.engine
+        return engine is not None and key in engine.slot_index
 
     def __iter__(self) -> Iterator[str]:
-        assert self._d.engine is not None
-        return iter(self._d.engine.program.keys)
+        engine = self._d.engine
+        assert engine is not None
+        return iter(engine.program.keys)
 
     def __len__(self) -> int:
-        assert self._d.engine is not None
-        return len(self._d.engine.program.keys)
+        engine = self._d.engine
+        assert engine is not None
+        return len(engine.program.keys)

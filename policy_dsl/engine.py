@@ -24,7 +24,7 @@ from . import nodes as n
 from . import types as T
 from .checker import Analysis, analyse, split_key
 from .compiler import Program, SlotSpec, compile_program
-from .decision import CaseError, ClauseResult, Decision
+from .decision import CaseError, ClauseResult, Decision, Shape
 from .periods.history import period_source
 from .errors import CheckFailed, FactsError, PolicyError, PolicyNameError, did_you_mean
 from .factcheck import checker
@@ -47,6 +47,7 @@ class Variant:
     applicable: frozenset[str]
     index: dict[str, int]
     folded: tuple[SlotSpec, ...]                 # items computed once, at build time
+    shape: Shape                                 # what its Decisions share
     trace_preset: dict[int, object] | None = None  # their node values, for traces (on first traced use)
 
 
@@ -91,18 +92,17 @@ class RuleEngine:
         if not trace and facts.__class__ is dict:
             keys = frozenset(facts)
             hit = self._fused.get(keys) or self._fuse(keys)
-            if hit is not None:  # validation and rules in one generated function
-                variant = hit[0]
+            if hit is not None:  # validation, rules and the Decision in one generated function
                 saved = getcontext()
                 setcontext(self._context())  # the rules' own decimal context, never the caller's
                 try:
                     got = hit[1](facts)
                 except ArithmeticError as exc:
-                    raise variant.program._arithmetic_error(exc) from None
+                    raise hit[0].program._arithmetic_error(exc) from None
                 finally:
                     setcontext(saved)
                 if got is not None:
-                    return Decision._of(self, variant, got[1], got[0], None)
+                    return got
         flat = self._fast(facts)  # the compiled validator's fast path; None: look closer
         if flat is None:
             flat = self._checker.prepare(facts, source)
@@ -144,7 +144,7 @@ class RuleEngine:
                             hit = self._fuse(keys)
                         finally:
                             setcontext(context)
-                    if hit is not None:  # validation and rules in one generated function
+                    if hit is not None:  # validation, rules and the Decision in one generated function
                         try:
                             got = hit[1](facts)
                         except PolicyError as exc:
@@ -155,7 +155,7 @@ class RuleEngine:
                                                  "evaluation"))
                             continue
                         if got is not None:
-                            out.append(make(self, hit[0], got[1], got[0], None))
+                            out.append(got)
                             continue
                 setcontext(saved)  # the general path, as `evaluate` takes it
                 try:
@@ -178,7 +178,7 @@ class RuleEngine:
                 except ArithmeticError as exc:
                     out.append(CaseError(index, (("", variant.program._arithmetic_error(exc).render()),), "evaluation"))
                     continue
-                out.append(make(self, variant, values, flat, recorded))
+                out.append(make(variant.shape, values, flat, recorded))
         finally:
             setcontext(saved)
         return out
@@ -196,7 +196,7 @@ class RuleEngine:
             raise variant.program._arithmetic_error(exc) from None
         finally:
             setcontext(saved)
-        return Decision._of(self, variant, values, flat, recorded)
+        return Decision._of(variant.shape, values, flat, recorded)
 
     def all_slots(self, flat: dict[str, Any]) -> dict[str, object]:
         """Every named item of the set on these facts, applicable or not (the whole-set program)."""
@@ -209,7 +209,11 @@ class RuleEngine:
         if not keys <= self._heads:
             return None
         variant = self._variants.get(keys) or self._variant(keys)
-        hit = self._fused[keys] = (variant, fuse(self._checker, variant.program, keys))
+
+        def shape(paths: tuple[str, ...], offset: int) -> Shape:
+            return Shape(self, variant.applicable, {k: i + offset for k, i in variant.index.items()}, paths, keys)
+
+        hit = self._fused[keys] = (variant, fuse(self._checker, variant.program, keys, shape))
         return hit  # two threads may both build it: the same function, no harm
 
     def _preset(self, variant: Variant) -> dict[int, object]:
@@ -253,8 +257,9 @@ class RuleEngine:
             # Items that read no facts have the same value in every case: computed once (fast path only).
             folded = [SlotSpec(s.key, const=self._static[s.key]) if s.key in self._static else s for s in specs]
             program = compile_program(folded, self.analysis.notes, numbering=(self.program.nodes, self.program.node_ids))
-            variant = Variant(program, applicable, {k: i for i, k in enumerate(keys)},
-                              tuple(s for s in specs if s.key in self._static))
+            index = {k: i for i, k in enumerate(keys)}
+            variant = Variant(program, applicable, index, tuple(s for s in specs if s.key in self._static),
+                              Shape(self, applicable, index))
             self._variants[key] = variant
             return variant
 

@@ -170,6 +170,9 @@ class FactChecker:
                 self.subjects.setdefault(head, {})[name] = rule
             else:
                 self.top[path] = rule
+        # Every fact path, in the order the fast path's flat mapping has them.
+        self.paths: tuple[str, ...] = tuple(p for h in self.order
+                                            for p in ([h] if h in self.top else [f"{h}.{n}" for n in self.subjects[h]]))
         from .factcheck_gen import generate_fast
 
         self.fast: Callable[[Any], dict | None] = generate_fast(self)

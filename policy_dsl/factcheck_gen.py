@@ -41,10 +41,12 @@ def _records(value: Any, fields: frozenset) -> tuple | None:
 
 
 class _Writer:
-    def __init__(self, bind: dict[str, str] | None = None) -> None:
+    def __init__(self, bind: dict[str, str] | None = None, flag: frozenset = frozenset(), flat: bool = True) -> None:
+        self.flat = flat        # store each value in the flat mapping `out`
         self.lines: list[str] = []
         self.consts: dict[str, object] = {}
         self.bind = bind or {}  # flat path → a local of the fused program that also receives the value
+        self.flag = flag        # flat paths whose absence sets `u` (a fused program's rules then take the general body)
 
     def const(self, value: object) -> str:
         name = f"_c{len(self.consts)}"
@@ -104,7 +106,10 @@ class _Writer:
         else:  # pragma: no cover - the vocabulary has no other kinds
             self.emit(d, "return None")
         local = self.bind.get(target)
-        self.emit(d, f"out[{self.const(target)}] = {local + ' = ' if local else ''}v")
+        if self.flat:
+            self.emit(d, f"out[{self.const(target)}] = {local + ' = ' if local else ''}v")
+        else:
+            self.emit(d, f"{local} = v")
 
     def _bounds(self, d: int, rule: "Rule") -> None:
         as_value = Decimal if rule.kind == "decimal" else (lambda x: x)  # Decimal vs Decimal compares fastest
@@ -113,16 +118,17 @@ class _Writer:
         if rule.maximum is not None:
             self.emit(d, f"if v > {self.const(as_value(rule.maximum))}: return None")
 
-    def optional(self, d: int, mapping: str, key: str) -> None:
+    def optional(self, d: int, mapping: str, key: str, path: str) -> None:
         """`v = mapping[key]` when present and not null (null is unknown: the same as absent)."""
         self.emit(d, f"v = {mapping}.get({self.const(key)})")
-        self.emit(d, "if v is not None:")
+        self.emit(d, "if v is None:" if path in self.flag else "if v is not None:")
+        if path in self.flag:
+            self.emit(d, "    u = 1")
+            self.emit(d, "else:")
 
 
-def write_fast(checker: "FactChecker", bind: dict[str, str] | None = None,
-               expect: frozenset | None = None) -> _Writer:
-    """The fast path's body. `bind`: also store these flat paths in locals (a fused program);
-    `expect`: return None unless the subjects given are exactly these."""
+def write_fast(checker: "FactChecker", bind: dict[str, str] | None = None) -> _Writer:
+    """The fast path's body. `bind`: also store these flat paths in locals."""
     w = _Writer(bind)
     heads = checker.order
     bit = {h: 1 << i for i, h in enumerate(heads)}
@@ -132,7 +138,7 @@ def write_fast(checker: "FactChecker", bind: dict[str, str] | None = None,
     w.emit(1, "out = {}")
     w.emit(1, "mask = 0")
     for head in heads:
-        w.optional(1, "F", head)
+        w.optional(1, "F", head, head)
         if head in checker.top:
             w.leaf(2, checker.top[head], head)
             w.emit(2, f"mask |= {bit[head]}")
@@ -143,14 +149,33 @@ def write_fast(checker: "FactChecker", bind: dict[str, str] | None = None,
         w.emit(2, "s = v")
         w.emit(2, f"if s: mask |= {bit[head]}")
         for name, rule in rules.items():
-            w.optional(2, "s", name)
+            w.optional(2, "s", name, f"{head}.{name}")
             w.leaf(3, rule, f"{head}.{name}")
-    if expect is not None:
-        w.emit(1, f"if mask != {sum(bit[h] for h in expect)}: return None")
-        w.emit(1, f"out['$subjects'] = {w.const(expect)}")
-    else:
-        subjects = tuple(frozenset(h for h in heads if m & bit[h]) for m in range(1 << len(heads)))
-        w.emit(1, f"out['$subjects'] = {w.const(subjects)}[mask]")
+    subjects = tuple(frozenset(h for h in heads if m & bit[h]) for m in range(1 << len(heads)))
+    w.emit(1, f"out['$subjects'] = {w.const(subjects)}[mask]")
+    return w
+
+
+def write_fused(checker: "FactChecker", bind: dict[str, str], expect: frozenset, flag: frozenset) -> _Writer:
+    """The checks of a fused program, for nested facts whose top-level keys are exactly `expect`,
+    each given (a subject not empty): every fact of them into its local of `bind` (no flat
+    mapping), `u` set when a fact of `flag` is left out or null; anything else returns None."""
+    w = _Writer(bind, flag, flat=False)
+    w.emit(1, "if F.__class__ is not _dict: return None")
+    w.emit(1, f"if F.keys() != {w.const(frozenset(expect))}: return None")
+    for head in (h for h in checker.order if h in expect):
+        w.emit(1, f"v = F[{w.const(head)}]")
+        if head in checker.top:
+            w.emit(1, "if v is None: return None")
+            w.leaf(1, checker.top[head], head)
+            continue
+        rules = checker.subjects[head]
+        w.emit(1, "if v.__class__ is not _dict or not v: return None")
+        w.emit(1, f"if not v.keys() <= {w.const(frozenset(rules))}: return None")
+        w.emit(1, "s = v")
+        for name, rule in rules.items():
+            w.optional(1, "s", name, f"{head}.{name}")
+            w.leaf(2, rule, f"{head}.{name}")
     return w
 
 

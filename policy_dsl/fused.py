@@ -1,9 +1,10 @@
 """Facts validation and one variant's rules, fused into one generated function.
 
 For the common case — nested facts the validator's fast path accepts, giving exactly the
-subjects of one variant — one function reads each fact once, checks it, stores it in the
-flat mapping (Decision.facts) and in the local the rules read, then runs the rules: no
-second read of every fact, no second call. Anything else returns None and the engine takes
+subjects of one variant — one function reads each fact once, checks it, keeps it in a local
+(the rules read it there; the Decision keeps the values and builds its flat facts mapping
+only when asked), runs the rules and makes the Decision: no second read of every fact, no
+second call. Anything else returns None and the engine takes
 the two-step path (validator, then program), so the fused function never reports. Built from
 the parts factcheck_gen and compiler wrote; like them, a code object wrapped with
 types.FunctionType: nothing is eval'd or exec'd.
@@ -13,31 +14,55 @@ from __future__ import annotations
 import types
 from typing import TYPE_CHECKING, Callable
 
+from .codegen import Gen
 from .errors import PolicyLimitError
-from .factcheck_gen import BUILTINS, NAMESPACE, write_fast
+from .decision import MISSING, Decision
+from .factcheck_gen import BUILTINS, NAMESPACE, write_fused
 from .runtime import RUNTIME
 
 if TYPE_CHECKING:
     from .compiler import Program
+    from .decision import Shape
     from .factcheck import FactChecker
 
 
-def fuse(checker: "FactChecker", program: "Program", subjects: frozenset) -> Callable[[dict], tuple | None]:
-    """fn(nested facts) → (flat facts, slot values in program.keys order), or None."""
+def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
+         make_shape: Callable[[tuple[str, ...], int], "Shape"]) -> Callable[[dict], "Decision | None"]:
+    """fn(nested facts) → its Decision, or None. `make_shape(fact paths, offset)`: the Shape of
+    the Decisions it makes, whose values are the facts' and then the program's, from `offset` on."""
     gen = program._gen
-    check = write_fast(checker, dict(gen.fact_local), subjects)
+    # The facts of the subjects given are usually all there: a second body of the rules takes
+    # them as known (no Unknown tests); a given subject that lacks one (or gives it as null)
+    # takes the general body, as does a fact of a subject the case does not have.
+    given = frozenset(p for p in gen.fact_local if p.partition(".")[0] in subjects)
+    known = Gen(program._slots, program._notes, program.node_ids, trace=False, known=given, pool=gen)
+    if known.fact_local != gen.fact_local or known.out != gen.out:  # pragma: no cover - same slots, same names
+        raise AssertionError("fused: the two bodies disagree on names")
+    # Every fact of the subjects given gets a local: the rules' own, or one for the Decision only.
+    paths = tuple(p for p in checker.paths if p.partition(".")[0] in subjects)
+    bind = {p: gen.fact_local.get(p) or f"_v{i}" for i, p in enumerate(paths)}
+    check = write_fused(checker, bind, subjects, given)
     # A fact the case leaves out reads as its own Unknown, as in the program alone.
-    head = ["def _fused(F):"] + [f"    {local} = {gen.unknown_of[path]}" for path, local in gen.fact_local.items()]
-    head += check.lines + ["    F = out"]  # the rules read as_of (history) from the flat facts
-    source = "\n".join(head + gen.lines) + f"\n    return out, [{gen.out}]\n"
+    head = ["def _fused(F):", "    u = 0"] + [f"    {local} = {gen.unknown_of[path]}" for path, local in gen.fact_local.items()]
+    head += [f"    {bind[p]} = _MISSING" for p in paths if p not in gen.fact_local] + check.lines
+    head += [f"    _asof = {bind['as_of'] if 'as_of' in subjects else '_AS_OF_UNKNOWN'}"]
+    general = ["    if u:"] + ["    " + line for line in gen.lines or ["    pass"]]
+    fast = ["    else:"] + ["    " + line for line in known.lines or ["    pass"]]
+    tail = ["    d = _new(_Decision)", f"    d._v = [{', '.join([bind[p] for p in paths] + ([gen.out] if gen.out else []))}]",
+            "    d._s = _SHAPE", "    d._x = None", "    return d"]
+    source = "\n".join(head + general + fast + tail) + "\n"
     try:
         code = compile(source, "<policy _fused>", "exec")
     except (SyntaxError, RecursionError, MemoryError) as exc:  # the checker's shape limits should prevent this
         raise PolicyLimitError(f"规则过于复杂，无法编译 rules too complex to compile: {type(exc).__name__}: {exc}") from None
     fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    namespace = {**NAMESPACE, **RUNTIME, **gen.consts, **check.consts, "_NODES": program.nodes,
-                 "__builtins__": {**BUILTINS, "enumerate": enumerate}}
+    namespace = {**NAMESPACE, **RUNTIME, **known.consts, **check.consts, "_NODES": program.nodes,
+                 "_new": Decision.__new__, "_Decision": Decision, "_MISSING": MISSING,
+                 "_SHAPE": make_shape(paths, len(paths)), "__builtins__": {**BUILTINS, "enumerate": enumerate}}
     fn = types.FunctionType(fn_code, namespace, "_fused")
-    first = len(head) + 1  # line number of the rules' first line
-    program._lines[fn_code] = {first + i: nid for i, nid in enumerate(gen.line_node) if nid is not None}
+    fn.source = source  # type: ignore[attr-defined]  # for debugging
+    lines = {}
+    for body, first in ((gen, len(head) + 2), (known, len(head) + len(general) + 2)):  # 1-based, after if/else
+        lines.update({first + i: nid for i, nid in enumerate(body.line_node) if nid is not None})
+    program._lines[fn_code] = lines
     return fn

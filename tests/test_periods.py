@@ -195,10 +195,12 @@ def test_batch_names_the_edition_and_both_engines_agree(tmp_path: Path, capsys) 
     register = HERE / "periods" / "register.csv"
     outs = {}
     for engine in ("python", "duckdb"):
-        out = tmp_path / f"{engine}.jsonl"
-        assert main(["batch", str(FIXTURES / "jobs-2022"), str(register), "--out", str(out), "--engine", engine]) == 0
-        outs[engine] = out.read_text(encoding="utf-8")
-    assert outs["python"] == outs["duckdb"]
+        for suffix in ("jsonl", "csv"):
+            out = tmp_path / f"{engine}.{suffix}"
+            assert main(["batch", str(FIXTURES / "jobs-2022"), str(register), "--out", str(out), "--engine", engine]) == 0
+            outs[engine, suffix] = out.read_text(encoding="utf-8")
+    assert outs["python", "jsonl"] == outs["duckdb", "jsonl"] and outs["python", "csv"] == outs["duckdb", "csv"]
+    outs["python"] = outs["python", "jsonl"]
     first = json.loads(outs["python"].splitlines()[0])
     jsonschema.validate({k: v for k, v in first.items() if k != "row"}, _schema("evaluation-v1.json"))
     table = tmp_path / "out.csv"
@@ -236,3 +238,20 @@ def test_the_service_names_the_period_and_edition(tmp_path: Path) -> None:
     step = client.post("/v1/sets/jobs-2022/next-question", json={"facts": _facts(case), "subject": "unit"}).json()
     refund = next(r for r in step["results"] if r["id"] == "layoff_refund")
     assert refund["edition"]["set"] == "jobs-2021" and "2021年受理的申请" in refund["explanation"]
+
+
+def test_an_edition_that_states_no_period_judges_every_case(tmp_path: Path) -> None:
+    """Editions are chosen by period only once the newest says which period it governs."""
+    from policy_dsl.engine import RuleEngine
+
+    for name in ("jobs-2021", "jobs-2022"):
+        shutil.copytree(FIXTURES / name, tmp_path / name)
+    manifest = tmp_path / "jobs-2022" / "policy-set.yaml"
+    manifest.write_text("".join(line for line in manifest.read_text(encoding="utf-8").splitlines(keepends=True)
+                                if not line.startswith("period:")), encoding="utf-8")
+    (tmp_path / "jobs-2022" / "clauses" / "spring_bonus.yaml").unlink()  # its valid: would need the layer
+    engine = load(tmp_path / "jobs-2022")
+    assert type(engine) is RuleEngine
+    [case] = [c for c in CASES["chain"] if str(c["facts"]["unit"].get("application_date")) == "2021-09-01"]
+    got = engine.evaluate(_facts(case)).to_json()
+    assert "period" not in got and got["clauses"]["layoff_refund"]["conclusions"]["amount"] == "0.00"  # 2022's 5.5 %

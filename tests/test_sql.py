@@ -170,3 +170,56 @@ def test_cli_prints_one_clause_and_rejects_unknown(capsys):
     assert "employment_difficulty" not in out.split("WITH", 1)[1]
     assert main(["sql", "fushun", "--clause", "stable_job_refnd"]) == 2
     assert "stable_job_refund" in capsys.readouterr().err
+
+
+def _exact_rows(con, sql_expr, **columns):
+    import pyarrow as pa
+
+    con.register("t", pa.table(columns))
+    query = render(sqlglot.expressions.Select().select(sql_expr).from_("t"), "duckdb", pretty=False)
+    return [r[0] for r in con.execute(query).fetchall()]
+
+
+def test_quotient_of_integers_is_exact_on_both_paths():
+    """ExactDiv of integers on DuckDB: 64-bit steps when |b| < 10^9, 128-bit otherwise; each half-up
+    to 18 places, as the exact fraction says (signs, remainders just under a half, the bounds)."""
+    import random
+    from decimal import Context, Decimal
+    from fractions import Fraction
+
+    import duckdb
+    import pyarrow as pa
+
+    from policy_dsl.sql.dialects import ExactDiv
+    from policy_dsl.sql.translate import col
+
+    rng = random.Random(5)
+    pairs = [(1, 3), (2, 3), (-2, 3), (2, -3), (0, 7), (10 ** 18 - 1, 10 ** 9 - 1), (-(10 ** 18 - 1), 3),
+             (1, 2 * 10 ** 18 // 2), (5, 10 ** 9), (10 ** 18, 3), (-7, 10 ** 10), (1, 999999937)]
+    for _ in range(20_000):
+        b = rng.choice([rng.randint(1, 500), rng.randint(1, 10 ** 9 - 1), rng.randint(10 ** 9, 10 ** 12)]) * rng.choice([1, -1])
+        pairs.append((rng.choice([rng.randint(-10 ** 4, 10 ** 4), rng.randint(-10 ** 18 + 1, 10 ** 18 - 1)]), b))
+    con = duckdb.connect()
+    got = _exact_rows(con, ExactDiv(this=col("a"), expression=col("b"), num_scale=0, den_scale=0),
+                      a=pa.array([a for a, _ in pairs], pa.int64()), b=pa.array([b for _, b in pairs], pa.int64()))
+    for (a, b), value in zip(pairs, got):
+        scaled = abs(Fraction(a, b)) * 10 ** 18
+        units = int(scaled) + (1 if scaled - int(scaled) >= Fraction(1, 2) else 0)
+        assert value == Decimal(units if a * b >= 0 else -units).scaleb(-18, Context(prec=60)), (a, b)
+
+
+def test_rounding_half_up_in_64_and_128_bits():
+    from decimal import ROUND_HALF_UP, Decimal
+
+    import duckdb
+    import pyarrow as pa
+
+    from policy_dsl.sql.dialects import cast, dec, round_half_up
+    from policy_dsl.sql.translate import col
+
+    texts = ["370.365", "-370.365", "0.005", "-0.005", "0.004999", "999999999999.994999", "999999999999.995",
+             "-999999999999.995", "1000000000000.005", "-1000000000000.005", "12345678901234567.125", "0"]
+    con = duckdb.connect()
+    got = _exact_rows(con, round_half_up(cast(col("x"), dec(6)), 6, 2), x=pa.array([Decimal(t) for t in texts],
+                                                                                 pa.decimal128(38, 6)))
+    assert got == [Decimal(t).quantize(Decimal("0.01"), ROUND_HALF_UP) for t in texts]

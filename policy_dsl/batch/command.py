@@ -104,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
         print(INTERRUPTED, file=sys.stderr)
         return 130
     try:
+        if choice.run_file is not None:  # an engine that reads the whole file itself, when it can
+            code = choice.run_file(args, engine, reader, fmt, out, errors_path)
+            if code is not None:
+                return code
         return _run(args, engine, choice.make(engine), reader, fmt, out, errors_path)
     finally:
         reader.close()

@@ -25,6 +25,8 @@ class EngineChoice:
     make: Callable[[RuleEngine], BatchEngine]
     supports_trace: bool
     zh: str
+    # (args, engine, reader, fmt, out, errors_path) → exit code, or None to take the general path
+    run_file: Callable[..., int | None] | None = None
 
 
 def _duckdb(engine: RuleEngine) -> BatchEngine:
@@ -33,7 +35,14 @@ def _duckdb(engine: RuleEngine) -> BatchEngine:
     return DuckDBBatchEngine(engine)
 
 
+def _duckdb_file(*args: Any) -> int | None:
+    from ..sql.batch_file import run_file
+
+    return run_file(*args)
+
+
 ENGINES: dict[str, EngineChoice] = {
     "python": EngineChoice(lambda engine: engine, True, "编译后的 Python 规则（RuleEngine.evaluate_many）"),
-    "duckdb": EngineChoice(_duckdb, False, "编译为 SQL，在内嵌 DuckDB 中求值（policy_dsl.sql，见 docs/sql.md）"),
+    "duckdb": EngineChoice(_duckdb, False, "编译为 SQL，在内嵌 DuckDB 中求值（policy_dsl.sql，见 docs/sql.md）",
+                           _duckdb_file),
 }

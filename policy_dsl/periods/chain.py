@@ -63,10 +63,11 @@ def chain_of(rs: RuleSet) -> list[RuleSet]:
 def needs_chain(rs: RuleSet) -> bool:
     """Whether a case's period can change anything beyond history values: an edition chain or
     period with dated clauses, or a clause with `valid:`. Other sets keep the plain RuleEngine."""
-    dated = any(c.period_by is not None for c in rs.clauses.values())
     if any(c.valid != (None, None) for c in rs.clauses.values()):
         return True
-    return dated and any(s.period is not None for s in chain_of(rs))
+    # editions are chosen by period only when the newest states its own (a new edition that does
+    # not yet say which period it governs takes every case, as a set of its own would)
+    return rs.period is not None and any(c.period_by is not None for c in rs.clauses.values())
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,11 @@ class EditionDecision(Decision):
 
     @property
     def slots(self) -> Mapping[str, object]:
-        if self._slots is None:
-            self._slots = _GatedSlots(Decision.slots.fget(self), self)  # type: ignore[attr-defined]
-        return self._slots
+        x = self._extra()
+        slots = x.get("slots")
+        if not isinstance(slots, _GatedSlots):
+            slots = x["slots"] = _GatedSlots(Decision.slots.fget(self), self)  # type: ignore[attr-defined]
+        return slots
 
 
 class _GatedSlots(Mapping):
@@ -176,14 +179,14 @@ class EditionEngine:
         return newest_range(self.sets[0], clause)
 
     def _judge(self, first: Decision, trace: bool) -> Decision:
-        variant, values, facts = first._variant, first._values, first.facts
-        if variant is not None and values is not None:  # the common case, without building dictionaries
-            applicable, index = variant.applicable, variant.index
+        shape, values = first._s, first._v
+        if shape is not None and values is not None:  # the common case, without building dictionaries
+            applicable, index = shape.applicable, shape.index
             for cid, _, path, key, lo, hi in self._fast:
                 if cid not in applicable:
                     continue
                 if path is not None:
-                    day = facts.get(path)
+                    day = first.facts.get(path)
                 else:
                     i = index.get(key)  # type: ignore[arg-type]
                     day = values[i] if i is not None else first.slots[key]  # type: ignore[index]
@@ -214,9 +217,7 @@ class EditionEngine:
         base = first if engine is self.newest else engine.evaluate_prepared(first.facts, trace=trace)
         chosen = dict(assignment)
         out = EditionDecision.__new__(EditionDecision)
-        out._header, out.engine, out.trace, out.facts = None, engine, base.trace, base.facts
-        out._variant, out._values = base._variant, base._values
-        out._clauses = out._slots = None
+        out._v, out._s, out._x = base._v, base._s, {"facts": base.facts, "trace": base.trace}
         out.editions = {cid: self.editions[chosen.get(cid, 0)] for cid in engine.rule_set.clauses}
         out.editions.update(named)
         out.gates, out._patched = gates, False
@@ -237,8 +238,10 @@ class EditionEngine:
         if not isinstance(day, date):
             unknown = day if day.__class__ is Unknown and day.missing else Unknown({name})  # type: ignore[union-attr]
             return None, Gate(unknown, unknown_day(clause, vocab))  # type: ignore[arg-type]
-        dated = [(i, s) for i, s in enumerate(self.sets) if s.period is not None]
-        index = next((i for i, s in dated if s.period.contains(day)), None) if dated else 0  # type: ignore[union-attr]
+        if self.sets[0].period is None:  # no periods to choose by: the newest edition, within valid
+            index: int | None = 0
+        else:  # newest first: where periods overlap, the later edition governs
+            index = next((i for i, s in enumerate(self.sets) if s.period is not None and s.period.contains(day)), None)
         if index is None:
             return None, _gate(cid, day, outside_editions(self.editions, day, clause, vocab))
         own = self.sets[index].clauses.get(cid)

@@ -13,7 +13,7 @@ import sqlglot.expressions as e
 
 from .. import nodes as n
 from ..typer import FactBinding
-from .dialects import cast, dec
+from .dialects import cast, dec, round_half_up
 from .missing import Miss, merge, of
 from .translate import FACT_SCALE, Sql, Unsupported, case, empty_list, is_null, strict
 
@@ -34,7 +34,7 @@ def call(t: "Translator", node: n.Call) -> Sql:
         scale = max(a.scale for a in args)
         values = [cast(a.v, dec(scale)) if kind in FACT_SCALE else a.v for a in args]
         fn = e.Least if name == "min" else e.Greatest
-        return Sql(strict(args, fn(this=values[0], expressions=values[1:])), merge(args), kind, scale,
+        return Sql(strict(args, fn(this=values[0], expressions=values[1:])), merge(args, strict=True), kind, scale,
                    any(a.inexact for a in args))
     if name == "abs":
         a = args[0]
@@ -42,16 +42,16 @@ def call(t: "Translator", node: n.Call) -> Sql:
     if name == "round":
         a, places = args[0], int(node.args[1].value)  # type: ignore[union-attr]
         # ROUND on DECIMAL is half away from zero in DuckDB and Spark: Python's ROUND_HALF_UP.
-        value = cast(e.Round(this=cast(a.v, dec(a.scale)), decimals=e.Literal.number(places)), dec(places))
+        value = round_half_up(a.v, a.scale, places)
         return Sql(strict(args, value), a.m, kind, places)
     if name == "size":
         return Sql(strict(args, e.ArraySize(this=args[0].v)), args[0].m, "int")
     if name == "intersect":
         both = e.ArraySort(this=e.ArrayDistinct(this=e.ArrayIntersect(expressions=[args[0].v, args[1].v])))
-        return Sql(strict(args, both), merge(args), "set")
+        return Sql(strict(args, both), merge(args, strict=True), "set")
     if name == "days_between":
         diff = e.DateDiff(this=args[1].v, expression=args[0].v, unit=e.Var(this="DAY"))
-        return Sql(strict(args, diff), merge(args), "int")
+        return Sql(strict(args, diff), merge(args, strict=True), "int")
     raise Unsupported(f"函数 {name} function {name}")
 
 
@@ -67,7 +67,7 @@ def _tags(t: "Translator", node: n.Call) -> Sql:
                                              expressions=[e.to_identifier("_x")]))
     distinct = len({label for label, _ in pairs}) == len(pairs)
     value = kept if distinct else e.ArraySort(this=e.ArrayDistinct(this=kept))  # labels are sorted already
-    return Sql(strict(conds, value), merge(conds), "set")
+    return Sql(strict(conds, value), merge(conds, strict=True), "set")
 
 
 def aggregate(t: "Translator", node: n.Aggregate) -> Sql:

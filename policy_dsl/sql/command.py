@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         head += SPARK_NOTE
     for key, why in plan.python.items():
         head += f"-- 不在本查询中、由 Python 引擎计算：{key}（{why}）\n"
-    print(head + render(plan.query, args.dialect) + ";")
+    print(head + render(plan.query, args.dialect, copy=False) + ";")
     return 0
 
 

@@ -58,6 +58,20 @@ def cast(value: e.Expression, to: e.DataType | str) -> e.Cast:
     return e.Cast(this=value, to=to if isinstance(to, e.DataType) else e.DataType.build(to))
 
 
+def round_half_up(value: e.Expression, scale: int, places: int) -> e.Expression:
+    """ROUND of a DECIMAL(38, scale) to `places`, as DECIMAL(38, places) (half away from zero in every
+    dialect here). A value that fits DECIMAL(18, scale) is rounded there: 64-bit arithmetic instead of
+    128-bit (DuckDB rounds a DECIMAL(38) by a 128-bit division); both give the same digits."""
+    x = cast(value, dec(scale))
+    wide = cast(e.Round(this=x, decimals=e.Literal.number(places)), dec(places))
+    if scale > 17 or scale <= places:
+        return wide
+    bound = cast(e.Literal.string("9" * (18 - scale)), dec(0))
+    narrow = cast(e.Round(this=cast(x, dec(scale, 18)), decimals=e.Literal.number(places)), dec(places))
+    fits = e.Between(this=x, low=e.Neg(this=bound), high=bound)
+    return e.Case(ifs=[e.If(this=fits, true=narrow)], default=wide)
+
+
 def _pow10(k: int) -> e.Expression:
     return cast(e.Literal.string("1" + "0" * k), dec(0))
 
@@ -84,8 +98,45 @@ def _integer_quotient(node: ExactDiv, intdiv) -> e.Expression:
     return e.Mul(this=cast(signed, dec(0)), expression=_unit(QUOTIENT_SCALE))
 
 
+def _n(k: int) -> e.Expression:
+    return e.Literal.number(k)
+
+
+def _small_quotient(node: ExactDiv) -> e.Expression | None:
+    """a / b for integers with |b| < 10^9, half-up to 18 places in 64-bit integer steps (DuckDB
+    divides HUGEINTs in software, a hundred times slower): the integer part, then two steps of
+    nine digits, the last rounded. None when the operands are not both integers."""
+    if int(node.args["num_scale"]) or int(node.args["den_scale"]):
+        return None
+    a, b = cast(node.this, "BIGINT"), cast(node.expression, "BIGINT")
+    big_a, big_b, nine = _n(10 ** 18 - 1), _n(10 ** 9 - 1), _n(10 ** 9)
+    fits = e.And(this=e.Between(this=b, low=e.Neg(this=big_b), high=big_b),
+                 expression=e.Between(this=a, low=e.Neg(this=big_a), high=big_a))
+    abs_a, abs_b = e.Abs(this=a), e.Abs(this=b)
+    rest = e.Mod(this=abs_a, expression=abs_b)                                  # < 10^9
+    step = e.Mul(this=e.Paren(this=rest), expression=nine)                      # < 10^18
+    d1 = e.IntDiv(this=e.Paren(this=step), expression=abs_b)
+    r1 = e.Mod(this=e.Paren(this=step), expression=abs_b)
+    two_b = e.Mul(this=_n(2), expression=abs_b)
+    d2 = e.IntDiv(this=e.Paren(this=e.Add(this=e.Mul(this=e.Mul(this=_n(2), expression=e.Paren(this=r1)),
+                                                            expression=nine), expression=abs_b)),
+                  expression=e.Paren(this=two_b))                               # 2·r1·10^9 + |b| < 2·10^18 + 10^9
+    whole = e.IntDiv(this=abs_a, expression=abs_b)
+    units = e.Add(this=e.Add(this=e.Mul(this=cast(whole, "HUGEINT"), expression=cast(_n(10 ** 18), "HUGEINT")),
+                             expression=e.Mul(this=cast(d1, "HUGEINT"), expression=nine)),
+                  expression=d2)
+    negative = e.NEQ(this=e.Paren(this=e.LT(this=a, expression=_n(0))), expression=e.Paren(this=e.LT(this=b, expression=_n(0))))
+    signed = e.Case(ifs=[e.If(this=negative, true=e.Neg(this=e.Paren(this=units)))], default=units)
+    value = e.Mul(this=cast(signed, dec(0)), expression=_unit(QUOTIENT_SCALE))
+    wide = _integer_quotient(node, lambda x, y: e.IntDiv(this=cast(x, "HUGEINT"), expression=cast(y, "HUGEINT")))
+    return e.Case(ifs=[e.If(this=fits, true=value)], default=wide)
+
+
 def _lower_div(node: ExactDiv, dialect: str) -> e.Expression:
     if dialect == "duckdb":
+        small = _small_quotient(node)
+        if small is not None:
+            return small
         return _integer_quotient(node, lambda x, y: e.IntDiv(this=cast(x, "HUGEINT"), expression=cast(y, "HUGEINT")))
     if dialect == "postgres":
         return _integer_quotient(node, lambda x, y: e.Anonymous(this="DIV", expressions=[x, y]))
@@ -101,8 +152,9 @@ def _lower_div(node: ExactDiv, dialect: str) -> e.Expression:
     return cast(e.Div(this=num, expression=cast(node.expression, dec(sb))), dec(QUOTIENT_SCALE))
 
 
-def lower(tree: e.Expression, dialect: str) -> e.Expression:
-    """A copy of the canonical tree with our nodes spelt for `dialect`."""
+def lower(tree: e.Expression, dialect: str, copy: bool = True) -> e.Expression:
+    """A copy of the canonical tree with our nodes spelt for `dialect` (the tree itself, rewritten,
+    when `copy` is false: for a caller that renders it once)."""
     if dialect not in DIALECTS:
         raise ValueError(dialect)
 
@@ -122,8 +174,8 @@ def lower(tree: e.Expression, dialect: str) -> e.Expression:
             return e.Paren(this=e.Sub(this=ident, expression=e.Literal.number(1))) if dialect == "duckdb" else ident
         return node
 
-    return visit(tree.copy())
+    return visit(tree.copy() if copy else tree)
 
 
-def render(tree: e.Expression, dialect: str, pretty: bool = True) -> str:
-    return lower(tree, dialect).sql(dialect=dialect, pretty=pretty)
+def render(tree: e.Expression, dialect: str, pretty: bool = True, copy: bool = True) -> str:
+    return lower(tree, dialect, copy).sql(dialect=dialect, pretty=pretty)

@@ -59,16 +59,20 @@ class SqlEngine:
 
 def compile_sql(engine: RuleEngine) -> SqlEngine:
     keys = [f"{cid}.{name}" for cid, c in engine.rule_set.clauses.items() for name in c.conclusions]
-    probe = build_plan(engine.rule_set, engine.analysis, _fact_types(engine), keys)
-    python_engine, reads = None, ()
-    if probe.python:
-        python_engine = build(engine.rule_set, engine.vocab, targets=list(probe.python))
-        notes = engine.analysis.notes
-        reads = tuple(sorted({b.path for node in python_engine.program.nodes
-                              if isinstance(b := notes.bindings.get(id(node)), FactBinding)} | {"as_of"}))
-    plan = build_plan(engine.rule_set, engine.analysis, _fact_types(engine), keys,
-                      passthrough=("_invalid", *sorted(set(reads) | {"as_of"})), decoded=False)
-    return SqlEngine(engine, plan, reads, python_engine, render(plan.query, "duckdb", pretty=False))
+    made: dict = {"engine": None, "reads": ()}
+
+    def passthrough(python: dict[str, str]) -> tuple[str, ...]:
+        # the conclusions left to Python are known once planned: their program, and the facts it reads
+        if python:
+            made["engine"] = build(engine.rule_set, engine.vocab, targets=list(python))
+            notes = engine.analysis.notes
+            made["reads"] = tuple(sorted({b.path for node in made["engine"].program.nodes
+                                          if isinstance(b := notes.bindings.get(id(node)), FactBinding)} | {"as_of"}))
+        return ("_invalid", *sorted(set(made["reads"]) | {"as_of"}))
+
+    plan = build_plan(engine.rule_set, engine.analysis, _fact_types(engine), keys, passthrough=passthrough,
+                      decoded=False)
+    return SqlEngine(engine, plan, made["reads"], made["engine"], render(plan.query, "duckdb", pretty=False, copy=False))
 
 
 def _fact_types(engine: RuleEngine) -> dict:

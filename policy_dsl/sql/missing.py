@@ -51,6 +51,7 @@ class Miss:
     words: tuple[tuple[int, e.Expression], ...]   # word index → BIGINT mask of names
     elems: e.Expression | None = None              # ARRAY<VARCHAR> of list-element paths
     names: frozenset[str] = frozenset()            # every name the masks may hold
+    exact: bool = False                            # the words are 0 wherever the value is known
 
     @property
     def word_ids(self) -> set[int]:
@@ -78,9 +79,12 @@ def _or(parts: list[e.Expression]) -> e.Expression:
     return out
 
 
-def merge(parts: list["Sql"]) -> Miss | None:
+def merge(parts: list["Sql"], strict: bool = False) -> Miss | None:
     """The missing of a value that is unknown exactly when one of `parts` is: the union over
-    the unknown ones (strict operations, and Kleene's and/or, whose false/true is known)."""
+    the unknown ones (strict operations, and Kleene's and/or, whose false/true is known).
+    A part whose masks are exact needs no IS NULL test (its masks are 0 where it is known), so the
+    union does not read that part's value: a value only tested by comparisons can then go unbuilt.
+    With `strict` (the value is NULL exactly when a part is), the union's masks are exact too."""
     maybe = [p for p in parts if p.m is not None]
     if not maybe:
         return None
@@ -88,12 +92,13 @@ def merge(parts: list["Sql"]) -> Miss | None:
         return maybe[0].m
     words = []
     for w in sorted(set().union(*(p.m.word_ids for p in maybe))):  # type: ignore[union-attr]
-        terms = [e.Case(ifs=[e.If(this=_null(p.v), true=dict(p.m.words)[w])], default=e.Literal.number(0))  # type: ignore[union-attr]
+        terms = [dict(p.m.words)[w] if p.m.exact  # type: ignore[union-attr]
+                 else e.Case(ifs=[e.If(this=_null(p.v), true=dict(p.m.words)[w])], default=e.Literal.number(0))  # type: ignore[union-attr]
                  for p in maybe if w in p.m.word_ids]  # type: ignore[union-attr]
         words.append((w, _or(terms) if len(terms) > 1 else terms[0]))
     lists = [e.Case(ifs=[e.If(this=_null(p.v), true=p.m.elems)]) for p in maybe if p.m.elems is not None]  # type: ignore[union-attr]
     elems = Missing(expressions=lists) if len(lists) > 1 else (lists[0] if lists else None)
-    return Miss(tuple(words), elems, frozenset().union(*(p.m.names for p in maybe)))  # type: ignore[union-attr]
+    return Miss(tuple(words), elems, frozenset().union(*(p.m.names for p in maybe)), strict)  # type: ignore[union-attr]
 
 
 def choose(branches: list[tuple[e.Expression, Miss | None]], default: Miss | None) -> Miss | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Callable
 
 import sqlglot.expressions as e
 
@@ -24,7 +25,7 @@ from ..checker import Analysis, split_key
 from ..engine import parameter_value
 from ..model import Parameter, RuleSet
 from ..values import Unknown
-from .dialects import cast, dec
+from .dialects import cast, dec, round_half_up
 from .missing import Names, choose, decode, merge, of
 from .translate import FACT_SCALE, Sink, Sql, Translator, Unsupported, case, col, is_null, literal, p
 
@@ -55,6 +56,7 @@ class Plan:
     subjects: dict[str, str] = field(default_factory=dict)  # clause id → subject ("always" or a column)
     names: Names = Names(())
     masks: dict[str, tuple[tuple[int, ...], bool]] = field(default_factory=dict)  # key → (mask words, has #e)
+    missable: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key → the names its masks may hold
 
 
 class _Planner:
@@ -145,7 +147,7 @@ class _Planner:
             cases = [(self.t.expr(r.when), self.t.expr(r.value)) for r in rules]
             value = _exceptions(value, cases, t.kind)
         if item.role == "conclusion" and t.kind == "money":
-            rounded = cast(e.Round(this=cast(value.v, dec(value.scale)), decimals=e.Literal.number(2)), dec(2))
+            rounded = round_half_up(value.v, value.scale, 2)
             value = Sql(rounded, value.m, "money", 2)
         elif item.role == "conclusion" and value.inexact:
             raise Unsupported("商的精确值（28位有效数字）无法用定点 DECIMAL 表示 an exact quotient to 28 significant digits")
@@ -222,9 +224,11 @@ def _layers(defs: list[tuple[str, e.Expression]], base: set[str]) -> list[list[t
 
 
 def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: list[str] | None = None,
-               passthrough: tuple[str, ...] = (), decoded: bool = True) -> Plan:
+               passthrough: tuple[str, ...] | Callable[[dict[str, str]], tuple[str, ...]] = (),
+               decoded: bool = True) -> Plan:
     """The query for the conclusions `keys` (default: every conclusion of every clause);
-    `passthrough` names columns of `facts` to return as they are. With `decoded`, each
+    `passthrough` names columns of `facts` to return as they are (or gives them from the conclusions
+    left to Python, key → reason, so that one planning pass serves). With `decoded`, each
     conclusion's `#missing` is a sorted list of names; without, the bit masks `#m<word>` and
     element paths `#e` are returned for the caller to decode (Plan.names, Plan.masks)."""
     planner = _Planner(rs, analysis, facts)
@@ -239,10 +243,14 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
         cols = [e.Not(this=is_null(col(path))) for path in facts if path.split(".")[0] == subject]
         test: e.Expression = _or_all(cols) if cols else e.false()
         defs.append((f"_has_{subject}", test))
+    if callable(passthrough):
+        passthrough = passthrough(python)
     projection: list[e.Expression] = [col(ROW), *[col(c) for c in passthrough]]
     masks: dict[str, tuple[tuple[int, ...], bool]] = {}
+    missable: dict[str, tuple[str, ...]] = {}
     for key in outputs:
         s = planner.slots[key]
+        missable[key] = tuple(sorted(s.m.names)) if s.m is not None else ()
         projection.append(e.alias_(s.v, key, quoted=True, copy=False))
         if s.m is None:
             masks[key] = ((), False)
@@ -261,7 +269,7 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
         projection.append(col(f"_has_{subject}"))
     checks = [e.Coalesce(this=c, expressions=[e.false()]) for c in planner.t.recheck]
     projection.append(e.alias_(_or_all(checks) if checks else e.false(), "_recheck", quoted=True, copy=False))
-    layers = _layers(defs, set(facts))
+    layers = _layers(_live(defs, projection), set(facts))
     ctes, source = _ctes(layers, projection), "facts"
     if ctes:
         source = ctes[-1][0]
@@ -270,7 +278,19 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
         query = query.with_(name, as_=select, copy=False)
     reasons = {p.name: p.delegated.reason for c in rs.clauses.values() for p in c.parameters.values()
                if p.delegated is not None and not p.filled}
-    return Plan(rs.name, query, outputs, python, reasons, subjects, planner.names, masks)
+    return Plan(rs.name, query, outputs, python, reasons, subjects, planner.names, masks, missable)
+
+
+def _live(defs: list[tuple[str, e.Expression]], final: list[e.Expression]) -> list[tuple[str, e.Expression]]:
+    """The definitions the result reads, directly or not (a quotient that only comparisons used,
+    now spelt by cross-multiplying, is dropped)."""
+    needed = set().union(*(_refs(x) for x in final)) if final else set()
+    kept = []
+    for name, x in reversed(defs):
+        if name in needed:
+            kept.append((name, x))
+            needed |= _refs(x)
+    return kept[::-1]
 
 
 def _refs(x: e.Expression) -> set[str]:

@@ -56,6 +56,8 @@ class Sql:
     kind: str                   # the language's type kind
     scale: int = 0              # DECIMAL scale of numeric values (0 for int)
     inexact: bool = False       # carries a quotient rounded to QUOTIENT_SCALE places
+    # (op, other) → `value op other` spelt without the value (a quotient: by cross-multiplying)
+    compare: "Callable[[str, Sql], e.Expression | None] | None" = field(default=None, compare=False)
 
 
 def empty_list() -> e.Expression:
@@ -125,6 +127,56 @@ def literal(value: object, kind: str) -> Sql:
     raise Unsupported(f"常量 {value!r}")
 
 
+OPERATORS = {"==": e.EQ, "!=": e.NEQ, "<": e.LT, "<=": e.LTE, ">": e.GT, ">=": e.GTE}
+FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+NUMERIC = ("int", *FACT_SCALE)
+
+
+def plain_compare(op: str, a: Sql, b: Sql) -> e.Expression:
+    left, right = a.v, b.v
+    if {a.kind, b.kind} & set(FACT_SCALE):
+        # one DECIMAL type on both sides: engines that widen DECIMAL(38, x) vs DECIMAL(38, y)
+        # on their own may round the finer side (Spark) before comparing
+        scale = max(a.scale, b.scale)
+        left, right = cast(left, dec(scale)), cast(right, dec(scale))
+    return OPERATORS[op](this=p(left), expression=p(right))
+
+
+def _ratio_compare(a: Sql, b: Sql) -> Callable[[str, Sql], e.Expression | None]:
+    """`a / b op r` as `a op r·b` (b > 0) or `r·b op a` (b < 0): exact, and no quotient to build.
+    NULL where a, b or r is, and where b = 0 (those rows are rechecked by the Python engine)."""
+    def build(op: str, r: Sql) -> e.Expression | None:
+        if r.kind not in NUMERIC or r.compare is not None or r.scale + b.scale > 30:
+            return None
+        scale = max(a.scale, r.scale + b.scale)
+        rb = cast(e.Mul(this=cast(r.v, dec(r.scale)), expression=cast(b.v, dec(b.scale))), dec(scale))
+        num = cast(a.v, dec(scale))
+        zero = e.Literal.number(0)
+        return case((e.GT(this=p(b.v), expression=zero), OPERATORS[op](this=p(num), expression=p(rb))),
+                    (e.LT(this=p(b.v), expression=zero), OPERATORS[op](this=p(rb), expression=p(num))))
+    return build
+
+
+def _if_compare(c: Sql, x: Sql, y: Sql) -> Callable[[str, Sql], e.Expression | None] | None:
+    """`(if c then x else y) op r` through the branches when one of them compares without its value,
+    with the if's own rule when c is unknown: the value is x if x = y, so the comparison is x's then."""
+    if (x.compare is None) == (y.compare is None) or x.kind not in NUMERIC or y.kind not in NUMERIC:
+        return None
+
+    def side(s: Sql, op: str, r: Sql) -> e.Expression | None:
+        return s.compare(op, r) if s.compare is not None else plain_compare(op, s, r)
+
+    def build(op: str, r: Sql) -> e.Expression | None:
+        if r.compare is not None:
+            return None
+        first, second = side(x, op, r), side(y, op, r)
+        agree = y.compare("==", x) if y.compare is not None else x.compare("==", y)  # type: ignore[misc]
+        if first is None or second is None or agree is None:
+            return None
+        return case((c.v, first), (e.Not(this=e.Paren(this=c.v)), second), (agree, first))
+    return build
+
+
 @dataclass
 class Sink:
     """Columns to compute, in dependency order: (name, expression)."""
@@ -146,8 +198,8 @@ class Sink:
             if sql.m.elems is not None:  # NULL where the value is known: no list is built for those rows
                 self.defs.append((name + "e", case((is_null(col(name)), sql.m.elems))))
                 elems = col(name + "e")
-            m = Miss(tuple(words), elems, sql.m.names)
-        return Sql(col(name), m, sql.kind, sql.scale, sql.inexact)
+            m = Miss(tuple(words), elems, sql.m.names, sql.m.exact)
+        return Sql(col(name), m, sql.kind, sql.scale, sql.inexact, sql.compare)
 
 
 class Translator:
@@ -188,7 +240,7 @@ class Translator:
         arr: e.Expression = e.Array(expressions=[i.v for i in items])
         if node.kind == "set":
             arr = e.ArraySort(this=e.ArrayDistinct(this=arr))
-        return Sql(strict(items, arr), merge(items), "set")
+        return Sql(strict(items, arr), merge(items, strict=True), "set")
 
     def _ref(self, node: n.Ref) -> Sql:
         binding = self.notes.bindings[id(node)]
@@ -229,17 +281,17 @@ class Translator:
 
     def _compare(self, node: n.Compare) -> Sql:
         a, b = self.expr(node.left), self.expr(node.right)
-        ops = {"==": e.EQ, "!=": e.NEQ, "<": e.LT, "<=": e.LTE, ">": e.GT, ">=": e.GTE}
         if a.kind in ("set", "list") or b.kind in ("set", "list"):
             if node.op not in ("==", "!="):
                 raise Unsupported("集合的大小比较 ordering of sets")
-        left, right = a.v, b.v
-        if {a.kind, b.kind} & set(FACT_SCALE):
-            # one DECIMAL type on both sides: engines that widen DECIMAL(38, x) vs DECIMAL(38, y)
-            # on their own may round the finer side (Spark) before comparing
-            scale = max(a.scale, b.scale)
-            left, right = cast(left, dec(scale)), cast(right, dec(scale))
-        return Sql(ops[node.op](this=p(left), expression=p(right)), merge([a, b]), "bool")
+        built = None
+        if a.compare is not None and b.compare is None:
+            built = a.compare(node.op, b)
+        elif b.compare is not None and a.compare is None:
+            built = b.compare(FLIPPED[node.op], a)
+        if built is not None:
+            return Sql(built, merge([a, b], strict=True), "bool")
+        return Sql(plain_compare(node.op, a, b), merge([a, b], strict=True), "bool")
 
     def _member(self, node: n.Member) -> Sql:
         x, coll = self.expr(node.element), self.expr(node.collection)
@@ -250,7 +302,7 @@ class Translator:
             test = strict([x, coll], e.ArrayContains(this=coll.v, expression=x.v))
         if node.negated:
             test = e.Not(this=e.Paren(this=test))
-        return Sql(test, merge([x, coll]), "bool")
+        return Sql(test, merge([x, coll], strict=True), "bool")
 
     def _arith(self, node: n.Arith) -> Sql:
         a, b = self.expr(node.left), self.expr(node.right)
@@ -260,7 +312,7 @@ class Translator:
             return self._date_arith(node, a, b)
         if kind == "set":
             union = e.ArraySort(this=e.ArrayDistinct(this=e.ArrayConcat(this=a.v, expressions=[b.v])))
-            return Sql(strict(parts, union), merge(parts), "set")
+            return Sql(strict(parts, union), merge(parts, strict=True), "set")
         inexact = a.inexact or b.inexact
         if node.op == "/":
             if self.lambdas:
@@ -268,27 +320,27 @@ class Translator:
             self.recheck.append(e.EQ(this=p(b.v), expression=e.Literal.number(0)))
             safe_den = case((e.EQ(this=p(b.v), expression=e.Literal.number(0)), e.Null()), default=b.v)
             q = ExactDiv(this=a.v, expression=safe_den, num_scale=a.scale, den_scale=b.scale)
-            return Sql(strict(parts, q), merge(parts), kind, QUOTIENT_SCALE, True)
+            return Sql(strict(parts, q), merge(parts, strict=True), kind, QUOTIENT_SCALE, True, _ratio_compare(a, b))
         if kind == "int":
             op = {"+": e.Add, "-": e.Sub, "*": e.Mul}[node.op]
-            return Sql(op(this=p(a.v), expression=p(b.v)), merge(parts), "int")
+            return Sql(op(this=p(a.v), expression=p(b.v)), merge(parts, strict=True), "int")
         if node.op == "*":
             scale = a.scale + b.scale
             if scale > 30:
                 raise Unsupported("乘积的小数位过多 product scale beyond DECIMAL(38, 30)")
             value = e.Mul(this=cast(a.v, dec(a.scale)), expression=cast(b.v, dec(b.scale)))
-            return Sql(cast(value, dec(scale)), merge(parts), kind, scale, inexact)
+            return Sql(cast(value, dec(scale)), merge(parts, strict=True), kind, scale, inexact)
         scale = max(a.scale, b.scale)
         op = e.Add if node.op == "+" else e.Sub
         value = op(this=cast(a.v, dec(scale)), expression=cast(b.v, dec(scale)))
-        return Sql(cast(value, dec(scale)), merge(parts), kind, scale, inexact)
+        return Sql(cast(value, dec(scale)), merge(parts, strict=True), kind, scale, inexact)
 
     def _date_arith(self, node: n.Arith, a: Sql, b: Sql) -> Sql:
         d, dur = (a, b) if a.kind == "date" else (b, a)
         duration = self._constant_duration(node.left if a.kind == "duration" else node.right)
         parts = [d, dur]
         if duration is None:  # a delegated duration: unknown, as in Python
-            return Sql(e.Null(), merge(parts), "date")
+            return Sql(e.Null(), merge(parts, strict=True), "date")
         sign = 1 if node.op == "+" else -1
         amount = sign * duration.amount
         if duration.unit == "day":
@@ -298,7 +350,7 @@ class Translator:
             if abs(months) > MAX_DURATION_MONTHS:
                 raise Unsupported("超过100年的期间 a duration over 100 years")
             shifted = e.AddMonths(this=d.v, expression=e.Literal.number(months))
-        return Sql(cast(shifted, "DATE"), merge(parts), "date")
+        return Sql(cast(shifted, "DATE"), merge(parts, strict=True), "date")
 
     def _constant_duration(self, node: n.Expr) -> Duration | None:
         if isinstance(node, n.Literal) and isinstance(node.value, Duration):
@@ -323,7 +375,7 @@ class Translator:
         missing = None
         if c.m is not None or x.m is not None or y.m is not None:
             missing = choose([(c.v, x.m), (e.Not(this=e.Paren(this=c.v)), y.m)], merge([c, x, y]))
-        return Sql(value, missing, kind, scale, x.inexact or y.inexact)
+        return Sql(value, missing, kind, scale, x.inexact or y.inexact, _if_compare(c, x, y))
 
     # calls and aggregates ---------------------------------------------------------------
     def _call(self, node: n.Call) -> Sql:
