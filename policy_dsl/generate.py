@@ -21,6 +21,7 @@ from typing import Any
 
 from . import types as T
 from .diffgen.pairwise import assignments, covered_by, covering_array
+from .diffgen.periods import period_days, period_fact
 from .diffgen.sites import SEARCHABLE, Site, closure, find_sites, history_dates, pair_sites, roots
 from .diffgen.solve import around_flip, between, flips
 from .diffgen.steps import around, domain, samples
@@ -102,6 +103,9 @@ class _Generator:
             for key in closure(engine, cid):
                 for root in roots(engine, key):
                     paths |= {b.path for node in walk(root) if isinstance(b := bindings.get(id(node)), FactBinding)}
+            dated = period_fact(engine.rule_set, cid, engine.vocab.facts)
+            if dated is not None:  # the date that chooses the edition judging the case
+                paths.add(dated)
         return sorted(p for p in paths if self.spec(p) is not None)
 
     def clause_sites(self, cid: str) -> list[Site]:
@@ -127,6 +131,11 @@ class _Generator:
             for path in s.denominators:
                 if path in found and d:
                     found[path] += [d * k for k in (1, 2)]
+        for engine in self.engines:
+            for clause_id in engine.rule_set.clauses:
+                dated = period_fact(engine.rule_set, clause_id, engine.vocab.facts)
+                if dated in found:
+                    found[dated] += period_days(engine.rule_set)
         out = {}
         for path in facts:
             spec = self.spec(path)
@@ -434,7 +443,7 @@ def _conditions_seen(engine: RuleEngine, cases: list[tuple[str, dict]], clauses:
                 continue  # its conditions were not computed for this case (and would all be unknown)
             reached.add(cid)
             for name in engine.rule_set.clauses[cid].conditions:
-                v = decision.slots[f"{cid}.{name}"]
+                v = decision.slots.get(f"{cid}.{name}")  # absent when an older edition judged the clause
                 if isinstance(v, bool):
                     seen.setdefault(f"{cid}.{name}", set()).add(v)
     return seen, reached

@@ -57,3 +57,17 @@ def test_the_catalog_of_an_edition_is_built_with_the_editions_values(capsys) -> 
     assert code == 0
     assert "| 裁员率上限 | 5.5% | 辽宁省2022年稳岗返还接续政策（示例，概述） 一 |" in out
     assert "| 大型企业返还比例 | 由各市确定，不超过50% |" in out
+
+
+def test_generated_cases_carry_the_date_that_chooses_the_edition(capsys) -> None:
+    # stable_job_refund is dated by a fact only liaoning-2022 declares (unit.acceptance_date). Generated
+    # cases now take it around each edition's period, so the 2022 edition judges some of them: the
+    # differences found are its rules' (a value on its side), not only the absence of the date.
+    code, out, _ = run(capsys, "diff", "liaoning", "liaoning-2022", "--generate", "--format", "json")
+    assert code == 0
+    report = json.loads(out)
+    judged = [d for d in report["differences"]
+              if d["conclusion"] == "stable_job_refund.eligible" and isinstance(d["variant"], bool)]
+    assert judged, "no generated case was judged by the 2022 edition"
+    moved = next(t for t in report["thresholds"]["changed"] if t.get("compare") == "裁员率 <= 裁员率上限")
+    assert moved["regions"]["between"]["differing"] > 0
