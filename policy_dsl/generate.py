@@ -66,6 +66,14 @@ def _defaults(t: T.Type, path: str) -> list[Any]:
     return ["抚顺市"]
 
 
+def _records(record: T.Type) -> list[Any]:
+    """Lists of a set-declared record type: none, one typical record, and that record with each field
+    changed to its next default (so a `where` over any field sees both sides)."""
+    typical = {name: _defaults(ft, name)[0] for name, ft in record.fields}
+    varied = [{**typical, name: alt} for name, ft in record.fields for alt in _defaults(ft, name)[1:2]]
+    return [[], [typical], *[[typical, v] for v in varied]]
+
+
 class _Generator:
     def __init__(self, engines: list[RuleEngine]) -> None:
         self.engines = engines
