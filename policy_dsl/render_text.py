@@ -46,11 +46,13 @@ def decision_text(decision: "Decision") -> str:
         line = edition_line(decision, cid)
         if line:
             lines.append(f"  {line}")
+        gated = cid in getattr(decision, "gates", {})  # the reason is on the line above: said once
         for name, value in result.conclusions.items():
             label = Words(engine).conclusion(cid, name) if engine else None
             label = None if label == name else label
             shown = f"{name}（{label}）" if label else name
-            lines.append(f"  {shown}：{value_text(value, engine, f'{cid}.{name}')}")
+            said = "未确定（本条未判断，见上）" if gated and value.__class__ is Unknown else None
+            lines.append(f"  {shown}：{said or value_text(value, engine, f'{cid}.{name}')}")
     skipped = [cid for cid, r in decision.clauses.items() if not r.applicable]
     if skipped:
         lines.append(f"\n不适用（案例中没有该对象）: {', '.join(skipped)}")

@@ -258,8 +258,8 @@ class EditionEngine:
             return None, Gate(unknown, unknown_day(clause, vocab))  # type: ignore[arg-type]
         if self.sets[0].period is None:  # no periods to choose by: the newest edition, within valid
             index: int | None = 0
-        else:  # newest first: where periods overlap, the later edition governs
-            index = next((i for i, s in enumerate(self.sets) if s.period is not None and s.period.contains(day)), None)
+        else:
+            index = _governing(self.sets, day)
         if index is None:
             return None, _gate(cid, day, outside_editions(self.editions, day, clause, vocab))
         own = self.sets[index].clauses.get(cid)
@@ -289,6 +289,20 @@ class EditionEngine:
         for cid, index in assignment:
             clauses[cid] = self.sets[index].clauses[cid]
         return replace(newest, clauses=clauses, documents=documents)
+
+
+def _governing(sets: list[RuleSet], day: date) -> int | None:
+    """Newest first: where periods overlap the later edition governs, and an edition is superseded
+    from its successor's start on — an open-ended older period does not take the days after a newer
+    edition's period has ended (a case accepted then is governed by no edition of the set)."""
+    for i, rs in enumerate(sets):
+        if rs.period is None:
+            continue
+        if rs.period.contains(day):
+            return i
+        if day >= rs.period.start:
+            return None
+    return None
 
 
 def newest_range(rs: RuleSet, clause: Clause) -> tuple[date, date]:

@@ -35,12 +35,21 @@ def date_label(clause: Clause, vocab: Vocabulary) -> str:
 
 def outside_editions(editions: Sequence["Edition"], day: date, clause: Clause, vocab: Vocabulary) -> str:
     dated = [e for e in editions if e.period]
-    periods = "；".join(f"《{e.title}》管辖{period_words(e.period)}" for e in dated)  # type: ignore[arg-type]
+    periods = "；".join(f"《{e.title}》管辖{period_words(e.period)}{_superseded(dated, i)}"  # type: ignore[arg-type]
+                       for i, e in enumerate(dated))
     where = f"本规则集管辖的期间（{periods}）" if len(dated) == 1 else f"本规则集各版本管辖的期间（{periods}）"
     earlier = all(day < e.period.start for e in dated)  # type: ignore[union-attr]
     after = ("此前的案例按原政策办理，原政策不在本规则集中" if earlier else
              "它所属期间的规定不在本规则集中")
     return f"{date_label(clause, vocab)}为{day_words(day)}，不在{where}内，本条对此案例不作判断；{after}"
+
+
+def _superseded(dated: Sequence["Edition"], i: int) -> str:
+    """An older edition (newest first) stops governing when the next one begins, open-ended or not."""
+    if i == 0:
+        return ""
+    newer = dated[i - 1]
+    return f"，{day_words(newer.period.start)}起由《{newer.title}》取代"  # type: ignore[union-attr]
 
 
 def not_in_force(edition: "Edition", own: Clause | None, day: date, clause: Clause, vocab: Vocabulary) -> str:
