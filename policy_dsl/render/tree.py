@@ -149,6 +149,8 @@ def report_tree(report: CaseReport) -> Node:
                  seg("\n"), seg("申请人："), atom(report.applicant)])
     for c in report.clauses:
         clause = root.add(atom(c.title, "bold"))
+        if c.edition:  # 按《…》（2022年受理的申请）判断: which edition's rules the case was judged by
+            clause.add(seg(c.edition, "dim"))
         for v in c.verdicts:
             branch = clause.add(atom(v.label), seg("："), atom(v.status, _STATUS_STYLE.get(v.status, "bold yellow")),
                                 *([seg("。"), atom(v.notice, "bold red")] if v.notice else []))
