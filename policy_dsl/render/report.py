@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..model import Citation
 from ..trace import TraceNode, build_trace
 from ..values import Unknown, format_decimal
 from .relevance import concerns
@@ -285,18 +284,17 @@ def _result_text(words: Words, node: TraceNode) -> str:
 
 
 def _basis(clause, conclusions: dict[str, TraceNode]) -> tuple[str, ...]:
-    """The clause's article in the evaluated set first, then what its values cite."""
-    out: list[str] = []
-
-    def add(c: Citation | None) -> None:
-        if c is not None and c.short() and c.short() not in out:
-            out.append(c.short())
-
-    add(clause.source)
-    for node in conclusions.values():
-        for c in node.set_by:
-            add(c)
-    for node in conclusions.values():
-        add(node.citation)
-    return tuple(out)
+    """The clause's article in the evaluated set first, then what its values cite; articles grouped
+    under their document once ('…〔2021〕7号 一、二、四', not the document named before each)."""
+    found = [clause.source, *(c for node in conclusions.values() for c in node.set_by),
+             *(node.citation for node in conclusions.values())]
+    grouped: dict[str, list[str]] = {}
+    for c in found:
+        if c is None or not c.short():
+            continue
+        articles = grouped.setdefault(c.document or "", [])
+        for article in (c.article or "").split("、"):
+            if article and article not in articles:
+                articles.append(article)
+    return tuple(" ".join(x for x in (doc, "、".join(arts)) if x) for doc, arts in grouped.items())
 
