@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +21,7 @@ from .engines import ENGINES
 from .readers import Reader, Row, input_format, open_reader
 from .render import JsonRows, TableShape
 from .summary import Summary
-from .writers import OUTPUT_FORMATS, ErrorsWriter, default_output, open_writer
+from .writers import OUTPUT_FORMATS, ErrorsWriter, all_or_nothing, default_output, open_writer
 
 INTERRUPTED = "已中断：没有写出任何结果文件（结果只在全部行处理完后才写出）。"
 CHUNK = 1024  # cases handed to evaluate_many at a time: bounded memory, and a row that fails evaluation is isolated
@@ -149,45 +148,27 @@ def _run(args, engine: RuleEngine, batch_engine, reader: Reader, fmt: str, out: 
     json_clauses = table if args.clause else tuple(engine.rule_set.clauses)
     shape = TableShape(engine, JsonRows(engine, table), tuple(args.keep), args.explain)
     summary = Summary(engine, table)
-    files = []
     progress = None
-    previous = _on_sigterm()  # before any file exists, so that `kill` always cleans up
     try:
-        writer = open_writer(fmt, out, JsonRows(engine, json_clauses), shape)
-        files.append(writer.file)
-        errors = ErrorsWriter(errors_path)
-        files.append(errors.file)
-        progress = _progress(reader)
-        for row, result in _evaluated(batch_engine, reader.rows(), args.as_of, args.explain):
-            if result is None:
-                errors.write(row.number, row.line, row.problems)
-                summary.error()
-            elif isinstance(result, (CaseError, Failed)):
-                problems = [(path, _value_at(row.case, path), message) for path, message in result.problems]
-                errors.write(row.number, row.line, problems)
-                summary.error()
-            else:
-                reason = row_reasons(result, table) if args.explain else None
-                writer.write(row.number, row.kept, result, reason)
-                summary.add(result)
-            if progress and summary.rows % 500 == 0:
-                progress.tick(summary.rows)
-        if hasattr(writer, "finish"):
-            writer.finish()
-        for f in files:
-            f.commit()
+        with all_or_nothing() as files:
+            writer = open_writer(fmt, out, JsonRows(engine, json_clauses), shape)
+            files.append(writer.file)
+            errors = ErrorsWriter(errors_path)
+            files.append(errors.file)
+            progress = _progress(reader)
+            for row, result in _evaluated(batch_engine, reader.rows(), args.as_of, args.explain):
+                if not wrote_problems(errors, summary, row, result):
+                    reason = row_reasons(result, table) if args.explain else None
+                    writer.write(row.number, row.kept, result, reason)
+                    summary.add(result)
+                if progress and summary.rows % 500 == 0:
+                    progress.tick(summary.rows)
+            if hasattr(writer, "finish"):
+                writer.finish()
     except KeyboardInterrupt:
-        for f in files:
-            f.discard()
         print(INTERRUPTED, file=sys.stderr)
         return 130
-    except BaseException:
-        for f in files:
-            f.discard()
-        raise
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
         if progress:
             progress.stop()
     print(summary.text(set_name=engine.name, source=args.input, out=out, errors_path=errors_path))
@@ -249,15 +230,18 @@ def _value_at(case: dict | None, path: str) -> str:
     return node if isinstance(node, str) else json.dumps(node, ensure_ascii=False, default=str)
 
 
-def _on_sigterm():
-    """`kill PID` stops the run like Ctrl-C does: outputs discarded, nothing half-written left."""
-    def interrupt(signum, frame):  # noqa: ARG001
-        raise KeyboardInterrupt
-
-    try:
-        return signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread (an embedding program): leave signals alone
-        return None
+def wrote_problems(errors: ErrorsWriter, summary: Summary, row: Row, result: object) -> bool:
+    """A row with problems of its own (result None) or a case the engine refused goes to the errors
+    file with every problem's path and value; True when it did."""
+    if result is None:
+        errors.write(row.number, row.line, row.problems)
+    elif isinstance(result, (CaseError, Failed)):
+        errors.write(row.number, row.line, [(path, _value_at(row.case, path), message)
+                                            for path, message in result.problems])
+    else:
+        return False
+    summary.error()
+    return True
 
 
 class _Progress:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Iterator
 
 from .render import JsonRows, TableShape
 
@@ -42,6 +44,36 @@ class AtomicFile:
                 os.unlink(self.temp)
             except FileNotFoundError:
                 pass
+
+
+@contextmanager
+def all_or_nothing() -> Iterator[list[AtomicFile]]:
+    """A run's outputs (the files appended to the yielded list) appear whole or not at all: committed
+    together when the block ends, discarded on any exception. `kill` (SIGTERM) stops the run as Ctrl-C
+    does; the caller turns the KeyboardInterrupt into its exit status."""
+    files: list[AtomicFile] = []
+    previous = _on_sigterm()  # before any file exists, so that `kill` always cleans up
+    try:
+        yield files
+        for f in files:
+            f.commit()
+    except BaseException:
+        for f in files:
+            f.discard()
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _on_sigterm():
+    def interrupt(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        return None
 
 
 class ErrorsWriter:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ..engine import CaseError, RuleEngine
+from ..engine import RuleEngine
 from ..errors import PolicyError
 from .columns import _q, _s, column_type
 from .duckdb_run import SqlEngine, compile_sql
@@ -142,7 +142,8 @@ def _read_and_run(con, args, engine: RuleEngine, sql_engine: SqlEngine, json_sql
 
 def _evaluate(con, args, engine: RuleEngine, sql_engine: SqlEngine, json_sql: JsonSql, reader,
               out: str, errors_path: str) -> int:
-    from ..batch.command import INTERRUPTED, Failed, _on_sigterm, _value_at, chosen_clauses
+    from ..batch.command import INTERRUPTED, chosen_clauses, wrote_problems
+    from ..batch.writers import all_or_nothing
     from ..batch.readers import typed_row
     from ..batch.render import JsonRows
     from ..batch.summary import Summary
@@ -166,53 +167,31 @@ def _evaluate(con, args, engine: RuleEngine, sql_engine: SqlEngine, json_sql: Js
         index, cells = raw[0], list(raw[1:])
         row = typed_row(index + 1, cells, header, kept_index, index + 2)
         python[index] = (row, _decide(engine, row, args.as_of))
-    files = []
-    previous = _on_sigterm()
     try:
-        target = AtomicFile(out, binary=True)
-        files.append(target)
-        errors = ErrorsWriter(errors_path)
-        files.append(errors.file)
-        stream = con.sql(f"SELECT _row, CASE WHEN NOT _py THEN {json_sql.line(json_clauses)} END AS line "
+        with all_or_nothing() as files:
+            target = AtomicFile(out, binary=True)
+            files.append(target)
+            errors = ErrorsWriter(errors_path)
+            files.append(errors.file)
+            stream = con.sql(f"SELECT _row, CASE WHEN NOT _py THEN {json_sql.line(json_clauses)} END AS line "
                              f"FROM res").to_arrow_reader(BATCH_ROWS)
-        write = target.stream.write
-        for batch in stream:
-            first = batch.column(0)[0].as_py() if batch.num_rows else 0
-            lines = batch.column(1)
-            data, offsets = _buffers(lines)
-            start = 0
-            for index in (i for i in sorted(python) if first <= i < first + batch.num_rows):
-                k = index - first
-                write(data[offsets[start]:offsets[k]])
-                row, result = python.pop(index)
-                if result is None:
-                    errors.write(row.number, row.line, row.problems)
-                    summary.error()
-                elif isinstance(result, (CaseError, Failed)):
-                    problems = [(path, _value_at(row.case, path), message) for path, message in result.problems]
-                    errors.write(row.number, row.line, problems)
-                    summary.error()
-                else:
-                    write((rows_out.line(row.number, result) + "\n").encode("utf-8"))
-                    summary.add(result)
-                start = k + 1
-            write(data[offsets[start]:offsets[batch.num_rows]])
-        for f in files:
-            f.commit()
+            write = target.stream.write
+            for batch in stream:
+                first = batch.column(0)[0].as_py() if batch.num_rows else 0
+                data, offsets = _buffers(batch.column(1))
+                start = 0
+                for index in (i for i in sorted(python) if first <= i < first + batch.num_rows):
+                    k = index - first
+                    write(data[offsets[start]:offsets[k]])
+                    row, result = python.pop(index)
+                    if not wrote_problems(errors, summary, row, result):
+                        write((rows_out.line(row.number, result) + "\n").encode("utf-8"))
+                        summary.add(result)
+                    start = k + 1
+                write(data[offsets[start]:offsets[batch.num_rows]])
     except KeyboardInterrupt:
-        for f in files:
-            f.discard()
         print(INTERRUPTED, file=sys.stderr)
         return 130
-    except BaseException:
-        for f in files:
-            f.discard()
-        raise
-    finally:
-        if previous is not None:
-            import signal
-
-            signal.signal(signal.SIGTERM, previous)
     print(summary.text(set_name=engine.name, source=args.input, out=out, errors_path=errors_path))
     return 1 if summary.errors else 0
 
