@@ -8,10 +8,17 @@ from .engine import CaseError, Decision, RuleEngine, load
 from .errors import (CheckFailed, FactsError, PolicyError, PolicyEvaluationError, PolicyLimitError, PolicyNameError,
                      PolicySyntaxError, PolicyTypeError, RuleFileError)
 from .expression import CompiledExpression, compile_expression, evaluate_expression
-from .parser import parse_expression
 from .values import Duration, Unknown
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):  # parse_expression brings in Lark: imported on first use (PEP 562)
+    if name == "parse_expression":
+        from .parser import parse_expression
+
+        return parse_expression
+    raise AttributeError(f"module 'policy_dsl' has no attribute {name!r}")
 __all__ = [
     "load", "RuleEngine", "Decision", "CaseError", "compile_expression", "evaluate_expression", "CompiledExpression",
     "parse_expression", "Unknown", "Duration", "PolicyError", "PolicySyntaxError", "PolicyNameError",

@@ -12,7 +12,6 @@ from .compiler import SlotSpec, compile_program
 from .errors import CheckFailed
 from .facts import prepare
 from .model import Clause, Named, Origin, RuleSet
-from .parser import parse_expression
 from .source import Source
 from .values import quantize_money
 from .vocabulary import Vocabulary, vocabulary
@@ -22,6 +21,8 @@ _CLAUSE = "expression"
 
 class CompiledExpression:
     def __init__(self, text: str, definitions: Mapping[str, str] | None = None, vocab: Vocabulary | None = None) -> None:
+        from .parser import parse_expression  # Lark on first use, not on `import policy_dsl`
+
         self.vocab = vocab or vocabulary()
         self.text = text
         clause = Clause(id=_CLAUSE, title="", kind="computable", subject="always", source=None)

@@ -15,9 +15,9 @@ import json
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Any, Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Mapping
 
-import jsonschema
 
 from . import types as T
 from .factcheck import (DATE_PATTERN, DECIMAL_PATTERN, NONNEG_DECIMAL_PATTERN, checker, drop_nulls, is_integer,
@@ -26,6 +26,9 @@ from .factcheck import (DATE_PATTERN, DECIMAL_PATTERN, NONNEG_DECIMAL_PATTERN, c
 from .vocabulary import FactSpec, Vocabulary, vocabulary
 from .errors import FactsFileError, PolicyError
 from .yamlio import plain
+
+if TYPE_CHECKING:
+    import jsonschema
 
 _DECIMAL_PATTERN, _DATE_PATTERN = DECIMAL_PATTERN, DATE_PATTERN  # names kept for importers
 
@@ -112,16 +115,26 @@ def prepare(facts: Any, vocab: Vocabulary | None = None, source: str = "") -> di
 
 def _format_bound(cmp):
     def keyword(validator, bound, instance, schema):
+        import jsonschema
+
         if isinstance(instance, str) and re.search(DATE_PATTERN, instance) and cmp(instance, bound):
             yield jsonschema.ValidationError(f"{instance} out of range")
     return keyword
 
 
-_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
-    {"number": lambda _, v: is_number(v), "integer": lambda _, v: is_integer(v)})
-_SchemaValidator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator, type_checker=_TYPES,
-    validators={"formatMinimum": _format_bound(lambda v, b: v < b), "formatMaximum": _format_bound(lambda v, b: v > b)})
+@lru_cache(maxsize=1)
+def _schema_validator() -> Any:
+    """The jsonschema validator class with our number types and date bounds (jsonschema is imported
+    only here: the engine never runs it, and it is most of `import policy_dsl`'s time)."""
+    import jsonschema
+
+    types = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {"number": lambda _, v: is_number(v), "integer": lambda _, v: is_integer(v)})
+    return jsonschema.validators.extend(
+        jsonschema.Draft202012Validator, type_checker=types,
+        validators={"formatMinimum": _format_bound(lambda v, b: v < b), "formatMaximum": _format_bound(lambda v, b: v > b)})
+
+
 _SCHEMAS: dict[int, tuple[dict, Any]] = {}
 
 
@@ -132,7 +145,7 @@ def validate_with_schema(facts: Any, vocab: Vocabulary | None = None) -> list[tu
         return [("", msg_not_mapping(facts))]
     hit = _SCHEMAS.get(id(vocab.facts))
     if hit is None or hit[0] is not vocab.facts:
-        hit = _SCHEMAS[id(vocab.facts)] = (vocab.facts, _SchemaValidator(facts_schema(vocab)))
+        hit = _SCHEMAS[id(vocab.facts)] = (vocab.facts, _schema_validator()(facts_schema(vocab)))
     data = plain(drop_nulls(facts), dates_as_text=True)
     problems = []
     for err in sorted(hit[1].iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):

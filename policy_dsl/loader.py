@@ -15,9 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from . import nodes as n
 from . import types as T
@@ -27,7 +25,6 @@ from .errors import CheckFailed, PolicyError, RuleFileError, UsageError, did_you
 from .filechecks import clause_file_problems
 from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named, Origin, Parameter, RuleSet
 from .names import ROOT_ENV, check_set_name, confined, inside, name_problem, policies_root
-from .parser import parse_expression
 from .sets import MANIFEST, resolve_set
 from .setfacts import effective_vocabulary, read_declared
 from .source import Span
@@ -36,6 +33,9 @@ from .variants import INHERITED, apply_patch
 from .values import format_typed, isolated
 from .vocabulary import vocabulary
 from .yamlio import PosDict, PosStr, load_file, plain
+
+if TYPE_CHECKING:
+    import jsonschema
 
 @lru_cache(maxsize=None)
 def _schema(name: str) -> dict:
@@ -64,6 +64,8 @@ class _Reader:
         if not isinstance(data, PosDict):
             self.fail(RuleFileError(f"{file}: 文件内容应是一个映射（键: 值） the file must hold a mapping"))
             return False
+        import jsonschema  # here, not at the top: a load from the cache never validates a file
+
         validator = jsonschema.Draft202012Validator(_schema(schema_name))
         found = [self._schema_error(leaf, data) for err in validator.iter_errors(plain(data, dates_as_text=True))
                  for leaf in _branch_errors(err)]
@@ -118,6 +120,8 @@ class _Reader:
             text = str(raw)
         else:
             text = str(raw)
+        from .parser import parse_expression  # Lark is imported when a set is first parsed, not on a cache hit
+
         try:
             if isinstance(raw, PosStr):
                 line, col = raw.text_origin()

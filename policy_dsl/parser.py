@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, v_args
+from lark import __version__ as lark_version
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import nodes as n
@@ -44,7 +45,24 @@ def grammar_text() -> str:
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(grammar_text(), parser="lalr", strict=True, propagate_positions=True, maybe_placeholders=True)
+    # Building the LALR tables (and strict mode's check that no two terminals collide) is most of
+    # a first load; Lark keeps the built parser in our cache directory (policy_dsl.cache: the
+    # user's own, mode 0700), keyed by the grammar, the options and Lark's version.
+    return Lark(grammar_text(), parser="lalr", strict=True, propagate_positions=True, maybe_placeholders=True,
+                cache=_lark_cache_file())
+
+
+def _lark_cache_file() -> str | bool:
+    from . import cache
+
+    where = cache.cache_dir()
+    if where is None:
+        return False
+    try:
+        where.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return str(where / f"lark-{lark_version}.pickle")
 
 
 def parse_expression(text: str, source: Source | None = None, line: int = 1, column: int = 1,

@@ -53,7 +53,10 @@ class PosList(list):
     span: Span
 
 
-class _Loader(yaml.SafeLoader):
+class _Limits(yaml.composer.Composer):
+    """The composer with the limits; the events come from libyaml's C parser when PyYAML has
+    it (about 4x faster on rule files), else from PyYAML's own."""
+
     source: Source
     _depth = 0
     _sizes: dict
@@ -92,6 +95,25 @@ class _Loader(yaml.SafeLoader):
             raise _LimitHit(f"别名展开过多：超过 {MAX_NODES} 个值 aliases expand to more than {MAX_NODES} values", mark)
 
 
+class _Loader(_Limits, yaml.SafeLoader):
+    """PyYAML's own parser: the reference, and what reports a malformed file (its messages and
+    positions are the ones documented and tested)."""
+
+
+if getattr(yaml, "__with_libyaml__", False):
+    class _FastLoader(_Limits, yaml._yaml.CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
+        """The same composer and constructors over libyaml's C parser: about 4x faster on rule files.
+        Any error it meets sends the text to _Loader, which reports it."""
+
+        def __init__(self, stream: str) -> None:
+            yaml._yaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FastLoader = None  # type: ignore[assignment,misc]
+
+
 class _LimitHit(Exception):
     def __init__(self, message: str, mark) -> None:
         super().__init__(message)
@@ -114,7 +136,7 @@ def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> PosStr:
         text = loader.source.line(line)
         col = len(text) - len(text.lstrip()) + 1
     value.span = Span(line, col, node.end_mark.line + 1, node.end_mark.column + 1, loader.source)
-    value.style = node.style
+    value.style = node.style or None  # plain: None (libyaml says "")
     return value
 
 
@@ -188,25 +210,30 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> PosList:
     return result
 
 
-_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+for _cls in (_Loader, _FastLoader):
+    if _cls is not None:
+        _cls.add_constructor("tag:yaml.org,2002:str", _construct_str)
+        _cls.add_constructor("tag:yaml.org,2002:float", _construct_float)
+        _cls.add_constructor("tag:yaml.org,2002:int", _construct_int)
+        _cls.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+        _cls.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+        _cls.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
 def load_text(text: str, name: str) -> Any:
     """Parse YAML text; errors name file:line:column."""
     source = Source(name, text)
+    if _FastLoader is not None:
+        try:
+            return _compose_and_build(_FastLoader(text), source)
+        except (yaml.YAMLError, _LimitHit):
+            pass  # reported below, by PyYAML's own parser
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, BEL, …)
         raise _reader_error(exc, source) from None
-    loader.source = source
-    loader._sizes = {}
     try:
-        return loader.get_single_data()
+        return _compose_and_build(loader, source)
     except _LimitHit as exc:
         raise PolicyLimitError(exc.message, _mark_span(exc.mark, source)) from None
     except yaml.reader.ReaderError as exc:
@@ -217,8 +244,15 @@ def load_text(text: str, name: str) -> Any:
         hint = f"YAML: {exc.context}，开始于 {opened.location()}；检查那里的括号或引号是否闭合" if opened else None
         raise RuleFileError(f"YAML 格式错误 malformed YAML: {exc.problem or exc.context}", span, hint=hint,
                             related=opened) from None
+
+
+def _compose_and_build(loader: _Limits, source: Source) -> Any:
+    loader.source = source
+    loader._sizes = {}
+    try:
+        return loader.get_single_data()  # type: ignore[attr-defined]
     finally:
-        loader.dispose()
+        loader.dispose()  # type: ignore[attr-defined]
 
 
 def _reader_error(exc: yaml.reader.ReaderError, source: Source) -> RuleFileError:

@@ -103,3 +103,21 @@ def test_the_cache_can_be_switched_off(rules: Path, monkeypatch: pytest.MonkeyPa
     policy_dsl.load(rules)
     assert parses == [2]
     assert not (rules.parent.parent / "cache").exists()
+
+
+def test_a_hit_in_a_fresh_interpreter_imports_neither_the_parser_nor_the_schema_validator(rules: Path) -> None:
+    # Lark and jsonschema are most of `import policy_dsl`'s time; a process that loads a cached set
+    # and evaluates must not pay for them (they are imported on first parse / file validation).
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, policy_dsl; e = policy_dsl.load(sys.argv[1]); "
+            "d = e.evaluate({'region': {'ui_fund_reserve_months': 15}, 'unit': {'kind': 'enterprise', 'size': 'small', 'layoffs': 0}}); "
+            "print(d.clauses['stable_job_refund'].conclusions['refund_rate'], "
+            "sorted(m for m in ('lark', 'jsonschema') if m in sys.modules))")
+    env = {**os.environ, "POLICY_DSL_CACHE": os.environ["POLICY_DSL_CACHE"]}
+    runs = [subprocess.run([sys.executable, "-c", code, str(rules)], capture_output=True, text=True, env=env, check=True,
+                           cwd=ROOT).stdout.split(maxsplit=1) for _ in range(2)]
+    assert runs[0] == ["0.60", "['jsonschema', 'lark']\n"]  # the miss parses and validates the files
+    assert runs[1] == ["0.60", "[]\n"]  # 一（一）: 0.60 for a unit that is not a large enterprise
