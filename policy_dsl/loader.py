@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-import json
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import nodes as n
 from . import types as T
@@ -23,6 +20,7 @@ from .editions import SUPERSEDES, binding_bounds, level_names, parent_link
 from .periods.reading import read_clause_period, read_period
 from .errors import CheckFailed, PolicyError, RuleFileError, UsageError, did_you_mean
 from .filechecks import clause_file_problems
+from .schemacheck import schema_problems
 from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named, Origin, Parameter, RuleSet
 from .names import ROOT_ENV, check_set_name, confined, inside, name_problem, policies_root
 from .sets import MANIFEST, resolve_set
@@ -32,14 +30,7 @@ from .patchchecks import dangling_removals, patch_problems
 from .variants import INHERITED, apply_patch
 from .values import format_typed, isolated
 from .vocabulary import vocabulary
-from .yamlio import PosDict, PosStr, load_file, plain
-
-if TYPE_CHECKING:
-    import jsonschema
-
-@lru_cache(maxsize=None)
-def _schema(name: str) -> dict:
-    return json.loads(resources.files("policy_dsl").joinpath(f"schema/{name}").read_text(encoding="utf-8"))
+from .yamlio import PosDict, PosStr, load_file
 
 
 def resolve_set_path(name: str | Path) -> Path:
@@ -61,48 +52,10 @@ class _Reader:
 
     # schema -----------------------------------------------------------------
     def validate(self, data: Any, schema_name: str, file: str) -> bool:
-        if not isinstance(data, PosDict):
-            self.fail(RuleFileError(f"{file}: 文件内容应是一个映射（键: 值） the file must hold a mapping"))
-            return False
-        import jsonschema  # here, not at the top: a load from the cache never validates a file
-
-        validator = jsonschema.Draft202012Validator(_schema(schema_name))
-        found = [self._schema_error(leaf, data) for err in validator.iter_errors(plain(data, dates_as_text=True))
-                 for leaf in _branch_errors(err)]
-        for error in sorted(found, key=lambda e: (e.span.line, e.span.column) if e.span else (0, 0)):
+        problems = schema_problems(data, schema_name, file)
+        for error in problems:
             self.fail(error)
-        return not found
-
-    def _schema_error(self, err: jsonschema.ValidationError, data: PosDict) -> RuleFileError:
-        node, span = data, data.span
-        for part in err.absolute_path:
-            if isinstance(node, dict) and isinstance(part, str):
-                span = node.key_span(part)
-            node = node[part] if isinstance(node, (dict, list)) else node
-            if hasattr(node, "span"):
-                span = node.span if not isinstance(node, dict) else span
-        where = ".".join(str(p) for p in err.absolute_path) or "(文件顶层)"
-        if err.validator == "additionalProperties" and isinstance(node, PosDict):
-            allowed = list(err.schema.get("properties", {}))
-            extra = [k for k in node if k not in allowed]
-            key = extra[0] if extra else "?"
-            return RuleFileError(f"未知的键 {key!r} unknown key（在 {where}）", node.key_span(key), found=key,
-                                 expected=", ".join(allowed), hint=did_you_mean(key, allowed))
-        if err.validator == "required":
-            missing = [k for k in err.validator_value if isinstance(err.instance, dict) and k not in err.instance]
-            return RuleFileError(f"缺少必需的键 {'、'.join(missing) or err.message} missing key（在 {where}）", span,
-                                 expected=", ".join(err.validator_value))
-        if err.validator == "enum":
-            return RuleFileError(f"{where} 的值不在可选范围内 not an allowed value", span, found=repr(plain(err.instance)),
-                                 expected=", ".join(map(str, err.validator_value)),
-                                 hint=did_you_mean(str(err.instance), map(str, err.validator_value)))
-        if err.validator == "oneOf":
-            return RuleFileError(f"{where} 应是表达式文字，或含 expr 的映射 must be an expression or a mapping with expr",
-                                 span, found=_yaml_kind(err.instance), expected="如 unit.layoffs > 0，或 {expr: …, text: …}")
-        if err.validator == "type":
-            return RuleFileError(f"{where} 的类型不对 wrong type", span, found=_yaml_kind(err.instance),
-                                 expected=str(err.validator_value))
-        return RuleFileError(f"{where}: {err.message}", span)
+        return not problems
 
     # pieces -------------------------------------------------------------------
     def citation(self, data: Any, default_document: str | None = None) -> Citation | None:
@@ -358,24 +311,6 @@ class _Reader:
                 f"参数 {name} 的取值范围比上级规定的更宽 bounds wider than the base set's：{'；'.join(wider)}",
                 data.key_span("bounds"), found=_bounds_text(bounds, k), expected=f"在 {_bounds_text(base.bounds, k)} 之内",
                 hint="下级只能收窄上级的取值范围，不能放宽", related=base.bounds_origin.span if base.bounds_origin else None))
-
-
-def _yaml_kind(value: Any) -> str:
-    if value is None:
-        return "空值 null（冒号后什么也没写）"
-    return {dict: "映射 mapping", list: "列表 list", bool: "布尔 boolean"}.get(type(value), type(value).__name__)
-
-
-def _branch_errors(err: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
-    """An item written as a mapping failed the `expression | mapping` choice: report what is wrong
-    with the mapping (a misspelt key, a wrong type name) at its own line, not the choice as a whole."""
-    if err.validator != "oneOf" or not isinstance(err.instance, dict):
-        return [err]
-    branch = next((i for i, s in enumerate(err.validator_value) if s.get("type") == "object"), None)
-    leaves = [e for e in err.context or () if e.relative_schema_path and e.relative_schema_path[0] == branch]
-    if any(e.validator == "additionalProperties" for e in leaves):  # `expresion:` also makes `expr` missing: say it once
-        leaves = [e for e in leaves if e.validator != "required"]
-    return [leaf for e in leaves for leaf in _branch_errors(e)] or [err]
 
 
 _CJK = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’]"

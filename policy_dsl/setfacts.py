@@ -136,7 +136,7 @@ def _entry_problems(path: str, entry: Any, where: Span | None) -> list[PolicyErr
         out.append(RuleFileError(f"事实 {path} 是记录列表，需要 fields a list of record needs fields", at,
                                  expected="如 fields: {employed: {type: bool, zh: 已就业}}"))
     if entry.get("fields") and kind != "list of record":
-        out.append(RuleFileError(f"只有 list of record 的事实有 fields only a list of record has fields",
+        out.append(RuleFileError("只有 list of record 的事实有 fields only a list of record has fields",
                                  _span_of(entry, "fields", where)))
     for fname, fentry in (entry.get("fields") or {}).items():
         problem = name_problem(str(fname))
