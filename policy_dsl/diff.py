@@ -14,6 +14,7 @@ from .engine import RuleEngine, load
 from .errors import RuleFileError, UsageError, did_you_mean
 from .model import Citation, Clause, ExceptionRule, Parameter, RuleSet
 from .render_json import json_value
+from .setfacts import as_seen_by
 from .testing import same_value
 from .trace import TraceBuilder
 from .values import format_typed
@@ -237,12 +238,11 @@ def dynamic_diff(base: RuleEngine, variant: RuleEngine, cases: Iterable[tuple[st
     changed = {(c.clause, c.name) for c in changes if c.kind != "metadata"}
     out: list[Difference] = []
     count = 0
-    only_base = frozenset(base.vocab.facts) - frozenset(variant.vocab.facts)
-    only_variant = frozenset(variant.vocab.facts) - frozenset(base.vocab.facts)
     for name, facts in cases:
         count += 1
-        bd = base.evaluate(_without(facts, only_variant), trace=True, source=name)
-        vd = variant.evaluate(_without(facts, only_base), trace=True, source=name)
+        # Each set sees the case without the facts only the other set declares (an edition's new facts).
+        bd = base.evaluate(as_seen_by(facts, base.vocab, variant.vocab), trace=True, source=name)
+        vd = variant.evaluate(as_seen_by(facts, variant.vocab, base.vocab), trace=True, source=name)
         before = len(out)
         for cid, vres in vd.clauses.items():
             bres = bd.clauses.get(cid)
@@ -257,22 +257,6 @@ def dynamic_diff(base: RuleEngine, variant: RuleEngine, cases: Iterable[tuple[st
         if observe is not None:
             observe(name, (bd, vd), out[before:])
     return out, count
-
-
-def _without(facts: dict, drop: frozenset[str]) -> dict:
-    """A case without the facts only the other set declares (an edition's new facts): this set
-    does not read them. A fact neither set knows stays, and is reported as unknown."""
-    if not drop or not isinstance(facts, dict):
-        return facts
-    out: dict = {}
-    for head, value in facts.items():
-        if isinstance(value, dict):
-            kept = {k: v for k, v in value.items() if f"{head}.{k}" not in drop}
-            if kept or not value:
-                out[head] = kept
-        elif head not in drop:
-            out[head] = value
-    return out
 
 
 def _responsible(base, bd, variant, vd, cid: str, concl: str, changed: set[tuple[str, str]]) -> list[str]:
