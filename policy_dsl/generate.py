@@ -20,6 +20,7 @@ from itertools import islice, product
 from typing import Any
 
 from . import types as T
+from .diffgen.coverage import conditions_seen, conditions_summary
 from .diffgen.pairwise import assignments, covered_by, covering_array
 from .diffgen.periods import period_days, period_fact
 from .diffgen.sites import SEARCHABLE, Site, closure, find_sites, history_dates, pair_sites, roots
@@ -402,7 +403,7 @@ def generate_cases(base: RuleEngine, variant: RuleEngine) -> tuple[list[tuple[st
                 pair_rows.append((*marker, cid))
             cases.append((f"generated:{cid}#{i}", nested))
     reported = [c for c in clauses if c in variant.rule_set.clauses]
-    seen, reached = _conditions_seen(variant, cases, reported)
+    seen, reached = conditions_seen(variant, cases, reported)
     added = []
     for key in [k for cid in reported for k in (f"{cid}.{c}" for c in variant.rule_set.clauses[cid].conditions)
                 if len(seen.get(k, ())) < 2]:
@@ -418,9 +419,9 @@ def generate_cases(base: RuleEngine, variant: RuleEngine) -> tuple[list[tuple[st
             except PolicyError:
                 continue
             added.append((f"generated:{key.split('.', 1)[0]}#{want}:{key.split('.', 1)[1]}", nested))
-    _conditions_seen(variant, added, reported, seen, reached)
+    conditions_seen(variant, added, reported, seen, reached)
     cases += added
-    report = _coverage_summary(variant, cases, reported, seen, reached)
+    report = conditions_summary(variant, cases, reported, seen, reached)
     report["rejected_inconsistent"] = rejected
     report["targeted"] = len(added)
     report["pairwise"] = _pairwise_report(gen.pairwise, pair_rows)
@@ -432,34 +433,3 @@ def _pairwise_report(stats: dict, rows: list) -> dict:
     for factors, levels, cid in rows:
         covered |= {(cid, factors[i], a, factors[j], b) for i, a, j, b in covered_by(levels)}
     return {**stats, "rows": len(rows), "pairs_covered": len(covered)}
-
-
-def coverage(engine: RuleEngine, cases: list[tuple[str, dict]], clauses: list[str]) -> dict:
-    seen, reached = _conditions_seen(engine, cases, clauses)
-    return _coverage_summary(engine, cases, clauses, seen, reached)
-
-
-def _conditions_seen(engine: RuleEngine, cases: list[tuple[str, dict]], clauses: list[str],
-                     seen: dict[str, set] | None = None, reached: set[str] | None = None) -> tuple[dict, set]:
-    """The values each condition took in these cases (added to `seen`), and the clauses they reached."""
-    seen = {} if seen is None else seen
-    reached = set() if reached is None else reached
-    for _, facts in cases:
-        decision = engine.evaluate(facts)
-        for cid in clauses:
-            if not decision.clauses[cid].applicable:
-                continue  # its conditions were not computed for this case (and would all be unknown)
-            reached.add(cid)
-            for name in engine.rule_set.clauses[cid].conditions:
-                v = decision.slots.get(f"{cid}.{name}")  # absent when an older edition judged the clause
-                if isinstance(v, bool):
-                    seen.setdefault(f"{cid}.{name}", set()).add(v)
-    return seen, reached
-
-
-def _coverage_summary(engine: RuleEngine, cases: list, clauses: list[str], seen: dict, reached: set) -> dict:
-    conditions = [f"{cid}.{c}" for cid in clauses for c in engine.rule_set.clauses[cid].conditions]
-    both = [c for c in conditions if seen.get(c) == {True, False}]
-    return {"cases": len(cases), "clauses": len(clauses), "clauses_reached": len(reached),
-            "conditions": len(conditions), "conditions_both_ways": len(both),
-            "conditions_one_way": [c for c in conditions if c not in both]}

@@ -202,3 +202,32 @@ def _region(v: Any, a: Any, b: Any) -> str | None:
     if v < hi:
         return "between"
     return "at_upper" if v == hi else "above"
+
+
+# --- conditions: which way each went ---------------------------------------------------------------------
+
+def conditions_seen(engine: RuleEngine, cases: list[tuple[str, dict]], clauses: list[str],
+                     seen: dict[str, set] | None = None, reached: set[str] | None = None) -> tuple[dict, set]:
+    """The values each condition took in these cases (added to `seen`), and the clauses they reached."""
+    seen = {} if seen is None else seen
+    reached = set() if reached is None else reached
+    for _, facts in cases:
+        decision = engine.evaluate(facts)
+        for cid in clauses:
+            if not decision.clauses[cid].applicable:
+                continue  # its conditions were not computed for this case (and would all be unknown)
+            reached.add(cid)
+            for name in engine.rule_set.clauses[cid].conditions:
+                v = decision.slots.get(f"{cid}.{name}")  # absent when an older edition judged the clause
+                if isinstance(v, bool):
+                    seen.setdefault(f"{cid}.{name}", set()).add(v)
+    return seen, reached
+
+
+def conditions_summary(engine: RuleEngine, cases: list, clauses: list[str], seen: dict, reached: set) -> dict:
+    """How many conditions of these clauses the cases saw both true and false, and which only one way."""
+    conditions = [f"{cid}.{c}" for cid in clauses for c in engine.rule_set.clauses[cid].conditions]
+    both = [c for c in conditions if seen.get(c) == {True, False}]
+    return {"cases": len(cases), "clauses": len(clauses), "clauses_reached": len(reached),
+            "conditions": len(conditions), "conditions_both_ways": len(both),
+            "conditions_one_way": [c for c in conditions if c not in both]}
