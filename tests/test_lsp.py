@@ -131,3 +131,28 @@ def test_hover_on_a_fact_path_shows_its_label(client: Client) -> None:
     reply = client.request("textDocument/hover", {"textDocument": {"uri": clause.as_uri()},
                                                   "position": {"line": line, "character": lines[line].index("unit.layoffs") + 6}})
     assert reply["result"]["contents"]["value"] == "**事实 unit.layoffs**：上年度裁员人数（int）"
+
+
+def test_completion_offers_facts_with_labels_the_clause_items_and_functions(client: Client) -> None:
+    clause = ROOT / "policies" / "liaoning-2022" / "clauses" / "stable_job_refund.yaml"
+    _open(client, clause)
+
+    def labels(text: str) -> dict[str, dict]:
+        # the editor's buffer is what the user typed; the server completes the name before the cursor
+        client.send("textDocument/didChange", {"textDocument": {"uri": clause.as_uri(), "version": 2},
+                                               "contentChanges": [{"text": f"conditions:\n  x: {text}\n"}]})
+        reply = client.request("textDocument/completion", {"textDocument": {"uri": clause.as_uri()},
+                                                           "position": {"line": 1, "character": 5 + len(text)}})
+        return {item["label"]: item for item in reply["result"]["items"]}
+
+    facts = labels("unit.la")
+    assert set(facts) == {"unit.layoffs"} and facts["unit.layoffs"]["detail"] == "事实：上年度裁员人数（int）"
+    declared = labels("unit.zom")  # a fact this edition declares in its policy-set.yaml
+    assert declared["unit.zombie_enterprise"]["detail"] == "事实：僵尸企业（bool）"
+    own = labels("裁员率")  # the clause's own items, bare and qualified
+    assert {"裁员率", "裁员率上限", "裁员率达标"} <= set(own)
+    assert own["裁员率上限"]["detail"] == "参数 = 5.5%"  # liaoning-2022 lowers 辽人社发〔2021〕7号's 6%
+    qualified = labels("stable_job_refund.裁员率上")
+    assert set(qualified) == {"stable_job_refund.裁员率上限"}
+    assert labels("days")["days_between"]["detail"] == "函数 days_between(d1, d2)"
+    assert labels("zzz_no_such") == {}

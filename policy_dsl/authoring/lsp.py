@@ -5,6 +5,9 @@
   clears old ones). It reads the files on disk, so diagnostics follow saves, not keystrokes.
 - Hover: over a parameter's name (where it is written or used), its value, bounds, delegation
   and citation; over a fact path such as unit.layoffs, its Chinese label and type.
+- Completion: the name being typed, from the fact paths of the set's vocabulary (its declared
+  facts included) with their Chinese labels, the items of the clause being edited, other
+  clauses' items as clause.name, and the built-in functions with their signatures.
 """
 from __future__ import annotations
 
@@ -19,11 +22,14 @@ from .. import __version__
 from ..errors import CheckFailed, PolicyError
 from ..model import Parameter, RuleSet
 from ..sets import MANIFEST
+from ..functions import BUILTINS
 from ..values import format_typed
 from ..vocabulary import vocabulary
 
 server = LanguageServer("policy-dsl", __version__)
 _WORD = re.compile(r"[\w.\u3400-\u9fff（）]+")
+_TYPED = re.compile(r"[\w.\u3400-\u9fff（）]*$")  # the name being typed, up to the cursor
+_ROLES = {"parameter": "参数", "condition": "条件", "definition": "定义", "conclusion": "结论"}
 
 
 def _path(uri: str) -> Path:
@@ -166,6 +172,47 @@ def hover(ls: LanguageServer, params: types.HoverParams) -> types.Hover | None:
     if text is None:
         return None
     return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+
+def completions(file: Path, line: str, character: int) -> list[tuple[str, types.CompletionItemKind, str]]:
+    """(name, kind, detail) of what may be written where the cursor is: every candidate that starts
+    with the name typed so far. Read from the files on disk, like hover; when the set does not load
+    (a file being edited is broken), the package's facts and the functions are still offered."""
+    from ..loader import load_rule_set
+
+    typed = _TYPED.search(line[:character])
+    prefix = typed.group() if typed else ""
+    root = set_dir(file)
+    rs: RuleSet | None = None
+    if root is not None:
+        try:
+            rs = load_rule_set(root)
+        except PolicyError:
+            rs = None
+    facts = (rs.vocab if rs is not None else vocabulary()).facts
+    out = [(path, types.CompletionItemKind.Variable, f"事实：{spec.zh}（{spec.type}）") for path, spec in facts.items()]
+    out += [(b.name, types.CompletionItemKind.Function, f"函数 {b.signature}") for b in BUILTINS.values()]
+    if rs is not None:
+        here = file.stem if file.parent.name == "clauses" else None
+        for cid, clause in rs.clauses.items():
+            for name, item in clause.items().items():
+                role = _ROLES.get(getattr(item, "role", "parameter"), "")
+                detail = f"{role}（条款 {cid}）" if cid != here else role
+                if isinstance(item, Parameter) and item.value is not None:
+                    detail += f" = {format_typed(item.value, item.type.kind)}"
+                kind = types.CompletionItemKind.Constant if isinstance(item, Parameter) else types.CompletionItemKind.Field
+                out += [(label, kind, detail) for label in ([name, f"{cid}.{name}"] if cid == here else [f"{cid}.{name}"])]
+    return [c for c in out if c[0].startswith(prefix)]
+
+
+@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))
+def completion(ls: LanguageServer, params: types.CompletionParams) -> types.CompletionList:
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    lines = document.source.splitlines()
+    line = lines[params.position.line] if params.position.line < len(lines) else ""
+    found = completions(_path(params.text_document.uri), line, params.position.character)
+    return types.CompletionList(is_incomplete=False, items=[types.CompletionItem(label=name, kind=kind, detail=detail)
+                                                            for name, kind, detail in found])
 
 
 def main() -> int:
