@@ -349,3 +349,10 @@ def test_province_set_leaves_the_amount_to_the_city(tmp_path, capsys):
     assert "拨付合计：未确定（6 行金额都未确定）" in text
     assert "中小微企业及其他单位返还比例（由各市确定，不超过60%）：8 行" in text
     assert "大型企业返还比例（由各市确定，不超过30%）：2 行" in text
+
+
+def test_summary_names_a_sets_own_conclusion_by_its_rule_file_label(tmp_path, capsys):
+    # onthejob_training_subsidy.in_force is liaoning's own conclusion (label: 以工代训政策在执行期内);
+    # a register gives no application dates for it, so no row can be judged either way
+    code, text, _ = run(capsys, FUSHUN, REGISTER, "--out", tmp_path / "all.jsonl")
+    assert "  以工代训政策在执行期内（in_force）：是 0 行，否 0 行，未确定 10 行" in text.splitlines()

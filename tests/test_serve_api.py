@@ -66,6 +66,9 @@ def test_set_detail_has_clauses_parameters_and_citations(client) -> None:
     labels = {c["name"]: c["label"] for c in refund["conclusions"]}
     assert labels["auto_pay"] == "免申即享" and labels["amount"] == "稳岗返还金额"
     province = client.get("/v1/sets/liaoning").json()
+    onthejob = next(c for c in province["clauses"] if c["id"] == "onthejob_training_subsidy")
+    # a set's own conclusion (not in the vocabulary) by the label its rule file gives, not by its name
+    assert {c["name"]: c["label"] for c in onthejob["conclusions"]}["in_force"] == "以工代训政策在执行期内"
     delegated = [p for c in province["clauses"] for p in c["parameters"] if "delegated" in p]
     assert delegated and all(p["value"]["undetermined"] for p in delegated)  # left to each city: no value
 

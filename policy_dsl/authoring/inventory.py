@@ -98,7 +98,7 @@ def clause_data(rs: RuleSet, analysis: Analysis, clause: Clause) -> dict:
         "conditions": [{"name": c.name, "expr": c.text, "quote": c.quote,
                         "set": c.origin.set_name if c.origin else None} for c in clause.conditions.values()],
         "conclusions": [{"name": c.name, "type": str(analysis.slot_types.get(f"{clause.id}.{c.name}", c.declared or "any")),
-                         "label": spec.labels.get(c.name) if spec else None,
+                         "label": (spec.labels.get(c.name) if spec else None) or c.label or None,
                          "in_vocabulary": bool(spec and c.name in spec.conclusions),
                          "set": c.origin.set_name if c.origin else None} for c in clause.conclusions.values()],
         "unused": [name for name in [*clause.parameters, *clause.definitions]

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..render.zh import Words
 from ..values import Unknown
 from .render import missing_label
 
@@ -141,7 +142,7 @@ class Summary:
         for cid in self.clauses:
             tally = self.tallies[cid]
             spec = vocab.clauses.get(cid)
-            labels = spec.labels if spec else {}
+            labels = Words(self.engine).conclusion_labels(cid)  # a set's own conclusions by their rule-file label
             title = spec.zh if spec else self.engine.rule_set.clauses[cid].title
             lines.append(f"{title}（{cid}）：适用 {tally.applicable:,} 行")
             if not tally.applicable:

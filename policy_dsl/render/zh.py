@@ -59,6 +59,10 @@ class Words(RuleWords):
         item = self.engine.rule_set.clauses[cid].conclusions.get(name) if cid in self.engine.rule_set.clauses else None
         return item.label if item is not None and item.label else name
 
+    def conclusion_labels(self, cid: str) -> dict[str, str]:
+        """Every conclusion of clause `cid` → its label (the vocabulary's, else its rule file's, else its name)."""
+        return {name: self.conclusion(cid, name) for name in self.engine.rule_set.clauses[cid].conclusions}
+
     def conclusion_unit(self, cid: str, name: str) -> str:
         spec = self.engine.vocab.clauses.get(cid)
         return spec.units.get(name, "") if spec else ""

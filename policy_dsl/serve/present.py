@@ -41,8 +41,7 @@ def question_json(q: Question) -> dict:
 
 def _label(engine: RuleEngine, key: str) -> str:
     cid, name = key.split(".", 1)
-    spec = engine.vocab.clauses.get(cid)
-    return f"{engine.rule_set.clauses[cid].title}·{spec.labels.get(name, name) if spec else name}"
+    return f"{engine.rule_set.clauses[cid].title}·{Words(engine).conclusion(cid, name)}"
 
 
 def _clause(engine: RuleEngine, s: Screening, cid: str) -> dict:
@@ -56,7 +55,8 @@ def _clause(engine: RuleEngine, s: Screening, cid: str) -> dict:
         value, t = decision.slots[key], engine.slot_type(key)
         unit = spec.units.get(name, "") if spec else ""
         text = value_words(value, str(t), unit, words.conclusion_enum(cid, name))  # the clerk's words: 60%, 未确定
-        label = (spec.labels.get(name) if spec else None) or _FALLBACK_LABELS.get(name, name)
+        label = words.conclusion(cid, name)
+        label = _FALLBACK_LABELS.get(name, name) if label == name else label
         conclusions.append({"name": name, "label": label, "type": t.kind,
                             "value": json_value(value, t, engine.vocab), "text": text,
                             "determined": value.__class__ is not Unknown})

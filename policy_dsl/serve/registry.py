@@ -12,6 +12,7 @@ from ..errors import UsageError
 from ..loader import MANIFEST
 from ..sets import search_dirs
 from ..model import Citation, Clause
+from ..render.zh import Words
 from ..render_json import json_value
 
 
@@ -64,8 +65,7 @@ def set_detail(engine: RuleEngine) -> dict:
 
 
 def _clause(engine: RuleEngine, c: Clause) -> dict:
-    spec = engine.vocab.clauses.get(c.id)
-    labels = spec.labels if spec else {}
+    labels = Words(engine).conclusion_labels(c.id)
     out: dict = {"id": c.id, "title": c.title, "kind": c.kind, "subject": c.subject,
                  **({"period_by": str(c.period_by)} if c.period_by else {}),
                  **({"valid": {k: d.isoformat() for k, d in zip(("from", "to"), c.valid) if d}}
