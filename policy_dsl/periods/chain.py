@@ -131,7 +131,10 @@ class EditionEngine:
         self.newest = newest
         self.sets = chain_of(newest.rule_set)
         self.editions = [edition_of(s) for s in self.sets]
-        self._dated = [(cid, c) for cid, c in newest.rule_set.clauses.items() if c.period_by is not None]
+        # the dated clauses the engine reports (with `targets`, only theirs: another clause's period date
+        # was not compiled, and its edition does not matter to what is reported)
+        reported = {cid for cid, _ in newest.reported}
+        self._dated = [(cid, c) for cid, c in newest.rule_set.clauses.items() if c.period_by is not None and cid in reported]
         # per dated clause: (id, clause, fact path or None, slot key or None, lo, hi) where [lo, hi] is the
         # range the newest edition judges as it is (its period within the clause's valid): the common case
         self._fast = tuple((cid, c, *self._where(c), *self._newest_range(c)) for cid, c in self._dated)
