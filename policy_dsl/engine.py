@@ -73,6 +73,10 @@ class RuleEngine:
         self._variants: dict[frozenset, Variant] = {}
         self._fused: dict[frozenset, tuple[Variant, Callable]] = {}  # keys of the nested facts → fused
         self._heads = frozenset(self._checker.order)
+        # (clause id, period fact path or None, period item key or None, lo, hi): dated clauses whose
+        # period date, when applicable, must be a date in [lo, hi] for a Decision to be final — set
+        # by the edition layer (periods/chain.py), tested in the fused programs (Shape.judged)
+        self.gates: tuple[tuple[str, str | None, str | None, date, date], ...] = ()
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -211,10 +215,11 @@ class RuleEngine:
             return None
         variant = self._variants.get(keys) or self._variant(keys)
 
-        def shape(paths: tuple[str, ...], index: dict[str, int], fixed: dict[str, object]) -> Shape:
-            return Shape(self, variant.applicable, index, paths, keys, fixed)
+        def shape(paths: tuple[str, ...], index: dict[str, int], fixed: dict[str, object], judged: bool) -> Shape:
+            return Shape(self, variant.applicable, index, paths, keys, fixed, judged)
 
-        hit = self._fused[keys] = (variant, fuse(self._checker, variant.program, keys, shape))
+        gates = tuple(g for g in self.gates if g[0] in variant.applicable)
+        hit = self._fused[keys] = (variant, fuse(self._checker, variant.program, keys, shape, gates))
         return hit  # two threads may both build it: the same function, no harm
 
     def _preset(self, variant: Variant) -> dict[int, object]:

@@ -12,6 +12,7 @@ types.FunctionType: nothing is eval'd or exec'd.
 from __future__ import annotations
 
 import types
+from datetime import date
 from typing import TYPE_CHECKING, Callable
 
 from .codegen import Gen
@@ -27,12 +28,13 @@ if TYPE_CHECKING:
 
 
 def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
-         make_shape: Callable[[tuple[str, ...], dict[str, int], dict[str, object]], "Shape"]
-         ) -> Callable[[dict], "Decision | None"]:
+         make_shape: Callable[[tuple[str, ...], dict[str, int], dict[str, object], bool], "Shape"],
+         gates: tuple = ()) -> Callable[[dict], "Decision | None"]:
     """fn(nested facts whose top-level keys are `subjects`) → its Decision, or None.
-    `make_shape(fact paths, index, fixed)`: the Shape of the Decisions it makes, whose values
+    `make_shape(fact paths, index, fixed, judged)`: the Shape of the Decisions it makes, whose values
     are the facts' and then those of the program's items that are not constants (`index`:
-    item → position; `fixed`: item → its constant value)."""
+    item → position; `fixed`: item → its constant value). `gates` (RuleEngine.gates): a Decision
+    gets the shape made with judged=True when each gate's date is a date within its range."""
     gen = program._gen
     # The facts of the subjects given are usually all there: a second body of the rules takes
     # them as known (no Unknown tests); a given subject that lacks one (or gives it as null)
@@ -57,8 +59,10 @@ def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
     fixed = {key: known.value_of(name) for key, name in constant.items() if name is not None}
     general = ["    if u:"] + ["    " + line for line in gen.lines or ["    pass"]]
     fast = ["    else:"] + ["    " + line for line in known.lines or ["    pass"]]
+    tests, gate_consts = _gates(gates, bind, fixed, gen.slot_local)
+    judged = "_SHAPE" if not tests else "_SHAPE_J" if tests == ["True"] else f"_SHAPE_J if {' and '.join(tests)} else _SHAPE"
     tail = ["    d = _new(_Decision)", f"    d._v = [{', '.join([bind[p] for p in paths] + [gen.slot_local[k] for k in computed])}]",
-            "    d._s = _SHAPE", "    d._x = None", "    return d"]
+            f"    d._s = {judged}", "    d._x = None", "    return d"]
     source = "\n".join(head + general + fast + tail) + "\n"
     try:
         code = compile(source, "<policy _fused>", "exec")
@@ -67,7 +71,8 @@ def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
     fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     namespace = {**NAMESPACE, **RUNTIME, **known.consts, **check.consts, "_NODES": program.nodes,
                  "_new": Decision.__new__, "_Decision": Decision, "_MISSING": MISSING,
-                 "_SHAPE": make_shape(paths, index, fixed), "__builtins__": {**BUILTINS, "enumerate": enumerate}}
+                 "_SHAPE": make_shape(paths, index, fixed, False), "_SHAPE_J": make_shape(paths, index, fixed, True),
+                 **gate_consts, "__builtins__": {**BUILTINS, "enumerate": enumerate}}
     fn = types.FunctionType(fn_code, namespace, "_fused")
     fn.source = source  # type: ignore[attr-defined]  # for debugging
     lines = {}
@@ -76,3 +81,25 @@ def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
     program._lines[fn_code] = lines
     return fn
 
+
+
+def _gates(gates: tuple, bind: dict[str, str], fixed: dict[str, object],
+           slot_local: dict[str, str]) -> tuple[list[str], dict[str, object]]:
+    """The tests that a Decision is final (RuleEngine.gates): ["True"] when none is needed,
+    [] when one can never hold (a date the case cannot give): such a Decision is looked at again."""
+    tests, consts = [], {}
+    for i, (_, path, key, lo, hi) in enumerate(gates):
+        if path is not None:
+            local = bind.get(path)  # a fact of a subject the case lacks: unknown
+        elif key in fixed:
+            day = fixed[key]
+            if day.__class__ is date and lo <= day <= hi:  # type: ignore[operator]
+                continue
+            local = None
+        else:
+            local = slot_local.get(key)  # type: ignore[arg-type]
+        if local is None:
+            return [], {}
+        consts[f"_glo{i}"], consts[f"_ghi{i}"] = lo, hi
+        tests.append(f"({local}.__class__ is _date and _glo{i} <= {local} <= _ghi{i})")
+    return tests or ["True"], consts

@@ -136,6 +136,10 @@ class EditionEngine:
         # range the newest edition judges as it is (its period within the clause's valid): the common case
         self._fast = tuple((cid, c, *self._where(c), *self._newest_range(c)) for cid, c in self._dated)
         self._engines: dict[tuple, RuleEngine] = {(): newest}
+        # the newest engine's fused programs test these dates themselves: a Decision whose shape is
+        # `judged` is final, the common case costs one test in the generated code
+        newest.gates = tuple((cid, path, key, lo, hi) for cid, _, path, key, lo, hi in self._fast)
+        newest._fused.clear()
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:  # rule_set, analysis, program, vocab, slot_type … of the newest
@@ -148,7 +152,8 @@ class EditionEngine:
     # evaluation -------------------------------------------------------------------------------------
     def evaluate(self, facts: Mapping[str, Any], *, as_of: date | None = None, trace: bool = False,
                  source: str = "") -> Decision:
-        return self._judge(self.newest.evaluate(facts, as_of=as_of, trace=trace, source=source), trace)
+        first = self.newest.evaluate(facts, as_of=as_of, trace=trace, source=source)
+        return first if first._s.judged else self._judge(first, trace)  # type: ignore[union-attr]
 
     def evaluate_prepared(self, flat: dict[str, Any], *, trace: bool = False) -> Decision:
         return self._judge(self.newest.evaluate_prepared(flat, trace=trace), trace)
@@ -161,6 +166,9 @@ class EditionEngine:
                 yield result
                 continue
             shape, values = result._s, result._v
+            if shape.judged:  # type: ignore[union-attr]  # the fused program found every date in range
+                yield result
+                continue
             if shape is not None and values is not None:  # _judge's common case, in line (once per case)
                 applicable, at = shape.applicable, shape.index
                 for cid, _, path, key, lo, hi in fast:
