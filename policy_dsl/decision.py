@@ -68,7 +68,7 @@ class Shape:
         return out
 
 
-MISSING = object()  # a fact the case does not give, in a fused program's values
+MISSING = None  # a fact the case does not give, in a fused program's values (a given fact is never None)
 
 
 class Decision:

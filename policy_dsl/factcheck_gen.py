@@ -168,28 +168,112 @@ def write_fused(checker: "FactChecker", bind: dict[str, str], expect: frozenset,
     """The checks of a fused program, for nested facts whose top-level keys are exactly `expect`
     (the engine looks the program up by them), each given (a subject not empty): every fact of
     them into its local of `bind` (no flat mapping), or `absent[path]` when not given; `u` set
-    when a fact of `flag` is left out or null; anything unusual returns None."""
+    when a fact of `flag` is left out or null; anything unusual returns None.
+
+    A value already of its final type and in range (a Decimal, finite and not negative, a date
+    in range, …) is taken with one chained test; anything else goes through the converter of its
+    rule (`_cv3(v)`: the value converted, or _MISS when the fast path cannot take it)."""
     w = _Writer(bind, flag, flat=False, absent=absent)
     w.emit(1, "if F.__class__ is not _dict: return None")
     for head in (h for h in checker.order if h in expect):
-        w.emit(1, f"v = F[{w.const(head)}]")
         if head in checker.top:
+            w.emit(1, f"v = F[{w.const(head)}]")
             w.emit(1, "if v is None: return None")
             w.leaf(1, checker.top[head], head)
             continue
         rules = checker.subjects[head]
-        w.emit(1, "if v.__class__ is not _dict or not v: return None")
-        w.emit(1, f"if not v.keys() <= {w.const(frozenset(rules))}: return None")
-        w.emit(1, "s = v")
+        w.emit(1, f"s = F[{w.const(head)}]")
+        w.emit(1, f"if s.__class__ is not _dict or not s or not s.keys() <= {w.const(frozenset(rules))}: return None")
+        w.emit(1, "g = s.get")
         for name, rule in rules.items():
-            w.optional(1, "s", name, f"{head}.{name}")
-            w.leaf(2, rule, f"{head}.{name}")
+            _fused_leaf(w, rule, f"{head}.{name}", name)
     return w
+
+
+def _fused_leaf(w: _Writer, rule: "Rule", path: str, name: str) -> None:
+    local = w.bind[path]
+    w.emit(1, f"{local} = g({w.const(name)})")
+    missing = w.absent.get(path, "_MISSING")
+    if path in w.flag or missing != "_MISSING":  # None → its Unknown (MISSING is None: nothing to do)
+        w.emit(1, f"if {local} is None:")
+        if path in w.flag:
+            w.emit(2, "u = 1")
+        w.emit(2, f"{local} = {missing}")
+        branch = "elif"
+    else:
+        w.emit(1, f"if {local} is None: pass")
+        branch = "elif"
+    k, lo, hi = rule.kind, rule.minimum, rule.maximum
+    if k == "bool":
+        w.emit(1, f"{branch} {local}.__class__ is not _bool: return None")
+    elif k == "string":
+        w.emit(1, f"{branch} {local}.__class__ is not str: return None")
+    elif k == "enum":
+        w.emit(1, f"{branch} {local}.__class__ is not str or {local} not in {w.const(frozenset(rule.values))}: return None")
+    elif k == "int":
+        bounds = "".join(f" or {local} {op} {w.const(b)}" for op, b in (("<", lo), (">", hi)) if b is not None)
+        w.emit(1, f"{branch} {local}.__class__ is not int{bounds}: return None")
+    elif k in ("decimal", "date"):
+        if k == "decimal":  # -0 is signed: the converter makes it 0
+            fine = [f"{local}.__class__ is _Dec", f"not {local}.is_signed()", f"{local}.is_finite()"]
+            if lo is not None and Decimal(lo) > 0:  # type: ignore[arg-type]
+                fine.append(f"{local} >= {w.const(Decimal(lo))}")  # type: ignore[arg-type]
+            conv = _decimal_converter(None if lo is None else Decimal(lo))  # type: ignore[arg-type]
+        else:
+            rng = f"{w.const(lo)} <= {local}" if lo is not None else ""
+            rng += (f" <= {w.const(hi)}" if rng else f"{local} <= {w.const(hi)}") if hi is not None else ""
+            fine = [f"{local}.__class__ is _date"] + ([rng] if rng else [])
+            conv = _date_converter(lo, hi)
+        w.emit(1, f"{branch} not ({' and '.join(fine)}):")
+        w.emit(2, f"{local} = {w.const(conv)}({local})")
+        w.emit(2, f"if {local} is _MISS: return None")
+    else:  # sets and records are always converted: the general leaf
+        w.emit(1, f"{branch} True:")
+        w.emit(2, f"v = {local}")
+        w.leaf(2, rule, path)
+
+
+def _decimal_converter(lo: Decimal | None) -> Callable[[Any], Any]:
+    def convert(v: Any) -> Any:
+        c = v.__class__
+        if c is Decimal:
+            if not v.is_finite():
+                return _MISS
+        elif c is str:
+            if _DECIMAL(v) is None:
+                return _MISS
+            v = Decimal(v)
+        elif c is int:
+            v = Decimal(v)
+        else:
+            return _MISS
+        if lo is not None and v < lo:
+            return _MISS
+        return v.copy_abs() if not v else v  # -0.00 is 0.00
+    return convert
+
+
+def _date_converter(lo: date | None, hi: date | None) -> Callable[[Any], Any]:
+    def convert(v: Any) -> Any:
+        c = v.__class__
+        if c is str:
+            if _DATE(v) is None:
+                return _MISS
+            try:
+                v = date.fromisoformat(v)
+            except ValueError:
+                return _MISS
+        elif c is not date:
+            return _MISS
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            return _MISS
+        return v
+    return convert
 
 
 NAMESPACE = {"_MISS": _MISS, "_Dec": Decimal, "_date": date, "_iso": date.fromisoformat,
              "_DECIMAL": _DECIMAL, "_DATE": _DATE, "_fs": frozenset, "_records": _records, "_dict": dict,
-             "_list": list}
+             "_list": list, "_bool": bool}
 BUILTINS = {"len": len, "ValueError": ValueError, "str": str, "int": int, "bool": bool}
 
 
