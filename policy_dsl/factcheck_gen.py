@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?").fullmatch
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
 _MISS = object()
+_BAD = object()  # what a converter returns for a value the fast path cannot take
 
 
 def _records(value: Any, fields: frozenset) -> tuple | None:
@@ -172,7 +173,7 @@ def write_fused(checker: "FactChecker", bind: dict[str, str], expect: frozenset,
 
     A value already of its final type and in range (a Decimal, finite and not negative, a date
     in range, …) is taken with one chained test; anything else goes through the converter of its
-    rule (`_cv3(v)`: the value converted, or _MISS when the fast path cannot take it)."""
+    rule (`_c3(v)`: the value converted, or _BAD when the fast path cannot take it)."""
     w = _Writer(bind, flag, flat=False, absent=absent)
     w.emit(1, "if F.__class__ is not _dict: return None")
     for head in (h for h in checker.order if h in expect):
@@ -226,7 +227,7 @@ def _fused_leaf(w: _Writer, rule: "Rule", path: str, name: str) -> None:
             conv = _date_converter(lo, hi)
         w.emit(1, f"{branch} not ({' and '.join(fine)}):")
         w.emit(2, f"{local} = {w.const(conv)}({local})")
-        w.emit(2, f"if {local} is _MISS: return None")
+        w.emit(2, f"if {local} is _BAD: return None")
     else:  # sets and records are always converted: the general leaf
         w.emit(1, f"{branch} True:")
         w.emit(2, f"v = {local}")
@@ -238,17 +239,17 @@ def _decimal_converter(lo: Decimal | None) -> Callable[[Any], Any]:
         c = v.__class__
         if c is Decimal:
             if not v.is_finite():
-                return _MISS
+                return _BAD
         elif c is str:
             if _DECIMAL(v) is None:
-                return _MISS
+                return _BAD
             v = Decimal(v)
         elif c is int:
             v = Decimal(v)
         else:
-            return _MISS
+            return _BAD
         if lo is not None and v < lo:
-            return _MISS
+            return _BAD
         return v.copy_abs() if not v else v  # -0.00 is 0.00
     return convert
 
@@ -258,20 +259,20 @@ def _date_converter(lo: date | None, hi: date | None) -> Callable[[Any], Any]:
         c = v.__class__
         if c is str:
             if _DATE(v) is None:
-                return _MISS
+                return _BAD
             try:
                 v = date.fromisoformat(v)
             except ValueError:
-                return _MISS
+                return _BAD
         elif c is not date:
-            return _MISS
+            return _BAD
         if (lo is not None and v < lo) or (hi is not None and v > hi):
-            return _MISS
+            return _BAD
         return v
     return convert
 
 
-NAMESPACE = {"_MISS": _MISS, "_Dec": Decimal, "_date": date, "_iso": date.fromisoformat,
+NAMESPACE = {"_MISS": _MISS, "_BAD": _BAD, "_Dec": Decimal, "_date": date, "_iso": date.fromisoformat,
              "_DECIMAL": _DECIMAL, "_DATE": _DATE, "_fs": frozenset, "_records": _records, "_dict": dict,
              "_list": list, "_bool": bool}
 BUILTINS = {"len": len, "ValueError": ValueError, "str": str, "int": int, "bool": bool}
