@@ -71,7 +71,7 @@ class RuleEngine:
         self._static, self._static_program = _static_values(analysis, self._specs, program)
         self._static_trace: dict[int, object] | None = None
         self._variants: dict[frozenset, Variant] = {}
-        self._fused: dict[frozenset, tuple[Variant, Callable]] = {}  # keys of the nested facts → fused
+        self._fused: dict[frozenset, tuple[Variant, Callable, Callable]] = {}  # keys of the nested facts → fused
         self._heads = frozenset(self._checker.order)
         # (clause id, period fact path or None, period item key or None, lo, hi): dated clauses whose
         # period date, when applicable, must be a date in [lo, hi] for a Decision to be final — set
@@ -119,6 +119,12 @@ class RuleEngine:
         evaluated (its index and every problem). Lazy: the input is read as the results are
         consumed (a few cases ahead, at most 64), so it may be unbounded. Same answers as
         `evaluate`, case by case."""
+        return self._stream(cases, as_of, trace, None)
+
+    def _stream(self, cases: Iterable[Mapping[str, Any]], as_of: date | None, trace: bool,
+                judge: Callable[[Decision, int], Decision | CaseError] | None) -> Iterator[Decision | CaseError]:
+        """evaluate_many; `judge(decision, index)` replaces each Decision whose shape is not `judged`
+        (the edition layer's check)."""
         it = iter(cases)
         index, size = 0, 1
         while True:
@@ -126,20 +132,28 @@ class RuleEngine:
             chunk = list(islice(it, size))
             if not chunk:
                 return
-            results = self._chunk(chunk, index, as_of, trace)
+            if as_of is not None:
+                chunk = [{**facts, "as_of": as_of} if isinstance(facts, Mapping) else facts for facts in chunk]
+            results, late = self._chunk(chunk, index, trace)
+            if judge is not None:
+                for k in late:
+                    results[k] = judge(results[k], index + k)  # type: ignore[arg-type]
             index, size = index + len(chunk), min(2 * size, 64)  # the first result comes after one case
             yield from results  # the caller's context is back while the caller runs
 
-    def _chunk(self, chunk: list, start: int, as_of: date | None, trace: bool) -> list[Decision | CaseError]:
-        """Evaluate some cases in one switch to the rules' decimal context (one per thread)."""
+    def _chunk(self, chunk: list, start: int, trace: bool) -> tuple[list[Decision | CaseError], list[int]]:
+        """Evaluate some cases in one switch to the rules' decimal context (one per thread): the
+        results, and the positions of the Decisions whose shape is not `judged`. A run of cases
+        with the same top-level keys goes through their fused program's loop."""
         fast, prepare, fused, make = self._fast, self._checker.prepare, self._fused, Decision._of
-        variants, context, out = self._variants, self._context(), []
+        variants, context, out, late = self._variants, self._context(), [], []
+        append, later = out.append, late.append
         saved = getcontext()
         setcontext(context)
         try:
-            for index, facts in enumerate(chunk, start):
-                if as_of is not None and isinstance(facts, Mapping):
-                    facts = {**facts, "as_of": as_of}
+            i, n = 0, len(chunk)
+            while i < n:
+                facts = chunk[i]
                 if not trace and facts.__class__ is dict:
                     keys = frozenset(facts)
                     hit = fused.get(keys)
@@ -149,20 +163,26 @@ class RuleEngine:
                             hit = self._fuse(keys)
                         finally:
                             setcontext(context)
-                    if hit is not None:  # validation, rules and the Decision in one generated function
+                    if hit is not None:  # validation, rules and the Decision in one generated loop
+                        done = len(out)
                         try:
-                            got = hit[1](facts)
+                            j = hit[2](chunk, i, append, later)
                         except PolicyError as exc:
-                            out.append(CaseError(index, (("", exc.render()),), "evaluation"))
+                            i += len(out) - done  # the case that raised
+                            append(CaseError(start + i, (("", exc.render()),), "evaluation"))
+                            i += 1
                             continue
                         except ArithmeticError as exc:  # past the number limits: at the expression that did it
-                            out.append(CaseError(index, (("", hit[0].program._arithmetic_error(exc).render()),),
-                                                 "evaluation"))
+                            i += len(out) - done
+                            append(CaseError(start + i, (("", hit[0].program._arithmetic_error(exc).render()),),
+                                             "evaluation"))
+                            i += 1
                             continue
-                        if got is not None:
-                            out.append(got)
+                        if j > i:
+                            i = j
                             continue
                 setcontext(saved)  # the general path, as `evaluate` takes it
+                index, i = start + i, i + 1
                 try:
                     flat = fast(facts)
                     if flat is None:
@@ -170,7 +190,7 @@ class RuleEngine:
                     subjects = flat["$subjects"]
                     variant = variants.get(subjects) or self._variant(subjects)
                 except FactsError as exc:
-                    out.append(CaseError(index, tuple(exc.problems)))
+                    append(CaseError(index, tuple(exc.problems)))
                     continue
                 finally:
                     setcontext(context)
@@ -178,15 +198,16 @@ class RuleEngine:
                 try:
                     values = variant.program._fast(flat) if recorded is None else variant.program.traced(flat, recorded)
                 except PolicyError as exc:
-                    out.append(CaseError(index, (("", exc.render()),), "evaluation"))
+                    append(CaseError(index, (("", exc.render()),), "evaluation"))
                     continue
                 except ArithmeticError as exc:
-                    out.append(CaseError(index, (("", variant.program._arithmetic_error(exc).render()),), "evaluation"))
+                    append(CaseError(index, (("", variant.program._arithmetic_error(exc).render()),), "evaluation"))
                     continue
-                out.append(make(variant.shape, values, flat, recorded))
+                later(len(out))
+                append(make(variant.shape, values, flat, recorded))
         finally:
             setcontext(saved)
-        return out
+        return out, late
 
     def evaluate_prepared(self, flat: dict[str, Any], *, trace: bool = False) -> Decision:
         """Evaluate facts already validated and flattened (facts.prepare)."""
@@ -208,7 +229,7 @@ class RuleEngine:
         return dict(zip(self.program.keys, self.program.run(flat)))
 
     # programs per combination of subjects ---------------------------------------------------------------
-    def _fuse(self, keys: frozenset) -> tuple[Variant, Callable] | None:
+    def _fuse(self, keys: frozenset) -> tuple[Variant, Callable, Callable] | None:
         """The fused program for nested facts with these top-level keys (each taken to be given);
         None when a key is not in the vocabulary (the reporting path names it)."""
         if not keys <= self._heads:
@@ -219,7 +240,7 @@ class RuleEngine:
             return Shape(self, variant.applicable, index, paths, keys, fixed, judged)
 
         gates = tuple(g for g in self.gates if g[0] in variant.applicable)
-        hit = self._fused[keys] = (variant, fuse(self._checker, variant.program, keys, shape, gates))
+        hit = self._fused[keys] = (variant, *fuse(self._checker, variant.program, keys, shape, gates))
         return hit  # two threads may both build it: the same function, no harm
 
     def _preset(self, variant: Variant) -> dict[int, object]:

@@ -160,35 +160,14 @@ class EditionEngine:
 
     def evaluate_many(self, cases: Iterable[Mapping[str, Any]], *, as_of: date | None = None,
                       trace: bool = False) -> Iterator[Decision | CaseError]:
-        fast, day_class = self._fast, date
-        for index, result in enumerate(self.newest.evaluate_many(cases, as_of=as_of, trace=trace)):
-            if result.__class__ is CaseError:
-                yield result
-                continue
-            shape, values = result._s, result._v
-            if shape.judged:  # type: ignore[union-attr]  # the fused program found every date in range
-                yield result
-                continue
-            if shape is not None and values is not None:  # _judge's common case, in line (once per case)
-                applicable, at = shape.applicable, shape.index
-                for cid, _, path, key, lo, hi in fast:
-                    if cid in applicable:
-                        if path is not None:
-                            day = result.facts.get(path)
-                        else:
-                            i = at.get(key)  # type: ignore[arg-type]
-                            day = values[i] if i is not None else result.slots[key]  # type: ignore[index]
-                        if day.__class__ is not day_class or not lo <= day <= hi:
-                            break
-                else:
-                    yield result  # the newest edition judges every clause
-                    continue
+        def judge(result: Decision, index: int) -> Decision | CaseError:
             try:
-                judged = self._rejudge(result, trace)
+                return self._judge(result, trace)
             except PolicyError as exc:  # an older edition's evaluation error: reported as the engine does
-                yield CaseError(index, (("", exc.render()),), "evaluation")
-                continue
-            yield judged
+                return CaseError(index, (("", exc.render()),), "evaluation")
+
+        # only the Decisions the newest edition's fused programs did not find final are looked at again
+        return self.newest._stream(cases, as_of, trace, judge)
 
     def all_slots(self, flat: dict[str, Any]) -> dict[str, object]:
         """Every named item on these facts, as the decision gives them (clauses not judged: undetermined)."""
