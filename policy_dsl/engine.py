@@ -72,6 +72,7 @@ class RuleEngine:
         self._static_trace: dict[int, object] | None = None
         self._variants: dict[frozenset, Variant] = {}
         self._fused: dict[frozenset, tuple[Variant, Callable, Callable]] = {}  # keys of the nested facts → fused
+        self._ordered: dict[tuple, tuple[Variant, Callable, Callable]] = {}  # the same by the keys in their order
         self._heads = frozenset(self._checker.order)
         # (clause id, period fact path or None, period item key or None, lo, hi): dated clauses whose
         # period date, when applicable, must be a date in [lo, hi] for a Decision to be final — set
@@ -95,8 +96,7 @@ class RuleEngine:
         if as_of is not None and isinstance(facts, Mapping):
             facts = {**facts, "as_of": as_of}
         if not trace and facts.__class__ is dict:
-            keys = frozenset(facts)
-            hit = self._fused.get(keys) or self._fuse(keys)
+            hit = self._ordered.get(tuple(facts)) or self._fused_for(facts)
             if hit is not None:  # validation, rules and the Decision in one generated function
                 try:
                     run = self._local.run
@@ -145,7 +145,7 @@ class RuleEngine:
         """Evaluate some cases in one switch to the rules' decimal context (one per thread): the
         results, and the positions of the Decisions whose shape is not `judged`. A run of cases
         with the same top-level keys goes through their fused program's loop."""
-        fast, prepare, fused, make = self._fast, self._checker.prepare, self._fused, Decision._of
+        fast, prepare, ordered, make = self._fast, self._checker.prepare, self._ordered, Decision._of
         variants, context, out, late = self._variants, self._context(), [], []
         append, later = out.append, late.append
         saved = getcontext()
@@ -155,12 +155,11 @@ class RuleEngine:
             while i < n:
                 facts = chunk[i]
                 if not trace and facts.__class__ is dict:
-                    keys = frozenset(facts)
-                    hit = fused.get(keys)
+                    hit = ordered.get(tuple(facts))
                     if hit is None:
                         setcontext(saved)  # building programs is no part of the rules' arithmetic
                         try:
-                            hit = self._fuse(keys)
+                            hit = self._fused_for(facts)
                         finally:
                             setcontext(context)
                     if hit is not None:  # validation, rules and the Decision in one generated loop
@@ -214,14 +213,14 @@ class RuleEngine:
         subjects = flat.get("$subjects", frozenset())
         variant = self._variants.get(subjects) or self._variant(subjects)
         recorded: dict[int, object] | None = dict(variant.trace_preset or self._preset(variant)) if trace else None
-        saved = getcontext()
-        setcontext(self._context())  # the rules' own decimal context, never the caller's
         try:
-            values = variant.program._fast(flat) if recorded is None else variant.program.traced(flat, recorded)
+            run = self._local.run
+        except AttributeError:
+            run = self._runner()
+        try:  # in the rules' own decimal context, never the caller's
+            values = run(variant.program._fast, flat) if recorded is None else run(variant.program.traced, flat, recorded)
         except ArithmeticError as exc:  # past the number limits: reported at the expression that did it
             raise variant.program._arithmetic_error(exc) from None
-        finally:
-            setcontext(saved)
         return Decision._of(variant.shape, values, flat, recorded)
 
     def all_slots(self, flat: dict[str, Any]) -> dict[str, object]:
@@ -229,6 +228,15 @@ class RuleEngine:
         return dict(zip(self.program.keys, self.program.run(flat)))
 
     # programs per combination of subjects ---------------------------------------------------------------
+    def _fused_for(self, facts: dict) -> tuple[Variant, Callable, Callable] | None:
+        """The fused program for these nested facts' top-level keys, remembered by their order too
+        (a tuple of the keys is cheaper to make and look up than a frozenset)."""
+        keys = frozenset(facts)
+        hit = self._fused.get(keys) or self._fuse(keys)
+        if hit is not None:
+            self._ordered[tuple(facts)] = hit
+        return hit
+
     def _fuse(self, keys: frozenset) -> tuple[Variant, Callable, Callable] | None:
         """The fused program for nested facts with these top-level keys (each taken to be given);
         None when a key is not in the vocabulary (the reporting path names it)."""

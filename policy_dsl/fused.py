@@ -85,14 +85,14 @@ def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
            + [f"    d._s = {shape}", "    d._x = None", "    return d"])
     loop = (["def _many(_C, _i, _out, _late):"] + [f"    {x}" for x in lacking]
             + ["    _n = len(_C)", "    while _i < _n:", "        F = _C[_i]",
-               "        if F.__class__ is not _dict or F.keys() != _KEYS: return _i"]
+               f"        if F.__class__ is not _dict or len(F) != {len(subjects)}: return _i"]  # and each key read below
             + [f"        {x}".replace("return None", "return _i") for x in body]
             + ([f"        d._s = {judged}"] if judged else
                [f"        if {' and '.join(tests)}: d._s = _SHAPE_J", "        else:", "            d._s = _SHAPE",
                 "            _late(_i)"])
             + ["        d._x = None", "        _out(d)", "        _i += 1", "    return _i"])
     namespace = {**NAMESPACE, **RUNTIME, **known.consts, **check.consts, "_NODES": program.nodes,
-                 "_new": Decision.__new__, "_Decision": Decision, "_MISSING": MISSING, "_KEYS": subjects,
+                 "_new": Decision.__new__, "_Decision": Decision, "_MISSING": MISSING,
                  "_SHAPE": make_shape(paths, index, fixed, False), "_SHAPE_J": make_shape(paths, index, fixed, True),
                  **gate_consts, "__builtins__": {**BUILTINS, "enumerate": enumerate, "len": len}}
     before_one, before_loop = 1 + len(lacking), 5 + len(lacking)  # lines before the body

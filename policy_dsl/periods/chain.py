@@ -140,6 +140,7 @@ class EditionEngine:
         # `judged` is final, the common case costs one test in the generated code
         newest.gates = tuple((cid, path, key, lo, hi) for cid, _, path, key, lo, hi in self._fast)
         newest._fused.clear()
+        newest._ordered.clear()
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:  # rule_set, analysis, program, vocab, slot_type … of the newest
@@ -152,6 +153,21 @@ class EditionEngine:
     # evaluation -------------------------------------------------------------------------------------
     def evaluate(self, facts: Mapping[str, Any], *, as_of: date | None = None, trace: bool = False,
                  source: str = "") -> Decision:
+        if as_of is None and not trace and facts.__class__ is dict:
+            # RuleEngine.evaluate's fused path, in line: one call less for the common case
+            newest = self.newest
+            hit = newest._ordered.get(tuple(facts))
+            if hit is not None:
+                try:
+                    run = newest._local.run
+                except AttributeError:
+                    run = newest._runner()
+                try:  # in the rules' own decimal context, never the caller's
+                    got = run(hit[1], facts)
+                except ArithmeticError as exc:
+                    raise hit[0].program._arithmetic_error(exc) from None
+                if got is not None:
+                    return got if got._s.judged else self._judge(got, trace)
         first = self.newest.evaluate(facts, as_of=as_of, trace=trace, source=source)
         return first if first._s.judged else self._judge(first, trace)  # type: ignore[union-attr]
 
