@@ -196,13 +196,16 @@ class Gen:
             value = value_tmp
         known = self.local_const.get(value, value)
         if slot.money and known in self.consts:  # a constant amount (or unknown) is rounded once, here
-            self.emit(f"{target} = {self.const(quantize_money(self.consts[known]))}")
+            rounded_const = self.const(quantize_money(self.consts[known]))
+            self.emit(f"{target} = {rounded_const}")
             self.result(target, known)
+            self.alias[target] = rounded_const
         elif slot.money:
             rounded = None if self.trace else self._find(("q", value))
             self.current.append(self.node_ids[id(slot.expr)])
             if rounded is not None:
                 self.emit(f"{target} = {rounded}")
+                self.alias[target] = self.alias.get(rounded, rounded)
             else:
                 self.emit(f"{target} = {value}.quantize(_CENT, _HALF_UP, _WIDE) if {value}.__class__ is _Dec else _q({value})")
             self.current.pop()

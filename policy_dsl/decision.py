@@ -45,12 +45,15 @@ class Shape:
     validation — which fact paths the list starts with (their values; `MISSING` or an Unknown
     where the case gave none) and the subjects given."""
 
-    __slots__ = ("engine", "applicable", "index", "fixed", "paths", "subjects", "reported")
+    __slots__ = ("engine", "applicable", "index", "fixed", "paths", "subjects", "reported", "judged")
 
     def __init__(self, engine: "RuleEngine", applicable: frozenset[str], index: dict[str, int],
                  paths: tuple[str, ...] | None = None, subjects: frozenset[str] | None = None,
-                 fixed: dict[str, object] | None = None) -> None:
+                 fixed: dict[str, object] | None = None, judged: bool = False) -> None:
         self.engine, self.applicable, self.index, self.paths, self.subjects = engine, applicable, index, paths, subjects
+        # True: the engine's gates (RuleEngine.gates) hold for every Decision of this shape — the
+        # edition layer takes it as it is, without looking at its dates again
+        self.judged = judged
         self.fixed = fixed or {}  # items whose value is the same in every case: not in the values list
         # (clause id, applicable, ((conclusion, position or -1, constant), ...)) in the order reported
         self.reported = tuple((cid, cid in applicable, tuple((name, index.get(f"{cid}.{name}", -1),
@@ -65,7 +68,7 @@ class Shape:
         return out
 
 
-MISSING = object()  # a fact the case does not give, in a fused program's values
+MISSING = None  # a fact the case does not give, in a fused program's values (a given fact is never None)
 
 
 class Decision:

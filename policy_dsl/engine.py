@@ -71,8 +71,13 @@ class RuleEngine:
         self._static, self._static_program = _static_values(analysis, self._specs, program)
         self._static_trace: dict[int, object] | None = None
         self._variants: dict[frozenset, Variant] = {}
-        self._fused: dict[frozenset, tuple[Variant, Callable]] = {}  # keys of the nested facts → fused
+        self._fused: dict[frozenset, tuple[Variant, Callable, Callable]] = {}  # keys of the nested facts → fused
+        self._ordered: dict[tuple, tuple[Variant, Callable, Callable]] = {}  # the same by the keys in their order
         self._heads = frozenset(self._checker.order)
+        # (clause id, period fact path or None, period item key or None, lo, hi): dated clauses whose
+        # period date, when applicable, must be a date in [lo, hi] for a Decision to be final — set
+        # by the edition layer (periods/chain.py), tested in the fused programs (Shape.judged)
+        self.gates: tuple[tuple[str, str | None, str | None, date, date], ...] = ()
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -91,8 +96,7 @@ class RuleEngine:
         if as_of is not None and isinstance(facts, Mapping):
             facts = {**facts, "as_of": as_of}
         if not trace and facts.__class__ is dict:
-            keys = frozenset(facts)
-            hit = self._fused.get(keys) or self._fuse(keys)
+            hit = self._ordered.get(tuple(facts)) or self._fused_for(facts)
             if hit is not None:  # validation, rules and the Decision in one generated function
                 try:
                     run = self._local.run
@@ -115,6 +119,12 @@ class RuleEngine:
         evaluated (its index and every problem). Lazy: the input is read as the results are
         consumed (a few cases ahead, at most 64), so it may be unbounded. Same answers as
         `evaluate`, case by case."""
+        return self._stream(cases, as_of, trace, None)
+
+    def _stream(self, cases: Iterable[Mapping[str, Any]], as_of: date | None, trace: bool,
+                judge: Callable[[Decision, int], Decision | CaseError] | None) -> Iterator[Decision | CaseError]:
+        """evaluate_many; `judge(decision, index)` replaces each Decision whose shape is not `judged`
+        (the edition layer's check)."""
         it = iter(cases)
         index, size = 0, 1
         while True:
@@ -122,43 +132,56 @@ class RuleEngine:
             chunk = list(islice(it, size))
             if not chunk:
                 return
-            results = self._chunk(chunk, index, as_of, trace)
+            if as_of is not None:
+                chunk = [{**facts, "as_of": as_of} if isinstance(facts, Mapping) else facts for facts in chunk]
+            results, late = self._chunk(chunk, index, trace)
+            if judge is not None:
+                for k in late:
+                    results[k] = judge(results[k], index + k)  # type: ignore[arg-type]
             index, size = index + len(chunk), min(2 * size, 64)  # the first result comes after one case
             yield from results  # the caller's context is back while the caller runs
 
-    def _chunk(self, chunk: list, start: int, as_of: date | None, trace: bool) -> list[Decision | CaseError]:
-        """Evaluate some cases in one switch to the rules' decimal context (one per thread)."""
-        fast, prepare, fused, make = self._fast, self._checker.prepare, self._fused, Decision._of
-        variants, context, out = self._variants, self._context(), []
+    def _chunk(self, chunk: list, start: int, trace: bool) -> tuple[list[Decision | CaseError], list[int]]:
+        """Evaluate some cases in one switch to the rules' decimal context (one per thread): the
+        results, and the positions of the Decisions whose shape is not `judged`. A run of cases
+        with the same top-level keys goes through their fused program's loop."""
+        fast, prepare, ordered, make = self._fast, self._checker.prepare, self._ordered, Decision._of
+        variants, context, out, late = self._variants, self._context(), [], []
+        append, later = out.append, late.append
         saved = getcontext()
         setcontext(context)
         try:
-            for index, facts in enumerate(chunk, start):
-                if as_of is not None and isinstance(facts, Mapping):
-                    facts = {**facts, "as_of": as_of}
+            i, n = 0, len(chunk)
+            while i < n:
+                facts = chunk[i]
                 if not trace and facts.__class__ is dict:
-                    keys = frozenset(facts)
-                    hit = fused.get(keys)
+                    hit = ordered.get(tuple(facts))
                     if hit is None:
                         setcontext(saved)  # building programs is no part of the rules' arithmetic
                         try:
-                            hit = self._fuse(keys)
+                            hit = self._fused_for(facts)
                         finally:
                             setcontext(context)
-                    if hit is not None:  # validation, rules and the Decision in one generated function
+                    if hit is not None:  # validation, rules and the Decision in one generated loop
+                        done = len(out)
                         try:
-                            got = hit[1](facts)
+                            j = hit[2](chunk, i, append, later)
                         except PolicyError as exc:
-                            out.append(CaseError(index, (("", exc.render()),), "evaluation"))
+                            i += len(out) - done  # the case that raised
+                            append(CaseError(start + i, (("", exc.render()),), "evaluation"))
+                            i += 1
                             continue
                         except ArithmeticError as exc:  # past the number limits: at the expression that did it
-                            out.append(CaseError(index, (("", hit[0].program._arithmetic_error(exc).render()),),
-                                                 "evaluation"))
+                            i += len(out) - done
+                            append(CaseError(start + i, (("", hit[0].program._arithmetic_error(exc).render()),),
+                                             "evaluation"))
+                            i += 1
                             continue
-                        if got is not None:
-                            out.append(got)
+                        if j > i:
+                            i = j
                             continue
                 setcontext(saved)  # the general path, as `evaluate` takes it
+                index, i = start + i, i + 1
                 try:
                     flat = fast(facts)
                     if flat is None:
@@ -166,7 +189,7 @@ class RuleEngine:
                     subjects = flat["$subjects"]
                     variant = variants.get(subjects) or self._variant(subjects)
                 except FactsError as exc:
-                    out.append(CaseError(index, tuple(exc.problems)))
+                    append(CaseError(index, tuple(exc.problems)))
                     continue
                 finally:
                     setcontext(context)
@@ -174,29 +197,30 @@ class RuleEngine:
                 try:
                     values = variant.program._fast(flat) if recorded is None else variant.program.traced(flat, recorded)
                 except PolicyError as exc:
-                    out.append(CaseError(index, (("", exc.render()),), "evaluation"))
+                    append(CaseError(index, (("", exc.render()),), "evaluation"))
                     continue
                 except ArithmeticError as exc:
-                    out.append(CaseError(index, (("", variant.program._arithmetic_error(exc).render()),), "evaluation"))
+                    append(CaseError(index, (("", variant.program._arithmetic_error(exc).render()),), "evaluation"))
                     continue
-                out.append(make(variant.shape, values, flat, recorded))
+                later(len(out))
+                append(make(variant.shape, values, flat, recorded))
         finally:
             setcontext(saved)
-        return out
+        return out, late
 
     def evaluate_prepared(self, flat: dict[str, Any], *, trace: bool = False) -> Decision:
         """Evaluate facts already validated and flattened (facts.prepare)."""
         subjects = flat.get("$subjects", frozenset())
         variant = self._variants.get(subjects) or self._variant(subjects)
         recorded: dict[int, object] | None = dict(variant.trace_preset or self._preset(variant)) if trace else None
-        saved = getcontext()
-        setcontext(self._context())  # the rules' own decimal context, never the caller's
         try:
-            values = variant.program._fast(flat) if recorded is None else variant.program.traced(flat, recorded)
+            run = self._local.run
+        except AttributeError:
+            run = self._runner()
+        try:  # in the rules' own decimal context, never the caller's
+            values = run(variant.program._fast, flat) if recorded is None else run(variant.program.traced, flat, recorded)
         except ArithmeticError as exc:  # past the number limits: reported at the expression that did it
             raise variant.program._arithmetic_error(exc) from None
-        finally:
-            setcontext(saved)
         return Decision._of(variant.shape, values, flat, recorded)
 
     def all_slots(self, flat: dict[str, Any]) -> dict[str, object]:
@@ -204,17 +228,27 @@ class RuleEngine:
         return dict(zip(self.program.keys, self.program.run(flat)))
 
     # programs per combination of subjects ---------------------------------------------------------------
-    def _fuse(self, keys: frozenset) -> tuple[Variant, Callable] | None:
+    def _fused_for(self, facts: dict) -> tuple[Variant, Callable, Callable] | None:
+        """The fused program for these nested facts' top-level keys, remembered by their order too
+        (a tuple of the keys is cheaper to make and look up than a frozenset)."""
+        keys = frozenset(facts)
+        hit = self._fused.get(keys) or self._fuse(keys)
+        if hit is not None:
+            self._ordered[tuple(facts)] = hit
+        return hit
+
+    def _fuse(self, keys: frozenset) -> tuple[Variant, Callable, Callable] | None:
         """The fused program for nested facts with these top-level keys (each taken to be given);
         None when a key is not in the vocabulary (the reporting path names it)."""
         if not keys <= self._heads:
             return None
         variant = self._variants.get(keys) or self._variant(keys)
 
-        def shape(paths: tuple[str, ...], index: dict[str, int], fixed: dict[str, object]) -> Shape:
-            return Shape(self, variant.applicable, index, paths, keys, fixed)
+        def shape(paths: tuple[str, ...], index: dict[str, int], fixed: dict[str, object], judged: bool) -> Shape:
+            return Shape(self, variant.applicable, index, paths, keys, fixed, judged)
 
-        hit = self._fused[keys] = (variant, fuse(self._checker, variant.program, keys, shape))
+        gates = tuple(g for g in self.gates if g[0] in variant.applicable)
+        hit = self._fused[keys] = (variant, *fuse(self._checker, variant.program, keys, shape, gates))
         return hit  # two threads may both build it: the same function, no harm
 
     def _preset(self, variant: Variant) -> dict[int, object]:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?").fullmatch
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
 _MISS = object()
+_BAD = object()  # what a converter returns for a value the fast path cannot take
 
 
 def _records(value: Any, fields: frozenset) -> tuple | None:
@@ -66,25 +67,11 @@ class _Writer:
         elif k == "int":
             self.emit(d, "if v.__class__ is not int: return None")
             self._bounds(d, rule)
-        elif k == "decimal":
-            self.emit(d, "c = v.__class__")
-            self.emit(d, "if c is _Dec:")
-            self.emit(d, "    if not v.is_finite(): return None")
-            self.emit(d, "elif c is str:")
-            self.emit(d, "    if _DECIMAL(v) is None: return None")
-            self.emit(d, "    v = _Dec(v)")
-            self.emit(d, "elif c is int: v = _Dec(v)")
-            self.emit(d, "else: return None")
-            self._bounds(d, rule)
-            self.emit(d, "if not v: v = v.copy_abs()")  # -0.00 is 0.00
-        elif k == "date":
-            self.emit(d, "c = v.__class__")
-            self.emit(d, "if c is str:")
-            self.emit(d, "    if _DATE(v) is None: return None")
-            self.emit(d, "    try: v = _iso(v)")
-            self.emit(d, "    except ValueError: return None")
-            self.emit(d, "elif c is not _date: return None")
-            self._bounds(d, rule)
+        elif k in ("decimal", "date"):
+            # already of its type and in range: one chained test; anything else: the rule's converter
+            self.emit(d, f"if not ({' and '.join(_fine(self, rule, 'v'))}):")
+            self.emit(d, f"    v = {self.const(_converter(rule))}(v)")
+            self.emit(d, "    if v is _BAD: return None")
         elif k == "string":
             self.emit(d, "if v.__class__ is not str: return None")
         elif k == "enum":
@@ -120,9 +107,10 @@ class _Writer:
         if rule.maximum is not None:
             self.emit(d, f"if v > {self.const(as_value(rule.maximum))}: return None")
 
-    def optional(self, d: int, mapping: str, key: str, path: str) -> None:
-        """`v = mapping[key]` when present and not null (null is unknown: the same as absent)."""
-        self.emit(d, f"v = {mapping}.get({self.const(key)})")
+    def optional(self, d: int, mapping: str, key: str, path: str, call: bool = False) -> None:
+        """`v = mapping[key]` when present and not null (null is unknown: the same as absent);
+        `call`: `mapping` is the mapping's bound get."""
+        self.emit(d, f"v = {mapping}{'' if call else '.get'}({self.const(key)})")
         if path in self.flag or path in self.absent:
             self.emit(d, "if v is None:")
             if path in self.flag:
@@ -154,9 +142,10 @@ def write_fast(checker: "FactChecker", bind: dict[str, str] | None = None) -> _W
         w.emit(2, "if v.__class__ is not _dict: return None")
         w.emit(2, f"if not v.keys() <= {w.const(frozenset(rules))}: return None")
         w.emit(2, "s = v")
+        w.emit(2, "g = s.get")
         w.emit(2, f"if s: mask |= {bit[head]}")
         for name, rule in rules.items():
-            w.optional(2, "s", name, f"{head}.{name}")
+            w.optional(2, "g", name, f"{head}.{name}", call=True)
             w.leaf(3, rule, f"{head}.{name}")
     subjects = tuple(frozenset(h for h in heads if m & bit[h]) for m in range(1 << len(heads)))
     w.emit(1, f"out['$subjects'] = {w.const(subjects)}[mask]")
@@ -168,28 +157,121 @@ def write_fused(checker: "FactChecker", bind: dict[str, str], expect: frozenset,
     """The checks of a fused program, for nested facts whose top-level keys are exactly `expect`
     (the engine looks the program up by them), each given (a subject not empty): every fact of
     them into its local of `bind` (no flat mapping), or `absent[path]` when not given; `u` set
-    when a fact of `flag` is left out or null; anything unusual returns None."""
+    when a fact of `flag` is left out or null; anything unusual returns None.
+
+    A value already of its final type and in range (a Decimal, finite and not negative, a date
+    in range, …) is taken with one chained test; anything else goes through the converter of its
+    rule (`_c3(v)`: the value converted, or _BAD when the fast path cannot take it)."""
     w = _Writer(bind, flag, flat=False, absent=absent)
     w.emit(1, "if F.__class__ is not _dict: return None")
     for head in (h for h in checker.order if h in expect):
-        w.emit(1, f"v = F[{w.const(head)}]")
         if head in checker.top:
+            w.emit(1, f"v = F.get({w.const(head)})")  # (a loop over cases reads other cases' keys too)
             w.emit(1, "if v is None: return None")
             w.leaf(1, checker.top[head], head)
             continue
         rules = checker.subjects[head]
-        w.emit(1, "if v.__class__ is not _dict or not v: return None")
-        w.emit(1, f"if not v.keys() <= {w.const(frozenset(rules))}: return None")
-        w.emit(1, "s = v")
+        w.emit(1, f"s = F.get({w.const(head)})")
+        w.emit(1, f"if s.__class__ is not _dict or not s or not s.keys() <= {w.const(frozenset(rules))}: return None")
+        w.emit(1, "g = s.get")
         for name, rule in rules.items():
-            w.optional(1, "s", name, f"{head}.{name}")
-            w.leaf(2, rule, f"{head}.{name}")
+            _fused_leaf(w, rule, f"{head}.{name}", name)
     return w
 
 
-NAMESPACE = {"_MISS": _MISS, "_Dec": Decimal, "_date": date, "_iso": date.fromisoformat,
+def _fused_leaf(w: _Writer, rule: "Rule", path: str, name: str) -> None:
+    local = w.bind[path]
+    w.emit(1, f"{local} = g({w.const(name)})")
+    missing = w.absent.get(path, "_MISSING")
+    if path in w.flag or missing != "_MISSING":  # None → its Unknown (MISSING is None: nothing to do)
+        w.emit(1, f"if {local} is None:")
+        if path in w.flag:
+            w.emit(2, "u = 1")
+        w.emit(2, f"{local} = {missing}")
+        branch = "elif"
+    else:
+        w.emit(1, f"if {local} is None: pass")
+        branch = "elif"
+    k, lo, hi = rule.kind, rule.minimum, rule.maximum
+    if k == "bool":
+        w.emit(1, f"{branch} {local}.__class__ is not _bool: return None")
+    elif k == "string":
+        w.emit(1, f"{branch} {local}.__class__ is not str: return None")
+    elif k == "enum":
+        w.emit(1, f"{branch} {local}.__class__ is not str or {local} not in {w.const(frozenset(rule.values))}: return None")
+    elif k == "int":
+        bounds = "".join(f" or {local} {op} {w.const(b)}" for op, b in (("<", lo), (">", hi)) if b is not None)
+        w.emit(1, f"{branch} {local}.__class__ is not int{bounds}: return None")
+    elif k in ("decimal", "date"):
+        w.emit(1, f"{branch} not ({' and '.join(_fine(w, rule, local))}):")
+        w.emit(2, f"{local} = {w.const(_converter(rule))}({local})")
+        w.emit(2, f"if {local} is _BAD: return None")
+    else:  # sets and records are always converted: the general leaf
+        w.emit(1, f"{branch} True:")
+        w.emit(2, f"v = {local}")
+        w.leaf(2, rule, path)
+
+
+def _fine(w: _Writer, rule: "Rule", local: str) -> list[str]:
+    """The tests that a decimal or date value is already what the rule's converter would return."""
+    lo, hi = rule.minimum, rule.maximum
+    if rule.kind == "decimal":  # -0 is signed: the converter makes it 0
+        fine = [f"{local}.__class__ is _Dec", f"not {local}.is_signed()", f"{local}.is_finite()"]
+        if lo is not None and Decimal(lo) > 0:  # type: ignore[arg-type]
+            fine.append(f"{local} >= {w.const(Decimal(lo))}")  # type: ignore[arg-type]
+        return fine
+    rng = f"{w.const(lo)} <= {local}" if lo is not None else ""
+    rng += (f" <= {w.const(hi)}" if rng else f"{local} <= {w.const(hi)}") if hi is not None else ""
+    return [f"{local}.__class__ is _date"] + ([rng] if rng else [])
+
+
+def _converter(rule: "Rule") -> Callable[[Any], Any]:
+    if rule.kind == "decimal":
+        return _decimal_converter(None if rule.minimum is None else Decimal(rule.minimum))  # type: ignore[arg-type]
+    return _date_converter(rule.minimum, rule.maximum)  # type: ignore[arg-type]
+
+
+def _decimal_converter(lo: Decimal | None) -> Callable[[Any], Any]:
+    def convert(v: Any) -> Any:
+        c = v.__class__
+        if c is Decimal:
+            if not v.is_finite():
+                return _BAD
+        elif c is str:
+            if _DECIMAL(v) is None:
+                return _BAD
+            v = Decimal(v)
+        elif c is int:
+            v = Decimal(v)
+        else:
+            return _BAD
+        if lo is not None and v < lo:
+            return _BAD
+        return v.copy_abs() if not v else v  # -0.00 is 0.00
+    return convert
+
+
+def _date_converter(lo: date | None, hi: date | None) -> Callable[[Any], Any]:
+    def convert(v: Any) -> Any:
+        c = v.__class__
+        if c is str:
+            if _DATE(v) is None:
+                return _BAD
+            try:
+                v = date.fromisoformat(v)
+            except ValueError:
+                return _BAD
+        elif c is not date:
+            return _BAD
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            return _BAD
+        return v
+    return convert
+
+
+NAMESPACE = {"_MISS": _MISS, "_BAD": _BAD, "_Dec": Decimal, "_date": date, "_iso": date.fromisoformat,
              "_DECIMAL": _DECIMAL, "_DATE": _DATE, "_fs": frozenset, "_records": _records, "_dict": dict,
-             "_list": list}
+             "_list": list, "_bool": bool}
 BUILTINS = {"len": len, "ValueError": ValueError, "str": str, "int": int, "bool": bool}
 
 

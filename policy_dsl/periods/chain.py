@@ -139,6 +139,11 @@ class EditionEngine:
         # range the newest edition judges as it is (its period within the clause's valid): the common case
         self._fast = tuple((cid, c, *self._where(c), *self._newest_range(c)) for cid, c in self._dated)
         self._engines: dict[tuple, RuleEngine] = {(): newest}
+        # the newest engine's fused programs test these dates themselves: a Decision whose shape is
+        # `judged` is final, the common case costs one test in the generated code
+        newest.gates = tuple((cid, path, key, lo, hi) for cid, _, path, key, lo, hi in self._fast)
+        newest._fused.clear()
+        newest._ordered.clear()
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:  # rule_set, analysis, program, vocab, slot_type … of the newest
@@ -151,39 +156,37 @@ class EditionEngine:
     # evaluation -------------------------------------------------------------------------------------
     def evaluate(self, facts: Mapping[str, Any], *, as_of: date | None = None, trace: bool = False,
                  source: str = "") -> Decision:
-        return self._judge(self.newest.evaluate(facts, as_of=as_of, trace=trace, source=source), trace)
+        if as_of is None and not trace and facts.__class__ is dict:
+            # RuleEngine.evaluate's fused path, in line: one call less for the common case
+            newest = self.newest
+            hit = newest._ordered.get(tuple(facts))
+            if hit is not None:
+                try:
+                    run = newest._local.run
+                except AttributeError:
+                    run = newest._runner()
+                try:  # in the rules' own decimal context, never the caller's
+                    got = run(hit[1], facts)
+                except ArithmeticError as exc:
+                    raise hit[0].program._arithmetic_error(exc) from None
+                if got is not None:
+                    return got if got._s.judged else self._judge(got, trace)
+        first = self.newest.evaluate(facts, as_of=as_of, trace=trace, source=source)
+        return first if first._s.judged else self._judge(first, trace)  # type: ignore[union-attr]
 
     def evaluate_prepared(self, flat: dict[str, Any], *, trace: bool = False) -> Decision:
         return self._judge(self.newest.evaluate_prepared(flat, trace=trace), trace)
 
     def evaluate_many(self, cases: Iterable[Mapping[str, Any]], *, as_of: date | None = None,
                       trace: bool = False) -> Iterator[Decision | CaseError]:
-        fast, day_class = self._fast, date
-        for index, result in enumerate(self.newest.evaluate_many(cases, as_of=as_of, trace=trace)):
-            if result.__class__ is CaseError:
-                yield result
-                continue
-            shape, values = result._s, result._v
-            if shape is not None and values is not None:  # _judge's common case, in line (once per case)
-                applicable, at = shape.applicable, shape.index
-                for cid, _, path, key, lo, hi in fast:
-                    if cid in applicable:
-                        if path is not None:
-                            day = result.facts.get(path)
-                        else:
-                            i = at.get(key)  # type: ignore[arg-type]
-                            day = values[i] if i is not None else result.slots[key]  # type: ignore[index]
-                        if day.__class__ is not day_class or not lo <= day <= hi:
-                            break
-                else:
-                    yield result  # the newest edition judges every clause
-                    continue
+        def judge(result: Decision, index: int) -> Decision | CaseError:
             try:
-                judged = self._rejudge(result, trace)
+                return self._judge(result, trace)
             except PolicyError as exc:  # an older edition's evaluation error: reported as the engine does
-                yield CaseError(index, (("", exc.render()),), "evaluation")
-                continue
-            yield judged
+                return CaseError(index, (("", exc.render()),), "evaluation")
+
+        # only the Decisions the newest edition's fused programs did not find final are looked at again
+        return self.newest._stream(cases, as_of, trace, judge)
 
     def all_slots(self, flat: dict[str, Any]) -> dict[str, object]:
         """Every named item on these facts, as the decision gives them (clauses not judged: undetermined)."""
