@@ -188,23 +188,24 @@ class JsonSql:
         adjacent constants are joined before SQL sees them (an always-applicable clause of constant
         conclusions is then a single literal)."""
         head = "".join(f"{_j(k)}:{_j(v)}," for k, v in EVALUATION_HEADER.items())
-        # A set that states its period: every row the query answers is judged by this edition (rows
-        # whose period date needs another edition, or none, are rechecked by the Python engine).
-        period, edition = self._edition()
+        # A set that states its period: every row the query answers is judged by this edition, which
+        # the row names once at top level (rows whose period date needs another edition, or none, are
+        # rechecked by the Python engine), so no clause names an edition of its own.
+        title, period = self._edition()
         parts: list = [Text('{"row":'), "CAST(_row + 1 AS VARCHAR)",
-                       Text(f',{head}"policy_set":{_j(self.engine.name)},"as_of":'),
+                       Text(f',{head}"policy_set":{_j(self.engine.name)}{title},"as_of":'),
                        "CASE WHEN as_of IS NULL THEN 'null' ELSE concat('\"', CAST(as_of AS VARCHAR), '\"') END",
                        Text(f'{period},"clauses":{{')]
         for i, cid in enumerate(clauses):
             sep = "," if i else ""
             names = list(self.engine.rule_set.clauses[cid].conclusions)
             has = self._applicable(cid)
-            empty = {flag: f'{sep}{_j(cid)}:{{"applicable":{flag},{edition}"conclusions":{{}}}}' for flag in ("true", "false")}
+            empty = {flag: f'{sep}{_j(cid)}:{{"applicable":{flag},"conclusions":{{}}}}' for flag in ("true", "false")}
             if not names:
                 parts.append(Text(empty["true"]) if has is None
                              else f"CASE WHEN {has} THEN {_lit(empty['true'])} ELSE {_lit(empty['false'])} END")
                 continue
-            inner: list = [Text(f'{sep}{_j(cid)}:{{"applicable":true,{edition}"conclusions":{{')]
+            inner: list = [Text(f'{sep}{_j(cid)}:{{"applicable":true,"conclusions":{{')]
             for j, name in enumerate(names):
                 inner.append(Text(("," if j else "") + _j(name) + ":"))
                 inner.append(self._value(f"{cid}.{name}"))
@@ -217,15 +218,8 @@ class JsonSql:
         return _concat(parts)
 
     def _edition(self) -> tuple[str, str]:
-        """The `,"period":…` and `"edition":…,` pieces of the set's own edition (empty without a period)."""
-        from ..periods.chain import edition_of
-        from ..periods.words import edition_json, period_json
-
-        rs = self.engine.rule_set
-        if rs.period is None:
-            return "", ""
-        encode = self.rows._encode
-        return f',"period":{encode(period_json(rs.period))}', f'"edition":{encode(edition_json(edition_of(rs)))},'
+        """The `,"title":…` and `,"period":…` pieces of the set's own edition (empty without a period)."""
+        return self.rows._title, self.rows._period
 
     # the summary --------------------------------------------------------------------------------
     def count(self, con, summary, clauses: tuple[str, ...]) -> None:
