@@ -104,7 +104,7 @@ def _type(name: str | None):
 
 @isolated
 def explain_json(decision: "Decision", clause: str | None = None) -> dict:
-    from .periods.words import clause_edition, edition_json, period_json
+    from .periods.words import edition_header, edition_json, named_edition, period_json
     from .render.zh import Words
 
     engine = decision.engine
@@ -120,8 +120,9 @@ def explain_json(decision: "Decision", clause: str | None = None) -> dict:
                        "departments": list(c.departments)}
         if c.source:
             entry["citation"] = {k: v for k, v in vars(c.source).items() if v and k != "span"}
-        if engine.rule_set.period is not None:  # editions by period: which edition judged the clause
-            entry["edition"] = edition_json(clause_edition(decision, cid))
+        named, edition = named_edition(decision, cid)
+        if named:  # editions by period: judged by an older edition, or not judged (null)
+            entry["edition"] = edition_json(edition)
         conclusions = {}
         for name, value in result.conclusions.items():
             t = engine.slot_type(f"{cid}.{name}")
@@ -135,6 +136,7 @@ def explain_json(decision: "Decision", clause: str | None = None) -> dict:
         "schema": "policy-dsl/decision",
         "version": SCHEMA_VERSION,
         "policy_set": decision.policy_set,
+        **edition_header(engine.rule_set),
         "extends": engine.rule_set.extends,
         "content_hash": decision.content_hash,
         "as_of": decision.as_of.isoformat() if decision.as_of else None,

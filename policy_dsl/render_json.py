@@ -62,7 +62,7 @@ def json_value(value: object, t: T.Type | None = None, vocab: Vocabulary | None 
 
 @isolated
 def decision_json(decision: "Decision") -> dict:
-    from .periods.words import clause_edition, edition_json, period_json
+    from .periods.words import edition_header, edition_json, named_edition, period_json
 
     engine = decision.engine
     period = engine.rule_set.period if engine else None
@@ -73,11 +73,13 @@ def decision_json(decision: "Decision") -> dict:
             t = engine.slot_type(f"{cid}.{name}") if engine else None
             conclusions[name] = json_value(value, t, engine.vocab if engine else None)
         entry: dict = {"applicable": result.applicable}
-        if period is not None:  # editions by period: which edition judged the clause
-            entry["edition"] = edition_json(clause_edition(decision, cid))
+        named, edition = named_edition(decision, cid)
+        if named:  # editions by period: judged by an older edition, or not judged (null)
+            entry["edition"] = edition_json(edition)
         entry["conclusions"] = conclusions
         clauses[cid] = entry
-    out: dict = {"policy_set": decision.policy_set, "as_of": decision.as_of.isoformat() if decision.as_of else None}
+    out: dict = {"policy_set": decision.policy_set, **(edition_header(engine.rule_set) if engine else {}),
+                 "as_of": decision.as_of.isoformat() if decision.as_of else None}
     if period is not None:
         out["period"] = period_json(period)
     out["clauses"] = clauses

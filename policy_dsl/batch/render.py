@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from .. import types as T
-from ..periods.words import clause_edition, edition_json, period_json
+from ..periods.words import clause_edition, edition_header, edition_json, named_edition, period_json
 from ..render_json import json_value
 from ..values import Unknown, format_decimal, format_money
 
@@ -43,8 +43,10 @@ class JsonRows:
                              for flag in (True, False)} for cid in clauses}
         self._keys = {cid: self._encode(cid) for cid in clauses}
         self._header = "".join(f"{self._encode(k)}:{self._encode(v)}," for k, v in EVALUATION_HEADER.items())
-        # A set that states its period: each clause names the edition that judged it (as to_json() does).
+        # A set that states its period: the row's edition at top level, and a clause's own only where
+        # it was judged otherwise (as to_json() does).
         period = engine.rule_set.period
+        self._title = "".join(f",{self._encode(k)}:{self._encode(v)}" for k, v in edition_header(engine.rule_set).items())
         self._period = f',"period":{self._encode(period_json(period))}' if period is not None else ""
         self._editions: dict = {}
 
@@ -70,22 +72,30 @@ class JsonRows:
         return out
 
     def edition(self, decision, cid: str) -> str:
-        """The encoded edition of a clause (a few distinct ones per run: remembered)."""
-        edition = clause_edition(decision, cid)
+        """The `"edition":…,` piece of a clause judged otherwise than by the row's set; empty for the
+        others (a few distinct editions per run: remembered)."""
+        named, edition = named_edition(decision, cid)
+        if not named:
+            return ""
         text = self._editions.get(edition)
         if text is None:
-            text = self._editions[edition] = self._encode(edition_json(edition))
+            text = self._editions[edition] = f'"edition":{self._encode(edition_json(edition))},'
         return text
 
     def render(self, decision) -> dict:
         clauses = {}
         for cid in self.clauses:
             result = decision.clauses[cid]
-            clauses[cid] = {"applicable": result.applicable, "conclusions": self.conclusions(cid, result)}
-            if self._period:
-                clauses[cid] = {"applicable": result.applicable, "edition": json.loads(self.edition(decision, cid)),
-                                "conclusions": clauses[cid]["conclusions"]}
-        out = {"policy_set": decision.policy_set, "as_of": decision.as_of.isoformat() if decision.as_of else None}
+            entry = {"applicable": result.applicable}
+            edition = self.edition(decision, cid) if self._period else ""
+            if edition:
+                entry["edition"] = json.loads(edition[len('"edition":'):-1])
+            entry["conclusions"] = self.conclusions(cid, result)
+            clauses[cid] = entry
+        out = {"policy_set": decision.policy_set}
+        if self._title:
+            out.update(json.loads("{" + self._title[1:] + "}"))
+        out["as_of"] = decision.as_of.isoformat() if decision.as_of else None
         if self._period:
             out["period"] = json.loads(self._period.split(":", 1)[1])
         out["clauses"] = clauses
@@ -97,7 +107,7 @@ class JsonRows:
         parts = []
         for cid in self.clauses:
             result = decision.clauses[cid]
-            edition = f'"edition":{self.edition(decision, cid)},' if self._period else ""
+            edition = self.edition(decision, cid) if self._period else ""
             if not result.conclusions and not edition:
                 parts.append(self._empty[cid][result.applicable])
             else:
@@ -105,8 +115,8 @@ class JsonRows:
                              f'"conclusions":{encode(self.conclusions(cid, result))}}}')
         as_of = f'"{decision.as_of.isoformat()}"' if decision.as_of else "null"
         tail = "".join(f",{encode(k)}:{encode(v)}" for k, v in extra.items()) if extra else ""
-        return (f'{{"row":{number},{self._header}"policy_set":{encode(decision.policy_set)},"as_of":{as_of}{self._period},'
-                f'"clauses":{{{",".join(parts)}}}{tail}}}')
+        return (f'{{"row":{number},{self._header}"policy_set":{encode(decision.policy_set)}{self._title},"as_of":{as_of}'
+                f'{self._period},"clauses":{{{",".join(parts)}}}{tail}}}')
 
 
 def _converter(t: T.Type, vocab):

@@ -109,6 +109,26 @@ def edition_line(decision: "Decision", cid: str) -> str:
     return judged_by(edition) if dated or getattr(rs, "predecessor", None) is not None else ""
 
 
+def named_edition(decision: "Decision", cid: str) -> tuple[bool, "Edition | None"]:
+    """(whether the clause's JSON names its edition, that edition). A row states its own edition once,
+    at top level (`policy_set`, `title`, `period`); a clause names one only when it was judged
+    otherwise: by an older edition, or not at all (None). False for a set that states no period."""
+    engine = decision.engine
+    rs = engine.rule_set if engine is not None else None
+    if rs is None or rs.period is None:
+        return False, None
+    from .chain import edition_of
+
+    edition = clause_edition(decision, cid)
+    return edition != edition_of(rs), edition
+
+
+def edition_header(rs: RuleSet) -> dict:
+    """What a set that states its period adds at the top of a decision's JSON: its title (the
+    `period` comes after `as_of`); nothing for a set without a period."""
+    return {"title": rs.title} if rs.period is not None else {}
+
+
 def edition_json(edition: "Edition | None") -> dict | None:
     if edition is None:
         return None
