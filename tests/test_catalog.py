@@ -116,6 +116,16 @@ def test_boundaries_read_as_the_text_says(capsys) -> None:
     assert "培训开始日期在2021年12月31日前（含当日）" in living
 
 
+def test_an_edition_cites_its_predecessor_without_the_text_it_changed(capsys) -> None:
+    refund = _section(_md("liaoning-2022", capsys=capsys), "stable_job_refund")
+    basis = refund.split("**政策依据**", 1)[1].split("**享受条件**", 1)[0]
+    # the 2022 edition lowers 辽人社发〔2021〕7号's 6% to 5.5%: its basis must not quote "不高于6%"
+    assert basis.strip().splitlines() == ["- 辽人社发〔2021〕7号 一（一）", "- 辽宁省2022年稳岗返还接续政策（示例，概述） 一、二、三、四"]
+    assert "裁员率不高于5.5%" in refund and "不高于6%" not in refund
+    # a condition the edition kept still quotes the earlier notice where it is listed
+    assert "原文：“实施上述稳岗返还政策的统筹地区，上年度失业保险基金滚存结余备付期限应在1年以上”" in refund
+
+
 def test_the_province_catalog_says_what_it_leaves_open(capsys) -> None:
     md = _md("liaoning", capsys=capsys)
     refund = _section(md, "stable_job_refund")

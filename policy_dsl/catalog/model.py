@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..authoring.facts_template import direct_facts
 from ..authoring.inventory import chain
+from ..editions import editions
 from ..model import Citation, Clause, Parameter, RuleSet
 from ..render_json import json_value
 from ..render.words import day, unit_of, value_words
@@ -164,11 +165,26 @@ def _cite(c: Citation | None, set_name: str | None) -> Cite | None:
     return Cite(set_name, c.document, c.article, c.text) if c else None
 
 
+def _superseded_unquoted(rs: RuleSet, cites: list[Cite]) -> list[Cite]:
+    """Where an edition cites its own text for a clause, an earlier edition's citation stays as a
+    reference without its quote: that text is what the edition changed (liaoning-2022's 稳岗返还
+    would otherwise show 辽人社发〔2021〕7号's "不高于6%" above its own 5.5%). The conditions the
+    edition kept still quote the earlier text where they are listed."""
+    level = [s.name for s in editions(rs)]  # newest first
+    cited = [c.set for c in cites if c.set in level]
+    if not cited:
+        return cites
+    newest = min(level.index(name) for name in cited)
+    return [Cite(c.set, c.document, c.article, None) if c.set in level and level.index(c.set) > newest else c
+            for c in cites]
+
+
 def _entry(engine: "RuleEngine", words: Words, clause: Clause) -> Entry:
     rs = engine.rule_set
     order = [s.name for s in reversed(chain(rs))]
     cites = [Cite(s, c.document, c.article, c.text) for s, c in sorted(clause.sources.items(),
                                                                         key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)]
+    cites = _superseded_unquoted(rs, cites)
     if not cites and clause.source:
         cites = [Cite(rs.name, clause.source.document, clause.source.article, clause.source.text)]
     params = tuple(_param_row(rs, words, clause, p) for p in clause.parameters.values())
