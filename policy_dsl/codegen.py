@@ -401,6 +401,8 @@ class Gen:
     def _call(self, node: n.Call) -> str:
         builtin = BUILTINS[node.name]
         args = [self.expr(a) for a in node.args]
+        if node.name == "known" and len(args) == 1 and not self.may(args[0]):
+            return self.record(node, "True")  # a value that cannot be unknown is known: no call
         fn = self.const(builtin.impl)
         # known() and tags() take unknowns as they come; neither makes one of known arguments.
         t = self.result(self.tmp(), *args)

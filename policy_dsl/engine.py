@@ -73,6 +73,8 @@ class RuleEngine:
         self._variants: dict[frozenset, Variant] = {}
         self._fused: dict[frozenset, tuple[Variant, Callable, Callable]] = {}  # keys of the nested facts → fused
         self._ordered: dict[tuple, tuple[Variant, Callable, Callable]] = {}  # the same by the keys in their order
+        self._traced_fused: dict[frozenset, tuple[Variant, Callable, None]] = {}  # likewise, traced
+        self._traced_ordered: dict[tuple, tuple[Variant, Callable, None]] = {}
         self._heads = frozenset(self._checker.order)
         # (clause id, period fact path or None, period item key or None, lo, hi): dated clauses whose
         # period date, when applicable, must be a date in [lo, hi] for a Decision to be final — set
@@ -104,6 +106,19 @@ class RuleEngine:
                     run = self._runner()
                 try:  # in the rules' own decimal context, never the caller's
                     got = run(hit[1], facts)
+                except ArithmeticError as exc:
+                    raise hit[0].program._arithmetic_error(exc) from None
+                if got is not None:
+                    return got
+        elif facts.__class__ is dict:
+            hit = self._traced_ordered.get(tuple(facts)) or self._traced_for(facts)
+            if hit is not None:  # the same, recording every node's value
+                try:
+                    run = self._local.run
+                except AttributeError:
+                    run = self._runner()
+                try:
+                    got = run(hit[1], facts, dict(hit[0].trace_preset or self._preset(hit[0])))
                 except ArithmeticError as exc:
                     raise hit[0].program._arithmetic_error(exc) from None
                 if got is not None:
@@ -237,9 +252,9 @@ class RuleEngine:
             self._ordered[tuple(facts)] = hit
         return hit
 
-    def _fuse(self, keys: frozenset) -> tuple[Variant, Callable, Callable] | None:
+    def _fuse(self, keys: frozenset, trace: bool = False) -> tuple[Variant, Callable, Callable] | None:
         """The fused program for nested facts with these top-level keys (each taken to be given);
-        None when a key is not in the vocabulary (the reporting path names it)."""
+        None when a key is not in the vocabulary (the reporting path names it). `trace`: the traced one."""
         if not keys <= self._heads:
             return None
         variant = self._variants.get(keys) or self._variant(keys)
@@ -248,8 +263,17 @@ class RuleEngine:
             return Shape(self, variant.applicable, index, paths, keys, fixed, judged)
 
         gates = tuple(g for g in self.gates if g[0] in variant.applicable)
-        hit = self._fused[keys] = (variant, *fuse(self._checker, variant.program, keys, shape, gates))
+        hit = (variant, *fuse(self._checker, variant.program, keys, shape, gates, trace))
+        (self._traced_fused if trace else self._fused)[keys] = hit  # type: ignore[assignment]
         return hit  # two threads may both build it: the same function, no harm
+
+    def _traced_for(self, facts: dict) -> tuple[Variant, Callable, None] | None:
+        """The traced fused program for these nested facts' top-level keys (see _fused_for)."""
+        keys = frozenset(facts)
+        hit = self._traced_fused.get(keys) or self._fuse(keys, trace=True)
+        if hit is not None:
+            self._traced_ordered[tuple(facts)] = hit
+        return hit  # type: ignore[return-value]
 
     def _preset(self, variant: Variant) -> dict[int, object]:
         """A trace starts from the node values of the folded items, as if they had been computed."""

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
          make_shape: Callable[[tuple[str, ...], dict[str, int], dict[str, object], bool], "Shape"],
-         gates: tuple = ()) -> tuple[Callable[[dict], "Decision | None"], Callable]:
+         gates: tuple = (), trace: bool = False) -> tuple[Callable[..., "Decision | None"], Callable | None]:
     """(fn, many). fn(nested facts whose top-level keys are `subjects`) → its Decision, or None.
     many(cases, i, append, late): the same for cases[i], cases[i+1], … in one loop, each Decision
     appended, until a case fn would not take (other keys, or None) or the end: returns its index
@@ -38,13 +38,15 @@ def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
     `make_shape(fact paths, index, fixed, judged)`: the Shape of the Decisions it makes, whose values
     are the facts' and then those of the program's items that are not constants (`index`:
     item → position; `fixed`: item → its constant value). `gates` (RuleEngine.gates): a Decision
-    gets the shape made with judged=True when each gate's date is a date within its range."""
-    gen = program._gen
+    gets the shape made with judged=True when each gate's date is a date within its range.
+    `trace`: fn(facts, T) records every node's value in T (preset with the folded items'), as
+    Program.traced does, and keeps T as the Decision's trace; no loop (many is None)."""
+    gen = Gen(program._slots, program._notes, program.node_ids, trace=True) if trace else program._gen
     # The facts of the subjects given are usually all there: a second body of the rules takes
     # them as known (no Unknown tests); a given subject that lacks one (or gives it as null)
     # takes the general body, as does a fact of a subject the case does not have.
     given = frozenset(p for p in gen.fact_local if p.partition(".")[0] in subjects)
-    known = Gen(program._slots, program._notes, program.node_ids, trace=False, known=given, pool=gen)
+    known = Gen(program._slots, program._notes, program.node_ids, trace=trace, known=given, pool=gen)
     if known.fact_local != gen.fact_local or known.out != gen.out:  # pragma: no cover - same slots, same names
         raise AssertionError("fused: the two bodies disagree on names")
     # Every fact of the subjects given gets a local: the rules' own, or one for the Decision only.
@@ -81,8 +83,8 @@ def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
     tests, gate_consts = _gates(gates, bind, fixed, gen.slot_local)
     judged = "_SHAPE" if not tests else "_SHAPE_J" if tests == ["True"] else None
     shape = judged or f"_SHAPE_J if {' and '.join(tests)} else _SHAPE"
-    one = (["def _fused(F):"] + [f"    {x}" for x in lacking + body]
-           + [f"    d._s = {shape}", "    d._x = None", "    return d"])
+    one = ([f"def _fused(F{', T' if trace else ''}):"] + [f"    {x}" for x in lacking + body]
+           + [f"    d._s = {shape}", f"    d._x = {'{_TRACE: T}' if trace else 'None'}", "    return d"])
     loop = (["def _many(_C, _i, _out, _late):"] + [f"    {x}" for x in lacking]
             + ["    _n = len(_C)", "    while _i < _n:", "        F = _C[_i]",
                f"        if F.__class__ is not _dict or len(F) != {len(subjects)}: return _i"]  # and each key read below
@@ -94,10 +96,10 @@ def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
     namespace = {**NAMESPACE, **RUNTIME, **known.consts, **check.consts, "_NODES": program.nodes,
                  "_new": Decision.__new__, "_Decision": Decision, "_MISSING": MISSING,
                  "_SHAPE": make_shape(paths, index, fixed, False), "_SHAPE_J": make_shape(paths, index, fixed, True),
-                 **gate_consts, "__builtins__": {**BUILTINS, "enumerate": enumerate, "len": len}}
+                 "_TRACE": "trace", **gate_consts, "__builtins__": {**BUILTINS, "enumerate": enumerate, "len": len}}
     before_one, before_loop = 1 + len(lacking), 5 + len(lacking)  # lines before the body
     return (_function(one, "_fused", namespace, program, gen, known, [before_one + x for x in starts]),
-            _function(loop, "_many", namespace, program, gen, known, [before_loop + x for x in starts]))
+            None if trace else _function(loop, "_many", namespace, program, gen, known, [before_loop + x for x in starts]))
 
 
 def _function(lines: list[str], name: str, namespace: dict, program: "Program", gen: Gen, known: Gen,

@@ -144,6 +144,8 @@ class EditionEngine:
         newest.gates = tuple((cid, path, key, lo, hi) for cid, _, path, key, lo, hi in self._fast)
         newest._fused.clear()
         newest._ordered.clear()
+        newest._traced_fused.clear()
+        newest._traced_ordered.clear()
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:  # rule_set, analysis, program, vocab, slot_type … of the newest
