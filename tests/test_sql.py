@@ -157,10 +157,12 @@ def test_coverage_lists_what_python_computes(capsys):
 def test_every_dialect_renders_parseable_sql(dialect):
     engine = load("fushun")
     facts = {p: s.type for p, s in engine.vocab.facts.items()}
-    text = render(build_plan(engine.rule_set, engine.analysis, facts).query, dialect)
-    assert sqlglot.parse_one(text, read=dialect) is not None
-    for ours in ("EXACT_DIV", "ELEM_INDEX", "MISSING("):
-        assert ours not in text.upper()
+    one = [f"stable_job_refund.{n}" for n in engine.rule_set.clauses["stable_job_refund"].conclusions]
+    for keys in (None, one):  # the whole set; one subject, known rows first (UNION ALL)
+        text = render(build_plan(engine.rule_set, engine.analysis, facts, keys).query, dialect)
+        assert sqlglot.parse_one(text, read=dialect) is not None
+        for ours in ("EXACT_DIV", "ELEM_INDEX", "MISSING(", "CHECKED("):
+            assert ours not in text.upper()
 
 
 def test_cli_prints_one_clause_and_rejects_unknown(capsys):
@@ -223,3 +225,56 @@ def test_rounding_half_up_in_64_and_128_bits():
     got = _exact_rows(con, round_half_up(cast(col("x"), dec(6)), 6, 2), x=pa.array([Decimal(t) for t in texts],
                                                                                  pa.decimal128(38, 6)))
     assert got == [Decimal(t).quantize(Decimal("0.01"), ROUND_HALF_UP) for t in texts]
+
+
+def test_large_numbers_beyond_the_64_bit_gates_go_to_python(tmp_path):
+    """A contribution of 5 trillion yuan (beyond the 10^12 gate of 64-bit money) and a headcount of
+    10^16 (beyond 10^15) are rechecked rows: the Python engine decides them, exactly."""
+    big_money = {**UNIT, "unit.ui_contribution_last_year": "5000000000000.0001"}
+    big_count = {**UNIT, "unit.insured_headcount": str(10 ** 16), "unit.layoffs": str(10 ** 14)}
+    clauses = _both(tmp_path, "fushun", [big_money, big_count, UNIT])
+    assert clauses[0]["stable_job_refund"]["conclusions"]["amount"] == "1500000000000.00"  # 30% for a large firm
+    assert clauses[1]["stable_job_refund"]["conclusions"]["eligible"] is True  # 1% laid off
+    engine = load("fushun")
+    facts = {p: s.type for p, s in engine.vocab.facts.items()}
+    keys = [f"stable_job_refund.{n}" for n in engine.rule_set.clauses["stable_job_refund"].conclusions]
+    import duckdb
+
+    from policy_dsl.sql.duckdb_run import load_file
+
+    con = duckdb.connect()  # the printed query flags the rows the runner above handed to Python
+    load_file(con, _write(tmp_path / "big.csv", [big_money, big_count, UNIT]), compile_sql(engine), None)
+    query = render(build_plan(engine.rule_set, engine.analysis, facts, keys).query, "duckdb", pretty=False)
+    flags = [r[0] for r in con.execute(f"SELECT _recheck FROM ({query}) ORDER BY _row").fetchall()]
+    assert flags == [True, True, False]
+
+
+@pytest.mark.parametrize("name", ["liaoning", "fushun"])
+def test_one_subject_query_known_rows_first_equals_the_general_form(tmp_path, name):
+    """The printed query of one clause runs rows with every fact known through columns specialised
+    for them (known.py), UNION ALL the rest: per row it equals the same query without the split,
+    cell for cell (values, types, missing lists), and both branches take rows."""
+    import duckdb
+
+    from policy_dsl.sql.duckdb_run import load_file
+
+    engine = load(name)
+    path = write_csv(engine, tmp_path / "cases.csv", 3000, start=17, unknown=0.04)
+    con = duckdb.connect()
+    load_file(con, str(path), compile_sql(engine), None)
+    con.execute("CREATE TABLE f AS SELECT * FROM facts WHERE NOT _invalid")
+    con.execute("CREATE OR REPLACE VIEW facts AS SELECT * FROM f")
+    facts = {p: s.type for p, s in engine.vocab.facts.items()}
+    for cid in ("stable_job_refund", "zero_employment_family"):
+        keys = [f"{cid}.{n}" for n in engine.rule_set.clauses[cid].conclusions]
+        plain = render(build_plan(engine.rule_set, engine.analysis, facts, keys, known_first=False).query, "duckdb")
+        union = build_plan(engine.rule_set, engine.analysis, facts, keys).query
+        text = render(union, "duckdb", pretty=False)
+        assert "UNION ALL" in text and "UNION ALL" not in plain
+        want = con.execute(plain + " ORDER BY _row").fetchall()
+        got = con.execute(text + " ORDER BY _row").fetchall()
+        assert [tuple(map(str, r)) for r in got] == [tuple(map(str, r)) for r in want]
+        known = union.this.copy()
+        known.set("with_", union.args["with_"].copy())
+        specialised = con.execute(f"SELECT count(*) FROM ({render(known, 'duckdb', pretty=False)})").fetchall()[0][0]
+        assert 0 < specialised < len(got)  # both branches take rows

@@ -13,7 +13,8 @@ import sqlglot.expressions as e
 
 from .. import nodes as n
 from ..typer import FactBinding
-from .dialects import cast, dec, round_half_up
+from .dialects import cast, dec
+from .numeric import rounded
 from .missing import Miss, merge, of
 from .translate import FACT_SCALE, Sql, Unsupported, case, empty_list, is_null, strict
 
@@ -42,8 +43,8 @@ def call(t: "Translator", node: n.Call) -> Sql:
     if name == "round":
         a, places = args[0], int(node.args[1].value)  # type: ignore[union-attr]
         # ROUND on DECIMAL is half away from zero in DuckDB and Spark: Python's ROUND_HALF_UP.
-        value = round_half_up(a.v, a.scale, places)
-        return Sql(strict(args, value), a.m, kind, places)
+        value, bound = rounded(a.v, a.scale, a.bound, places)
+        return Sql(strict(args, value), a.m, kind, places, bound=bound)
     if name == "size":
         return Sql(strict(args, e.ArraySize(this=args[0].v)), args[0].m, "int")
     if name == "intersect":

@@ -15,7 +15,9 @@ HEADER = """\
 --   enum/string→VARCHAR，set→ARRAY<VARCHAR>（已排序、无重复），household.members→ARRAY<STRUCT<…BOOLEAN>>。
 --   NULL 即未知事实。
 -- 输出：每个结论一列（NULL 表示未确定），"<结论>#missing" 为决定它所缺的事实路径或参数名（已排序）；
---   _has_<主体> 为该主体条款是否适用；_recheck 为真的行须交 Python 引擎判定（除数为0）。
+--   _has_<主体> 为该主体条款是否适用；_recheck 为真的行须交 Python 引擎判定（除数为0，或参与乘法的数
+--   超出 64 位计算的范围：金额 ≥ 10^12 元、整数 ≥ 10^15、比例或小数 ≥ 10^8）。
+--   行序不保证（只判断一类主体时，事实齐全的行在前）；需要时 ORDER BY _row。
 -- 金额在结论处四舍五入到分（ROUND 半数进位）；商保留 {scale} 位小数（半数进位）。
 """
 SPARK_NOTE = "-- Spark：须 SET spark.sql.decimalOperations.allowPrecisionLoss=false（否则 DECIMAL 乘积会被截到 6 位小数）。\n"

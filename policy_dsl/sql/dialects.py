@@ -28,6 +28,14 @@ class ElemIndex(e.Expression, e.Func):
     arg_types = {"this": True}
 
 
+class Checked(e.Expression, e.Func):
+    """x, which is NULL only where an operand is or where the row is flagged `_recheck` (a gated
+    fact out of range, a divisor of 0): known.py may take it as known on rows with every fact
+    known and no recheck, and as `known` (when given) there. Spelt as x."""
+
+    arg_types = {"this": True, "known": False}
+
+
 class Missing(e.Expression, e.Func):
     """The concatenation of lists of names, a NULL list counting as empty."""
 
@@ -169,6 +177,8 @@ def lower(tree: e.Expression, dialect: str, copy: bool = True) -> e.Expression:
             return _lower_div(node, dialect)
         if isinstance(node, Missing):
             return _lower_missing(node, dialect)
+        if isinstance(node, Checked):
+            return node.this
         if isinstance(node, ElemIndex):
             ident = node.this
             return e.Paren(this=e.Sub(this=ident, expression=e.Literal.number(1))) if dialect == "duckdb" else ident

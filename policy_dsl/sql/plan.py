@@ -25,7 +25,10 @@ from ..checker import Analysis, split_key
 from ..engine import parameter_value
 from ..model import Parameter, RuleSet
 from ..values import Unknown
-from .dialects import cast, dec, round_half_up
+from .compare import unify
+from .dialects import cast, dec
+from .numeric import at_scale, rounded
+from .known import fold, specialise
 from .missing import Names, choose, decode, merge, of
 from .translate import FACT_SCALE, Sink, Sql, Translator, Unsupported, case, col, is_null, literal, p
 
@@ -101,12 +104,13 @@ class _Planner:
                 needed.add(key)
                 stack.extend(self.analysis.deps.get(key, ()))
         for key in (k for k in self.analysis.order if k in needed):
-            mark, checks = len(self.sink.defs), len(self.t.recheck)
+            mark, checks, gates = len(self.sink.defs), len(self.t.recheck), dict(self.t.gates)
             try:
                 self.slots[key] = self.slot(key)
             except Unsupported as why:
                 del self.sink.defs[mark:]
                 del self.t.recheck[checks:]
+                self.t.gates = gates
                 self.failed[key] = str(why)
 
     def period_rechecks(self, wanted: list[str]) -> None:
@@ -147,12 +151,14 @@ class _Planner:
             cases = [(self.t.expr(r.when), self.t.expr(r.value)) for r in rules]
             value = _exceptions(value, cases, t.kind)
         if item.role == "conclusion" and t.kind == "money":
-            rounded = round_half_up(value.v, value.scale, 2)
-            value = Sql(rounded, value.m, "money", 2)
+            v, bound = rounded(value.v, value.scale, value.bound, 2)
+            value = Sql(v, value.m, "money", 2, bound=bound)
         elif item.role == "conclusion" and value.inexact:
             raise Unsupported("商的精确值（28位有效数字）无法用定点 DECIMAL 表示 an exact quotient to 28 significant digits")
         if t.kind in FACT_SCALE and value.kind == "int":
-            value = Sql(cast(value.v, dec(0)), value.m, t.kind, 0, value.inexact)
+            narrow = at_scale(value.v, "int", 0, value.bound, 0)
+            value = Sql(cast(value.v, dec(0)) if narrow is None else narrow, value.m, t.kind, 0, value.inexact,
+                        bound=None if narrow is None else value.bound)
         return self.t.settle(value)
 
     def parameter(self, p: Parameter, t: T.Type) -> Sql:
@@ -181,10 +187,12 @@ def _exceptions(base: Sql, cases: list[tuple[Sql, Sql]], kind: str) -> Sql:
     one before it makes the result unknown unless every candidate agrees."""
     scale = max([base.scale] + [v.scale for _, v in cases])
 
-    def norm(x: Sql) -> Sql:
-        return Sql(cast(x.v, dec(scale)), x.m, x.kind, scale, x.inexact) if kind in FACT_SCALE else x
-
-    base, cases = norm(base), [(w, norm(v)) for w, v in cases]
+    if kind in FACT_SCALE:  # one DECIMAL type for every candidate
+        values, bound = unify([base] + [v for _, v in cases], scale)
+        base = Sql(values[0], base.m, kind, scale, base.inexact, bound=bound)
+        cases = [(w, Sql(x, v.m, kind, scale, v.inexact, bound=bound)) for x, (w, v) in zip(values[1:], cases)]
+    bounds = [x.bound for x in [base] + [v for _, v in cases]]
+    bound = None if None in bounds else max(bounds)  # type: ignore[type-var]
 
     def finish(chosen: Sql, pending: list[tuple[Sql, Sql]]) -> Sql:
         if not pending:
@@ -196,7 +204,7 @@ def _exceptions(base: Sql, cases: list[tuple[Sql, Sql]], kind: str) -> Sql:
             agree = test if agree is None else e.And(this=agree, expression=test)
         whens = [w for w, _ in pending]
         # the pending conditions are all NULL here, so the merge always lists them
-        return Sql(case((agree, chosen.v)), merge(whens + values), kind, scale)
+        return Sql(case((agree, chosen.v)), merge(whens + values), kind, scale, bound=bound)
 
     def resolve(i: int, pending: list[tuple[Sql, Sql]]) -> Sql:
         if i == len(cases):
@@ -205,7 +213,7 @@ def _exceptions(base: Sql, cases: list[tuple[Sql, Sql]], kind: str) -> Sql:
         hit, miss, undecided = finish(v, pending), resolve(i + 1, pending), resolve(i + 1, pending + [(w, v)])
         value = case((w.v, hit.v), (e.Not(this=e.Paren(this=w.v)), miss.v), default=undecided.v)
         m = choose([(w.v, hit.m), (e.Not(this=e.Paren(this=w.v)), miss.m)], undecided.m)
-        return Sql(value, m, kind, scale)
+        return Sql(value, m, kind, scale, bound=bound)
 
     return resolve(0, [])
 
@@ -225,12 +233,15 @@ def _layers(defs: list[tuple[str, e.Expression]], base: set[str]) -> list[list[t
 
 def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: list[str] | None = None,
                passthrough: tuple[str, ...] | Callable[[dict[str, str]], tuple[str, ...]] = (),
-               decoded: bool = True) -> Plan:
+               decoded: bool = True, known_first: bool = True) -> Plan:
     """The query for the conclusions `keys` (default: every conclusion of every clause);
     `passthrough` names columns of `facts` to return as they are (or gives them from the conclusions
     left to Python, key → reason, so that one planning pass serves). With `decoded`, each
     conclusion's `#missing` is a sorted list of names; without, the bit masks `#m<word>` and
-    element paths `#e` are returned for the caller to decode (Plan.names, Plan.masks)."""
+    element paths `#e` are returned for the caller to decode (Plan.names, Plan.masks), in the
+    order of `facts`. With `decoded` and `known_first`, a query about one subject returns the rows
+    with every fact it reads known (and no recheck) first, from columns specialised for them
+    (known.py), then the others: the rows are not in the order of `facts`."""
     planner = _Planner(rs, analysis, facts)
     wanted = keys or [f"{cid}.{name}" for cid, c in rs.clauses.items() for name in c.conclusions]
     planner.run(wanted)
@@ -269,16 +280,63 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
         projection.append(col(f"_has_{subject}"))
     checks = [e.Coalesce(this=c, expressions=[e.false()]) for c in planner.t.recheck]
     projection.append(e.alias_(_or_all(checks) if checks else e.false(), "_recheck", quoted=True, copy=False))
-    layers = _layers(_live(defs, projection), set(facts))
-    ctes, source = _ctes(layers, projection), "facts"
-    if ctes:
-        source = ctes[-1][0]
-    query = e.Select().select(*projection, copy=False).from_(source, copy=False)
+    defs = _live(defs, projection)
+    one_subject = len(set(subjects.values()) - {"always"}) <= 1
+    read = _facts_read(defs, projection, facts) if decoded and known_first and one_subject else []
+    if read:  # rows with every fact known first, by the specialised columns (known.py), then the others
+        # the rows to recheck, on the facts themselves; where a fact is NULL the row is not the
+        # specialised form's anyway, so the test may take every fact as known (fold)
+        tests = [_inline(t, dict(defs)) for t in planner.t.recheck]
+        recheck = fold(e.or_(*tests), set(read)) if tests else e.false()
+        known_defs, known_projection = specialise(defs, projection[:-1], set(read))
+        known_projection = [_typed_null(x) for x in known_projection] + [e.alias_(e.false(), "_recheck", quoted=True)]
+        every = e.and_(*[e.Not(this=is_null(col(f))) for f in read], e.Not(this=e.Paren(this=recheck)))
+        some = e.or_(*[is_null(col(f)) for f in read], recheck)
+        query, ctes = _chain(_live(known_defs, known_projection), known_projection, "k", every)
+        general, more = _chain(defs, projection, "l", some)
+        query = e.union(query, general, distinct=False, copy=False)
+        ctes += more
+    else:
+        query, ctes = _chain(defs, projection, "l", None)
     for name, select in ctes:
         query = query.with_(name, as_=select, copy=False)
     reasons = {p.name: p.delegated.reason for c in rs.clauses.values() for p in c.parameters.values()
                if p.delegated is not None and not p.filled}
     return Plan(rs.name, query, outputs, python, reasons, subjects, planner.names, masks, missable)
+
+
+def _chain(defs: list[tuple[str, e.Expression]], projection: list[e.Expression], prefix: str,
+           where: e.Expression | None) -> tuple[e.Select, list[tuple[str, e.Expression]]]:
+    """SELECT projection FROM the layered columns over the rows of `facts` that `where` keeps."""
+    ctes, source = _ctes(_layers(defs, set()), projection, prefix, where), "facts"
+    if ctes:
+        source = ctes[-1][0]
+    query = e.Select().select(*projection, copy=False).from_(source, copy=False)
+    if where is not None and not ctes:
+        query = query.where(where, copy=False)
+    return query, ctes
+
+
+def _facts_read(defs: list[tuple[str, e.Expression]], projection: list[e.Expression], facts) -> list[str]:
+    """The fact columns the result depends on (not only the subject tests `_has_…`)."""
+    read: set[str] = set()
+    for x in [x for name, x in defs if not name.startswith("_has_")] + projection:
+        read |= {c.name for c in x.find_all(e.Column) if c.name in facts}
+    return sorted(read)
+
+
+def _inline(x: e.Expression, defs: dict[str, e.Expression]) -> e.Expression:
+    """x with the planned columns it reads replaced by their expressions."""
+    def visit(node: e.Expression) -> e.Expression:
+        return _inline(defs[node.name], defs) if isinstance(node, e.Column) and node.name in defs else node
+    return x.copy().transform(visit, copy=False)
+
+
+def _typed_null(x: e.Expression) -> e.Expression:
+    """A `#missing` list folded to NULL, typed (UNION ALL takes the types of its first SELECT)."""
+    if isinstance(x, e.Alias) and isinstance(x.this, e.Null):
+        x.set("this", cast(e.Null(), "ARRAY<VARCHAR>"))
+    return x
 
 
 def _live(defs: list[tuple[str, e.Expression]], final: list[e.Expression]) -> list[tuple[str, e.Expression]]:
@@ -297,7 +355,8 @@ def _refs(x: e.Expression) -> set[str]:
     return {c.name for c in x.find_all(e.Column)}
 
 
-def _ctes(layers: list[list[tuple[str, e.Expression]]], final: list[e.Expression]) -> list[tuple[str, e.Expression]]:
+def _ctes(layers: list[list[tuple[str, e.Expression]]], final: list[e.Expression], prefix: str = "l",
+          where: e.Expression | None = None) -> list[tuple[str, e.Expression]]:
     """WITH l1 AS (SELECT <live columns>, <new columns> FROM facts), l2 AS (… FROM l1), …: each layer
     passes on only the columns a later layer or the result still reads (DuckDB binds wide
     `SELECT *` chains slowly)."""
@@ -317,8 +376,10 @@ def _ctes(layers: list[list[tuple[str, e.Expression]]], final: list[e.Expression
         select = e.Select().select(*[col(c) for c in carried + keep],
                                    *[e.alias_(x, name, quoted=True, copy=False) for name, x in layer],
                                    copy=False).from_(source, copy=False)
+        if i == 0 and where is not None:
+            select = select.where(where, copy=False)
         available = keep + [name for name, _ in layer]
-        name = f"l{i + 1}"
+        name = f"{prefix}{i + 1}"
         ctes.append((name, select))
         source = name
     return ctes

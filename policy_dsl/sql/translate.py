@@ -16,7 +16,7 @@ those conclusions to the Python engine.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Callable
@@ -26,8 +26,9 @@ import sqlglot.expressions as e
 from .. import nodes as n
 from ..typer import Annotations, FactBinding, SlotBinding, VarBinding
 from ..values import Duration
-from .dialects import QUOTIENT_SCALE, ElemIndex, ExactDiv, cast, dec
-from .missing import Miss, Names, choose, merge, of
+from .dialects import QUOTIENT_SCALE, Checked, ElemIndex, ExactDiv, cast, dec
+from .missing import Miss, Names, merge, of
+from .numeric import GATE_DIGITS, NARROW, TYPE_DIGITS, at_scale, digits, gate_test, number
 
 FACT_SCALE = {"money": 4, "decimal": 6, "rate": 6}
 MAX_DURATION_MONTHS = 1200  # longer constant durations are left to Python (date range)
@@ -58,6 +59,8 @@ class Sql:
     inexact: bool = False       # carries a quotient rounded to QUOTIENT_SCALE places
     # (op, other) → `value op other` spelt without the value (a quotient: by cross-multiplying)
     compare: "Callable[[str, Sql], e.Expression | None] | None" = field(default=None, compare=False)
+    bound: int | None = None    # |value| < 10^bound in a 64-bit type (numeric.py); None: maybe DECIMAL(38, s)
+    fact: str | None = None     # a numeric fact column as read (a gate can narrow its bound)
 
 
 def empty_list() -> e.Expression:
@@ -108,11 +111,13 @@ def literal(value: object, kind: str) -> Sql:
     if isinstance(value, bool):
         return Sql(e.Boolean(this=value), None, "bool")
     if kind == "int" and isinstance(value, int):
-        return Sql(e.Literal.number(value), None, "int")
+        return Sql(number(Decimal(value)), None, "int", bound=digits(Decimal(value)))
     if isinstance(value, (int, Decimal)):
         d = Decimal(value)
         scale = max(0, -d.as_tuple().exponent)  # type: ignore[operator]
-        return Sql(cast(e.Literal.string(format(d, "f")), dec(scale)), None, kind, scale)
+        bound = digits(d)
+        v = number(d) if scale else cast(number(d), dec(0, min(38, max(1, bound))))
+        return Sql(v, None, kind, scale, bound=bound if bound + scale <= NARROW else None)
     if isinstance(value, date):
         return Sql(cast(e.Literal.string(value.isoformat()), "DATE"), None, "date")
     if isinstance(value, str):
@@ -125,56 +130,6 @@ def literal(value: object, kind: str) -> Sql:
     if isinstance(value, Duration):
         return Sql(e.Literal.string(str(value)), None, "duration")
     raise Unsupported(f"常量 {value!r}")
-
-
-OPERATORS = {"==": e.EQ, "!=": e.NEQ, "<": e.LT, "<=": e.LTE, ">": e.GT, ">=": e.GTE}
-FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
-NUMERIC = ("int", *FACT_SCALE)
-
-
-def plain_compare(op: str, a: Sql, b: Sql) -> e.Expression:
-    left, right = a.v, b.v
-    if {a.kind, b.kind} & set(FACT_SCALE):
-        # one DECIMAL type on both sides: engines that widen DECIMAL(38, x) vs DECIMAL(38, y)
-        # on their own may round the finer side (Spark) before comparing
-        scale = max(a.scale, b.scale)
-        left, right = cast(left, dec(scale)), cast(right, dec(scale))
-    return OPERATORS[op](this=p(left), expression=p(right))
-
-
-def _ratio_compare(a: Sql, b: Sql) -> Callable[[str, Sql], e.Expression | None]:
-    """`a / b op r` as `a op r·b` (b > 0) or `r·b op a` (b < 0): exact, and no quotient to build.
-    NULL where a, b or r is, and where b = 0 (those rows are rechecked by the Python engine)."""
-    def build(op: str, r: Sql) -> e.Expression | None:
-        if r.kind not in NUMERIC or r.compare is not None or r.scale + b.scale > 30:
-            return None
-        scale = max(a.scale, r.scale + b.scale)
-        rb = cast(e.Mul(this=cast(r.v, dec(r.scale)), expression=cast(b.v, dec(b.scale))), dec(scale))
-        num = cast(a.v, dec(scale))
-        zero = e.Literal.number(0)
-        return case((e.GT(this=p(b.v), expression=zero), OPERATORS[op](this=p(num), expression=p(rb))),
-                    (e.LT(this=p(b.v), expression=zero), OPERATORS[op](this=p(rb), expression=p(num))))
-    return build
-
-
-def _if_compare(c: Sql, x: Sql, y: Sql) -> Callable[[str, Sql], e.Expression | None] | None:
-    """`(if c then x else y) op r` through the branches when one of them compares without its value,
-    with the if's own rule when c is unknown: the value is x if x = y, so the comparison is x's then."""
-    if (x.compare is None) == (y.compare is None) or x.kind not in NUMERIC or y.kind not in NUMERIC:
-        return None
-
-    def side(s: Sql, op: str, r: Sql) -> e.Expression | None:
-        return s.compare(op, r) if s.compare is not None else plain_compare(op, s, r)
-
-    def build(op: str, r: Sql) -> e.Expression | None:
-        if r.compare is not None:
-            return None
-        first, second = side(x, op, r), side(y, op, r)
-        agree = y.compare("==", x) if y.compare is not None else x.compare("==", y)  # type: ignore[misc]
-        if first is None or second is None or agree is None:
-            return None
-        return case((c.v, first), (e.Not(this=e.Paren(this=c.v)), second), (agree, first))
-    return build
 
 
 @dataclass
@@ -199,7 +154,7 @@ class Sink:
                 self.defs.append((name + "e", case((is_null(col(name)), sql.m.elems))))
                 elems = col(name + "e")
             m = Miss(tuple(words), elems, sql.m.names, sql.m.exact)
-        return Sql(col(name), m, sql.kind, sql.scale, sql.inexact, sql.compare)
+        return replace(sql, v=col(name), m=m, fact=None)
 
 
 class Translator:
@@ -211,6 +166,7 @@ class Translator:
         self.slot_constant = slot_constant  # a parameter's constant value (None when delegated)
         self.lambdas: list[tuple[str, str, str]] = []  # (language var, lambda param, collection path)
         self.recheck: list[e.Expression] = []           # row tests that send a row to the Python engine
+        self.gates: dict[str, Sql] = {}                  # fact path → its gated column (numeric.py)
 
     def kind(self, node: n.Expr) -> str:
         return self.notes.type_of(node).kind
@@ -246,7 +202,9 @@ class Translator:
         binding = self.notes.bindings[id(node)]
         if isinstance(binding, FactBinding):
             kind = binding.type.kind
-            return Sql(col(binding.path), of(self.names, binding.path), kind, FACT_SCALE.get(kind, 0))
+            numeric = kind in TYPE_DIGITS
+            return Sql(col(binding.path), of(self.names, binding.path), kind, FACT_SCALE.get(kind, 0),
+                       bound=TYPE_DIGITS.get(kind), fact=binding.path if numeric else None)
         if isinstance(binding, SlotBinding):
             return self.slot_sql(binding.key)
         assert isinstance(binding, VarBinding)
@@ -265,7 +223,7 @@ class Translator:
     # operators --------------------------------------------------------------------
     def _neg(self, node: n.Neg) -> Sql:
         a = self.expr(node.operand)
-        return Sql(e.Neg(this=e.Paren(this=a.v)), a.m, a.kind, a.scale, a.inexact)
+        return replace(a, v=e.Neg(this=e.Paren(this=a.v)), compare=None, fact=None)
 
     def _not(self, node: n.Not) -> Sql:
         a = self.expr(node.operand)
@@ -280,24 +238,16 @@ class Translator:
         return Sql(e.Or(this=e.Paren(this=a.v), expression=e.Paren(this=b.v)), merge([a, b]), "bool")
 
     def _compare(self, node: n.Compare) -> Sql:
-        a, b = self.expr(node.left), self.expr(node.right)
-        if a.kind in ("set", "list") or b.kind in ("set", "list"):
-            if node.op not in ("==", "!="):
-                raise Unsupported("集合的大小比较 ordering of sets")
-        built = None
-        if a.compare is not None and b.compare is None:
-            built = a.compare(node.op, b)
-        elif b.compare is not None and a.compare is None:
-            built = b.compare(FLIPPED[node.op], a)
-        if built is not None:
-            return Sql(built, merge([a, b], strict=True), "bool")
-        return Sql(plain_compare(node.op, a, b), merge([a, b], strict=True), "bool")
+        from .compare import compare
+
+        return compare(self, node)
 
     def _member(self, node: n.Member) -> Sql:
         x, coll = self.expr(node.element), self.expr(node.collection)
         if coll.m is None and isinstance(coll.v, e.Array):
-            test: e.Expression = e.In(this=p(x.v), expressions=coll.v.expressions) if coll.v.expressions else e.false()
-            test = strict([x], test)
+            # x IN (…) is NULL where x is
+            test: e.Expression = (e.In(this=p(x.v), expressions=coll.v.expressions) if coll.v.expressions
+                                  else strict([x], e.false()))
         else:
             test = strict([x, coll], e.ArrayContains(this=coll.v, expression=x.v))
         if node.negated:
@@ -320,7 +270,10 @@ class Translator:
             self.recheck.append(e.EQ(this=p(b.v), expression=e.Literal.number(0)))
             safe_den = case((e.EQ(this=p(b.v), expression=e.Literal.number(0)), e.Null()), default=b.v)
             q = ExactDiv(this=a.v, expression=safe_den, num_scale=a.scale, den_scale=b.scale)
-            return Sql(strict(parts, q), merge(parts, strict=True), kind, QUOTIENT_SCALE, True, _ratio_compare(a, b))
+            from .compare import ratio_compare
+
+            return Sql(strict(parts, q), merge(parts, strict=True), kind, QUOTIENT_SCALE, True,
+                       ratio_compare(a, b, self.gated))
         if kind == "int":
             op = {"+": e.Add, "-": e.Sub, "*": e.Mul}[node.op]
             return Sql(op(this=p(a.v), expression=p(b.v)), merge(parts, strict=True), "int")
@@ -328,12 +281,42 @@ class Translator:
             scale = a.scale + b.scale
             if scale > 30:
                 raise Unsupported("乘积的小数位过多 product scale beyond DECIMAL(38, 30)")
+            narrow = self._narrow_product(a, b, kind)
+            if narrow is not None:
+                return narrow
             value = e.Mul(this=cast(a.v, dec(a.scale)), expression=cast(b.v, dec(b.scale)))
             return Sql(cast(value, dec(scale)), merge(parts, strict=True), kind, scale, inexact)
         scale = max(a.scale, b.scale)
         op = e.Add if node.op == "+" else e.Sub
         value = op(this=cast(a.v, dec(scale)), expression=cast(b.v, dec(scale)))
         return Sql(cast(value, dec(scale)), merge(parts, strict=True), kind, scale, inexact)
+
+    def _narrow_product(self, a: Sql, b: Sql, kind: str) -> Sql | None:
+        """a·b in 64 bits (DuckDB multiplies two DECIMALs of at most 18 digits so) when it fits,
+        if need be through the operands' gates."""
+        def fits(x: Sql, y: Sql) -> bool:
+            return x.bound is not None and y.bound is not None and x.bound + y.bound + x.scale + y.scale <= NARROW
+        if not fits(a, b):
+            a, b = (self.gated(x) if x.fact is not None else x for x in (a, b))
+            if not fits(a, b):
+                return None
+        left, right = (at_scale(x.v, x.kind, x.scale, x.bound, x.scale) for x in (a, b))
+        return Sql(e.Mul(this=p(left), expression=p(right)), merge([a, b], strict=True), kind, a.scale + b.scale,
+                   a.inexact or b.inexact, bound=a.bound + b.bound)  # type: ignore[operator]
+
+    def gated(self, x: Sql) -> Sql:
+        """The fact x read through its gate: the value within GATE_DIGITS digits, else NULL and the row
+        rechecked by the Python engine."""
+        assert x.fact is not None
+        found = self.gates.get(x.fact)
+        if found is None:
+            raw = col(x.fact)
+            self.recheck.append(e.Not(this=e.Paren(this=gate_test(raw, x.kind))))
+            self.sink.counter += 1
+            name = f"_c{self.sink.counter}"
+            self.sink.defs.append((name, Checked(this=case((gate_test(raw, x.kind), raw)), known=raw.copy())))
+            found = self.gates[x.fact] = replace(x, v=col(name), bound=GATE_DIGITS[x.kind], fact=None)
+        return found
 
     def _date_arith(self, node: n.Arith, a: Sql, b: Sql) -> Sql:
         d, dur = (a, b) if a.kind == "date" else (b, a)
@@ -363,19 +346,9 @@ class Translator:
         raise Unsupported("非常量期间 a duration that is not a constant")
 
     def _if(self, node: n.If) -> Sql:
-        c, x, y = self.expr(node.cond), self.expr(node.then), self.expr(node.orelse)
-        kind = self.kind(node)
-        scale = max(x.scale, y.scale)
-        xv, yv = x.v, y.v
-        if kind in FACT_SCALE:  # one DECIMAL type for both branches (an int branch would widen it)
-            xv, yv = cast(xv, dec(scale)), cast(yv, dec(scale))
-        agree = e.EQ(this=p(xv), expression=p(yv))
-        value = case((c.v, xv), (e.Not(this=e.Paren(this=c.v)), yv),
-                     (agree, xv))
-        missing = None
-        if c.m is not None or x.m is not None or y.m is not None:
-            missing = choose([(c.v, x.m), (e.Not(this=e.Paren(this=c.v)), y.m)], merge([c, x, y]))
-        return Sql(value, missing, kind, scale, x.inexact or y.inexact, _if_compare(c, x, y))
+        from .compare import if_
+
+        return if_(self, node)
 
     # calls and aggregates ---------------------------------------------------------------
     def _call(self, node: n.Call) -> Sql:
