@@ -173,6 +173,7 @@ def _evaluate(con, args, engine: RuleEngine, sql_engine: SqlEngine, json_sql: Js
             files.append(target)
             errors = ErrorsWriter(errors_path)
             files.append(errors.file)
+            json_sql.fold(con, "res", json_clauses)
             stream = con.sql(f"SELECT _row, CASE WHEN NOT _py THEN {json_sql.line(json_clauses)} END AS line "
                              f"FROM res").to_arrow_reader(BATCH_ROWS)
             behind = WriteBehind(target.stream)
