@@ -161,3 +161,21 @@ def test_duckdb_engine_reads_a_sets_declared_facts(tmp_path, capsys):
                            (tmp_path / f"{engine}.jsonl.errors.jsonl").read_bytes())
     assert outputs["duckdb"] == outputs["python"]
     assert outputs["duckdb"][0] == 1 and b"unit.credit_level" in outputs["duckdb"][3]  # 丁: not a credit level
+
+
+def test_duckdb_engine_stopped_by_ctrl_c_writes_nothing(tmp_path, capsys, monkeypatch):
+    """DuckDB's Python client reports Ctrl-C during a query as RuntimeError('Query interrupted'): the
+    run stops as the python engine's does (exit 130, the Chinese notice, no output file), not as an
+    internal error. The query is stopped where the output files are already open."""
+    from policy_dsl.sql.json_sql import JsonSql
+
+    source = units_register(tmp_path / "units.csv", "fushun", 50)
+
+    def stopped(self, *args):
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(JsonSql, "fold", stopped)
+    out = tmp_path / "o.jsonl"
+    assert main(["batch", "fushun", source, "--engine", "duckdb", "--out", str(out)]) == 130
+    assert "没有写出任何结果文件" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["units.csv"]  # no result, errors or .partial file

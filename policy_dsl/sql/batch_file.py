@@ -105,9 +105,12 @@ def run_file(args, engine: RuleEngine, reader, fmt: str, out: str, errors_path: 
     if not json_sql.supported:
         return None
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # stderr is the batch command's: its own bar, or nothing
     try:
         return _read_and_run(con, args, engine, sql_engine, json_sql, reader, out, errors_path)
-    except (KeyboardInterrupt, duckdb.InterruptException):  # before any output file exists
+    except (KeyboardInterrupt, duckdb.InterruptException, RuntimeError) as exc:  # outputs already discarded
+        if isinstance(exc, RuntimeError) and not interrupted(exc):
+            raise
         import sys
 
         from ..batch.command import INTERRUPTED
@@ -116,6 +119,12 @@ def run_file(args, engine: RuleEngine, reader, fmt: str, out: str, errors_path: 
         return 130
     finally:
         con.close()
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether DuckDB stopped a query for Ctrl-C (or `kill`): its Python client reports the signal as
+    a plain RuntimeError with this text, not as KeyboardInterrupt."""
+    return isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"
 
 
 def _read_and_run(con, args, engine: RuleEngine, sql_engine: SqlEngine, json_sql: JsonSql, reader,
