@@ -85,7 +85,12 @@ def test_duckdb_engine_decides_a_units_register_in_sql(tmp_path, capsys, monkeyp
     engine, with the Python engine consulted only for the rows it must decide (bad cells, zero divisors)."""
     import policy_dsl.sql.batch_file as batch_file
 
+    from policy_dsl.sql.json_sql import JsonSql
+
     source = units_register(tmp_path / "units.csv", name, 3000)
+    folded: list[dict] = []
+    fold = JsonSql.fold
+    monkeypatch.setattr(JsonSql, "fold", lambda self, *a: folded.append(fold(self, *a) or dict(self.fixed)))
     handed: list[int] = []
     decide = batch_file._decide
     monkeypatch.setattr(batch_file, "_decide", lambda engine, row, as_of: handed.append(row.number)
@@ -104,6 +109,11 @@ def test_duckdb_engine_decides_a_units_register_in_sql(tmp_path, capsys, monkeyp
         early = {i for i, row in enumerate(csv.DictReader(f), 1) if _day(row["unit.application_date"]) < "2021-06-30"}
     assert early <= set(handed)
     assert 0 < len(set(handed) - early) < 300  # the rest were decided and written by SQL
+    # no row is about a person: the person clauses were written as constant text (JsonSql.fold), and a
+    # value the rules fix for every unit too; the bytes are still the python engine's (above)
+    [fixed] = folded
+    assert fixed['"_has_person"'] is False, fixed
+    assert fixed["implementation_deadlines.local_rules_due"] == '"2021-07-30"'
 
 
 def test_duckdb_engine_leaves_unusual_files_to_the_batch_reader(tmp_path, capsys, monkeypatch):
@@ -151,3 +161,21 @@ def test_duckdb_engine_reads_a_sets_declared_facts(tmp_path, capsys):
                            (tmp_path / f"{engine}.jsonl.errors.jsonl").read_bytes())
     assert outputs["duckdb"] == outputs["python"]
     assert outputs["duckdb"][0] == 1 and b"unit.credit_level" in outputs["duckdb"][3]  # 丁: not a credit level
+
+
+def test_duckdb_engine_stopped_by_ctrl_c_writes_nothing(tmp_path, capsys, monkeypatch):
+    """DuckDB's Python client reports Ctrl-C during a query as RuntimeError('Query interrupted'): the
+    run stops as the python engine's does (exit 130, the Chinese notice, no output file), not as an
+    internal error. The query is stopped where the output files are already open."""
+    from policy_dsl.sql.json_sql import JsonSql
+
+    source = units_register(tmp_path / "units.csv", "fushun", 50)
+
+    def stopped(self, *args):
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(JsonSql, "fold", stopped)
+    out = tmp_path / "o.jsonl"
+    assert main(["batch", "fushun", source, "--engine", "duckdb", "--out", str(out)]) == 130
+    assert "没有写出任何结果文件" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["units.csv"]  # no result, errors or .partial file

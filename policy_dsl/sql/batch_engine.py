@@ -79,9 +79,16 @@ class DuckDBBatchEngine:
 
         table = pa.table({"_row": pa.array(range(len(cases)), pa.int64()),
                           **{p: pa.array(cells[p], pa.string()) for p in self.paths}})
-        self.con.execute("DELETE FROM raw0")
-        self.con.from_arrow(table).insert_into("raw0")
-        rows = self.con.execute("EXECUTE policy_rules").fetchall()
+        try:
+            self.con.execute("DELETE FROM raw0")
+            self.con.from_arrow(table).insert_into("raw0")
+            rows = self.con.execute("EXECUTE policy_rules").fetchall()
+        except RuntimeError as exc:
+            from .batch_file import interrupted
+
+            if interrupted(exc):  # Ctrl-C as the batch command expects it
+                raise KeyboardInterrupt from None
+            raise
         if self.shaper is None:
             self.shaper = Shaper(self.sql_engine, [d[0] for d in self.con.description])
         out: list[Decision | CaseError | PolicyError] = [None] * len(cases)  # type: ignore[list-item]

@@ -25,7 +25,7 @@ from .columns import _q, _s, column_type
 from .duckdb_run import SqlEngine, compile_sql
 from .json_sql import JsonSql
 
-BATCH_ROWS = 65_536  # Arrow batch size when streaming lines out
+BATCH_ROWS = 16384  # Arrow batch size when streaming lines out
 
 
 def _line_count(path: str) -> int:
@@ -105,9 +105,12 @@ def run_file(args, engine: RuleEngine, reader, fmt: str, out: str, errors_path: 
     if not json_sql.supported:
         return None
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # stderr is the batch command's: its own bar, or nothing
     try:
         return _read_and_run(con, args, engine, sql_engine, json_sql, reader, out, errors_path)
-    except (KeyboardInterrupt, duckdb.InterruptException):  # before any output file exists
+    except (KeyboardInterrupt, duckdb.InterruptException, RuntimeError) as exc:  # outputs already discarded
+        if isinstance(exc, RuntimeError) and not interrupted(exc):
+            raise
         import sys
 
         from ..batch.command import INTERRUPTED
@@ -116,6 +119,12 @@ def run_file(args, engine: RuleEngine, reader, fmt: str, out: str, errors_path: 
         return 130
     finally:
         con.close()
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether DuckDB stopped a query for Ctrl-C (or `kill`): its Python client reports the signal as
+    a plain RuntimeError with this text, not as KeyboardInterrupt."""
+    return isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"
 
 
 def _read_and_run(con, args, engine: RuleEngine, sql_engine: SqlEngine, json_sql: JsonSql, reader,
@@ -142,7 +151,7 @@ def _read_and_run(con, args, engine: RuleEngine, sql_engine: SqlEngine, json_sql
 
 def _evaluate(con, args, engine: RuleEngine, sql_engine: SqlEngine, json_sql: JsonSql, reader,
               out: str, errors_path: str) -> int:
-    from ..batch.command import INTERRUPTED, chosen_clauses, wrote_problems
+    from ..batch.command import INTERRUPTED, chosen_clauses
     from ..batch.writers import all_or_nothing
     from ..batch.readers import typed_row
     from ..batch.render import JsonRows
@@ -173,27 +182,73 @@ def _evaluate(con, args, engine: RuleEngine, sql_engine: SqlEngine, json_sql: Js
             files.append(target)
             errors = ErrorsWriter(errors_path)
             files.append(errors.file)
+            json_sql.fold(con, "res", json_clauses)
             stream = con.sql(f"SELECT _row, CASE WHEN NOT _py THEN {json_sql.line(json_clauses)} END AS line "
                              f"FROM res").to_arrow_reader(BATCH_ROWS)
-            write = target.stream.write
-            for batch in stream:
-                first = batch.column(0)[0].as_py() if batch.num_rows else 0
-                data, offsets = _buffers(batch.column(1))
-                start = 0
-                for index in (i for i in sorted(python) if first <= i < first + batch.num_rows):
-                    k = index - first
-                    write(data[offsets[start]:offsets[k]])
-                    row, result = python.pop(index)
-                    if not wrote_problems(errors, summary, row, result):
-                        write((rows_out.line(row.number, result) + "\n").encode("utf-8"))
-                        summary.add(result)
-                    start = k + 1
-                write(data[offsets[start]:offsets[batch.num_rows]])
+            behind = WriteBehind(target.stream)
+            write = behind.write
+            try:
+                _write_lines(stream, write, python, rows_out, errors, summary)
+            finally:
+                behind.close()  # every line written (or the writing error raised) before the files are committed
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
         return 130
     print(summary.text(set_name=engine.name, source=args.input, out=out, errors_path=errors_path))
     return 1 if summary.errors else 0
+
+
+def _write_lines(stream, write, python: dict, rows_out, errors, summary) -> None:
+    """The SQL-built lines, batch by batch, with the lines of the rows Python decided put in their places."""
+    from ..batch.command import wrote_problems
+
+    for batch in stream:
+        first = batch.column(0)[0].as_py() if batch.num_rows else 0
+        data, offsets = _buffers(batch.column(1))
+        start = 0
+        for index in (i for i in sorted(python) if first <= i < first + batch.num_rows):
+            k = index - first
+            write(data[offsets[start]:offsets[k]])
+            row, result = python.pop(index)
+            if not wrote_problems(errors, summary, row, result):
+                write((rows_out.line(row.number, result) + "\n").encode("utf-8"))
+                summary.add(result)
+            start = k + 1
+        write(data[offsets[start]:offsets[batch.num_rows]])
+
+
+class WriteBehind:
+    """Writes to `stream` on a thread of its own, so that the disk takes one batch of lines while
+    DuckDB builds the next (both release the GIL). At most `depth` pieces wait (bounded memory);
+    an error in writing is raised in the caller, at its next write or at close()."""
+
+    def __init__(self, stream, depth: int = 4) -> None:
+        import queue
+        import threading
+
+        self.pieces: "queue.Queue" = queue.Queue(depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(stream.write,), name="jsonl-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self, write) -> None:
+        while (piece := self.pieces.get()) is not None:
+            if self.error is None:
+                try:
+                    write(piece)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                    self.error = exc
+
+    def write(self, piece) -> None:
+        if self.error is not None:
+            raise self.error
+        self.pieces.put(piece)
+
+    def close(self) -> None:
+        self.pieces.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _buffers(lines) -> tuple[memoryview, Any]:

@@ -43,6 +43,9 @@ def _lit(text: str) -> str:
     return _s(text)
 
 
+AS_OF = "CASE WHEN as_of IS NULL THEN 'null' ELSE concat('\"', CAST(as_of AS VARCHAR), '\"') END"
+
+
 class Text(str):
     """Constant text of a line (not yet a SQL literal)."""
 
@@ -104,6 +107,7 @@ class JsonSql:
                           and all(self.kinds[k] not in ("bool", "money") for k in self.python_keys)
                           and all(s in plan.subjects.values() for s in subjects))
         self.rows = JsonRows(engine, tuple(engine.rule_set.clauses))
+        self.fixed: dict[str, object] = {}  # see fold(): JSON text of a value, or a bool of an applicability column
 
     # Python-computed conclusions ------------------------------------------------------------------
     def attach_python(self, con, sql_engine: "SqlEngine", source: str, target: str) -> None:
@@ -176,6 +180,46 @@ class JsonSql:
         return " OR ".join(tests)
 
     # the JSONL line -----------------------------------------------------------------------------
+    def fold(self, con, source: str, clauses: tuple[str, ...]) -> None:
+        """Find what is the same on every row SQL answers (NOT _py) of `source`, for line() to write as
+        constant text: a register of units is about no person, so every person clause is inapplicable
+        on every row; dates fixed by the rules and gaps every row has (a delegated parameter, an
+        as_of not given) repeat too. Each such value is rendered once, by the very SQL that would
+        render it per row. One aggregate pass over the result."""
+        self.fixed = {}
+        # what may be folded → the columns that must each hold one value there
+        candidates: dict[str, list[str]] = {"as_of": ["as_of"]}
+        flags: set[str] = set()
+        for cid in clauses:
+            has = self._applicable(cid)
+            if has is not None:
+                candidates[has] = [has]
+                flags.add(has)
+            for name in self.engine.rule_set.clauses[cid].conclusions:
+                key = f"{cid}.{name}"
+                if self.kinds[key] in ("set", "duration"):
+                    continue
+                if key in self.plan.outputs:
+                    candidates[key] = [_q(key)] + [_q(f"{key}#m{w}") for w in self.plan.masks[key][0]]
+                else:
+                    candidates[key] = [_q("py:" + key)]
+        columns = sorted({c for cols in candidates.values() for c in cols})
+        if not columns:
+            return
+        stats = [f"min({c}), max({c}), count({c})" for c in columns]
+        values = con.execute(f"SELECT count(*), {', '.join(stats)} FROM {source} WHERE NOT _py").fetchall()[0]
+        rows = values[0]
+        if not rows:
+            return
+        one = {c: (lo is None or (n == rows and lo == hi))
+               for c, lo, hi, n in zip(columns, values[1::3], values[2::3], values[3::3])}
+        folded = [thing for thing, cols in candidates.items() if all(one[c] for c in cols)]
+        if not folded:
+            return
+        texts = [f"{t} IS TRUE" if t in flags else AS_OF if t == "as_of" else self._value(t) for t in folded]
+        got = con.execute(f"SELECT {', '.join(texts)} FROM {source} WHERE NOT _py LIMIT 1").fetchall()[0]
+        self.fixed = {thing: value for thing, value in zip(folded, got) if value is not None}
+
     def _applicable(self, cid: str) -> str | None:
         subject = self.engine.rule_set.clauses[cid].subject
         return None if subject == "always" else _q(f"_has_{subject}")
@@ -230,12 +274,17 @@ class JsonSql:
         title, period = self._edition()
         parts: list = [Text('{"row":'), "CAST(_row + 1 AS VARCHAR)",
                        Text(f',{head}"policy_set":{_j(self.engine.name)}{title},"as_of":'),
-                       "CASE WHEN as_of IS NULL THEN 'null' ELSE concat('\"', CAST(as_of AS VARCHAR), '\"') END",
+                       Text(self.fixed["as_of"]) if "as_of" in self.fixed else AS_OF,
                        Text(f'{period},"clauses":{{')]
         for i, cid in enumerate(clauses):
             sep = "," if i else ""
             names = list(self.engine.rule_set.clauses[cid].conclusions)
             has = self._applicable(cid)
+            if has is not None and has in self.fixed:  # the same on every row
+                if not self.fixed[has]:
+                    parts.append(Text(f'{sep}{_j(cid)}:{{"applicable":false,"conclusions":{{}}}}'))
+                    continue
+                has = None
             empty = {flag: f'{sep}{_j(cid)}:{{"applicable":{flag},"conclusions":{{}}}}' for flag in ("true", "false")}
             if not names:
                 parts.append(Text(empty["true"]) if has is None
@@ -244,7 +293,8 @@ class JsonSql:
             inner: list = [Text(f'{sep}{_j(cid)}:{{"applicable":true,"conclusions":{{')]
             for j, name in enumerate(names):
                 inner.append(Text(("," if j else "") + _j(name) + ":"))
-                inner.append(self._value(f"{cid}.{name}"))
+                key = f"{cid}.{name}"
+                inner.append(Text(self.fixed[key]) if key in self.fixed else self._value(key))
             inner.append(Text("}}"))
             if has is None:
                 parts.extend(inner)
