@@ -278,3 +278,34 @@ def test_one_subject_query_known_rows_first_equals_the_general_form(tmp_path, na
         known.set("with_", union.args["with_"].copy())
         specialised = con.execute(f"SELECT count(*) FROM ({render(known, 'duckdb', pretty=False)})").fetchall()[0][0]
         assert 0 < specialised < len(got)  # both branches take rows
+
+
+def test_conclusion_option_prints_only_those_columns_with_the_clauses_values(tmp_path, capsys):
+    """`--conclusion ID.NAME` computes just those conclusions (and their missing lists): per row the
+    same cells as the whole clause's query; an unknown name is a usage error with a suggestion."""
+    import duckdb
+
+    from policy_dsl.sql.duckdb_run import load_file
+
+    engine = load("fushun")
+    path = write_csv(engine, tmp_path / "cases.csv", 2000, start=5, unknown=0.1)
+    con = duckdb.connect()
+    load_file(con, str(path), compile_sql(engine), None)
+    con.execute("CREATE TABLE f AS SELECT * FROM facts WHERE NOT _invalid")
+    con.execute("CREATE OR REPLACE VIEW facts AS SELECT * FROM f")
+    picked = ["stable_job_refund.amount", "stable_job_refund.payable"]
+    assert main(["sql", "fushun", *(x for key in picked for x in ("--conclusion", key))]) == 0
+    narrow = capsys.readouterr().out
+    assert main(["sql", "fushun", "--clause", "stable_job_refund"]) == 0
+    whole = capsys.readouterr().out
+    columns = [*picked, *(f"{k}#missing" for k in picked)]
+    select = ", ".join(f'"{c}"' for c in columns)
+    got = con.execute(f"SELECT _row, {select} FROM ({narrow.rstrip().rstrip(';')}) ORDER BY _row").fetchall()
+    want = con.execute(f"SELECT _row, {select} FROM ({whole.rstrip().rstrip(';')}) ORDER BY _row").fetchall()
+    assert got == want and len(got) > 1000
+    out_columns = [d[0] for d in con.execute(f"SELECT * FROM ({narrow.rstrip().rstrip(';')}) LIMIT 0").description]
+    assert [c for c in out_columns if c.startswith("stable_job_refund.")] == \
+        ["stable_job_refund.amount", "stable_job_refund.amount#missing", "stable_job_refund.payable",
+         "stable_job_refund.payable#missing"]
+    assert main(["sql", "fushun", "--conclusion", "stable_job_refund.amout"]) == 2
+    assert "did you mean: amount" in capsys.readouterr().err

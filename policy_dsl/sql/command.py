@@ -1,4 +1,4 @@
-"""`policy sql SET [--dialect D] [--clause ID …] [--coverage]`: print the compiled query,
+"""`policy sql SET [--dialect D] [--clause ID …] [--conclusion ID.NAME …] [--coverage]`: print the compiled query,
 or what it covers. Registered from cli.PLUGGED_COMMANDS."""
 from __future__ import annotations
 
@@ -33,21 +33,40 @@ def coverage_text(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def _wanted(rs, clauses: list[str], conclusions: list[str]) -> list[str] | None:
+    """The conclusions to compute ("clause.name"): those of each --clause, and each --conclusion;
+    None (every conclusion of the set) when neither is given."""
+    if not clauses and not conclusions:
+        return None
+    keys: list[str] = []
+    for cid in clauses:
+        keys += [f"{cid}.{name}" for name in _clause(rs, cid).conclusions]
+    for key in conclusions:
+        cid, _, name = key.partition(".")
+        clause = _clause(rs, cid)
+        if name not in clause.conclusions:
+            hint = did_you_mean(name, list(clause.conclusions))
+            raise UsageError(f"条款 {cid} 没有结论 {name!r} no such conclusion（写作 条款id.结论名，如 stable_job_refund.amount）"
+                             + (f"；{hint}" if hint else ""))
+        keys.append(key)
+    if not keys:
+        raise UsageError(f"条款 {', '.join(clauses)} 没有结论（说明性条款） no conclusions to compute")
+    return list(dict.fromkeys(keys))
+
+
+def _clause(rs, cid: str):
+    clause = rs.clauses.get(cid)
+    if clause is None:
+        hint = did_you_mean(cid, list(rs.clauses))
+        raise UsageError(f"规则集 {rs.name} 中没有条款 {cid!r} no such clause" + (f"；{hint}" if hint else ""))
+    return clause
+
+
 def run(args: argparse.Namespace) -> int:
     from ..engine import load
 
     engine = load(args.set)
-    keys = None
-    if args.clause:
-        keys = []
-        for cid in args.clause:
-            clause = engine.rule_set.clauses.get(cid)
-            if clause is None:
-                hint = did_you_mean(cid, list(engine.rule_set.clauses))
-                raise UsageError(f"规则集 {engine.name} 中没有条款 {cid!r} no such clause" + (f"；{hint}" if hint else ""))
-            keys += [f"{cid}.{name}" for name in clause.conclusions]
-        if not keys:
-            raise UsageError(f"条款 {', '.join(args.clause)} 没有结论（说明性条款） no conclusions to compute")
+    keys = _wanted(engine.rule_set, args.clause or [], args.conclusion or [])
     facts = {p: s.type for p, s in engine.vocab.facts.items()}
     plan = build_plan(engine.rule_set, engine.analysis, facts, keys)
     if args.coverage:
@@ -68,5 +87,7 @@ def register(subparsers) -> None:
     s.add_argument("--dialect", choices=DIALECTS, default="duckdb",
                    help="SQL 方言：duckdb（默认）、spark、postgres、trino")
     s.add_argument("--clause", action="append", metavar="ID", help="只编译这些条款 only these clauses (repeatable)")
+    s.add_argument("--conclusion", action="append", metavar="ID.NAME",
+                   help="只计算这些结论，如 stable_job_refund.amount（可重复；与 --clause 合并）only these conclusions")
     s.add_argument("--coverage", action="store_true", help="列出 SQL 与 Python 各计算哪些结论")
     s.set_defaults(func=run)
