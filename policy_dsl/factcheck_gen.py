@@ -172,10 +172,13 @@ def write_fused(checker: "FactChecker", bind: dict[str, str], expect: frozenset,
             continue
         rules = checker.subjects[head]
         w.emit(1, f"s = F.get({w.const(head)})")
-        w.emit(1, f"if s.__class__ is not _dict or not s or not s.keys() <= {w.const(frozenset(rules))}: return None")
+        w.emit(1, "if s.__class__ is not _dict or not s: return None")
         w.emit(1, "g = s.get")
+        w.emit(1, "_m = 0")  # facts of it read as None (left out or null)
         for name, rule in rules.items():
             _fused_leaf(w, rule, f"{head}.{name}", name)
+        # A key it does not know: only when it has more keys than the facts read (or a null), look.
+        w.emit(1, f"if len(s) + _m != {len(rules)} and not s.keys() <= {w.const(frozenset(rules))}: return None")
     return w
 
 
@@ -183,15 +186,13 @@ def _fused_leaf(w: _Writer, rule: "Rule", path: str, name: str) -> None:
     local = w.bind[path]
     w.emit(1, f"{local} = g({w.const(name)})")
     missing = w.absent.get(path, "_MISSING")
-    if path in w.flag or missing != "_MISSING":  # None → its Unknown (MISSING is None: nothing to do)
-        w.emit(1, f"if {local} is None:")
-        if path in w.flag:
-            w.emit(2, "u = 1")
+    w.emit(1, f"if {local} is None:")
+    w.emit(2, "_m += 1")
+    if path in w.flag:
+        w.emit(2, "u = 1")
+    if missing != "_MISSING":  # None → its Unknown (MISSING is None: nothing to do)
         w.emit(2, f"{local} = {missing}")
-        branch = "elif"
-    else:
-        w.emit(1, f"if {local} is None: pass")
-        branch = "elif"
+    branch = "elif"
     k, lo, hi = rule.kind, rule.minimum, rule.maximum
     if k == "bool":
         w.emit(1, f"{branch} {local}.__class__ is not _bool: return None")

@@ -275,3 +275,24 @@ def test_threads_share_one_engine_while_its_programs_are_first_compiled() -> Non
     for t in threads:
         t.join()
     assert [results[i] == expected for i in range(8)] == [True] * 8
+
+
+def test_evaluate_many_runs_of_cases_with_the_same_keys_keep_every_index() -> None:
+    # Consecutive cases with the same top-level keys go through one generated loop: a case that
+    # raises or does not pass the checks in the middle of such a run (and past the 64-case read-ahead)
+    # is reported at its own index, and the cases around it are evaluated as `evaluate` does.
+    engine = ENGINES["fushun"]
+    ok = [{"unit": {"layoffs": k % 4, "insured_headcount": 10 + k, "kind": "enterprise"}} for k in range(80)]
+    cases = list(ok)
+    cases[3] = {"unit": {"layoffs": 3, "insured_headcount": 0}}       # division by zero
+    cases[4] = {"unit": {"layoffs": -1, "insured_headcount": 10}}     # below the minimum
+    cases[70] = {"unit": {"layoffs": 1, "insured_headcount": 0}}      # after the first chunks
+    cases[71] = {"unit": {"layoffs": "1", "insured_headcount": 5}}    # not an integer
+    results = list(engine.evaluate_many(cases))
+    assert len(results) == 80
+    errors = {r.index: r.kind for r in results if isinstance(r, CaseError)}
+    assert errors == {3: "evaluation", 4: "facts", 70: "evaluation", 71: "facts"}
+    assert results[4].problems[0][0] == "unit.layoffs" and results[71].problems[0][0] == "unit.layoffs"
+    for i, r in enumerate(results):
+        if i not in errors:
+            assert r.to_json() == engine.evaluate(cases[i]).to_json()
