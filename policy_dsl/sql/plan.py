@@ -288,6 +288,8 @@ def build_plan(rs: RuleSet, analysis: Analysis, facts: dict[str, T.Type], keys: 
         # specialised form's anyway, so the test may take every fact as known (fold)
         tests = [_inline(t, dict(defs)) for t in planner.t.recheck]
         recheck = fold(e.or_(*tests), set(read)) if tests else e.false()
+        if not isinstance(recheck, e.Boolean):  # a test still unknown (a NULL divisor …): the general form
+            recheck = e.Coalesce(this=recheck, expressions=[e.true()])
         known_defs, known_projection = specialise(defs, projection[:-1], set(read))
         known_projection = [_typed_null(x) for x in known_projection] + [e.alias_(e.false(), "_recheck", quoted=True)]
         every = e.and_(*[e.Not(this=is_null(col(f))) for f in read], e.Not(this=e.Paren(this=recheck)))
