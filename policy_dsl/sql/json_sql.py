@@ -352,19 +352,27 @@ class JsonSql:
         possible = {n for k in self.plan.outputs for n in self.plan.missable.get(k, ())}
         if self.python_keys:
             possible |= set(self.plan.names.order)
-        masks = [f"{' | '.join(terms)} AS _mask{w}" for w, terms in row_masks.items()]
-        for w in row_masks:
-            for b in range(WORD_BITS):
-                i = w * WORD_BITS + b
-                if i < len(names) and names[i] in possible:
-                    ask(f"count(*) FILTER (WHERE (_mask{w} & {1 << b}) <> 0)",
-                        lambda n, name=names[i]: self._missing(summary, name, n))
-        source = f"(SELECT *, {', '.join(masks)} FROM res WHERE NOT _py)" if masks else "(SELECT * FROM res WHERE NOT _py)"
-        values = con.execute(f"SELECT {', '.join(selects)} FROM {source}").fetchall()[0]
+        values = con.execute(f"SELECT {', '.join(selects)} FROM res WHERE NOT _py").fetchall()[0]
         summary.rows += values[0]
         summary.evaluated += values[0]
         for use, value in zip(readers, values[1:]):
             use(value)
+        if row_masks:
+            # What each row misses, as one mask per word: rows are counted per distinct mask (a register
+            # repeats a few kinds of gaps) and the bits of each are read here, not with a filter per name.
+            masks = ", ".join(f"{' | '.join(terms)} AS _mask{w}" for w, terms in row_masks.items())
+            groups = con.execute(f"SELECT *, count(*) FROM (SELECT {masks} FROM res WHERE NOT _py) GROUP BY ALL").fetchall()
+            counts: dict[str, int] = {}
+            for *words, n in groups:
+                for w, mask in zip(row_masks, words):
+                    while mask:
+                        bit = mask & -mask
+                        i = w * WORD_BITS + bit.bit_length() - 1
+                        mask ^= bit
+                        if i < len(names) and names[i] in possible:
+                            counts[names[i]] = counts.get(names[i], 0) + n
+            for name in sorted(counts, key=names.index):  # in the order the filters counted them
+                self._missing(summary, name, counts[name])
 
     def _missing(self, summary, name: str, n: int) -> None:
         if n:
