@@ -309,3 +309,25 @@ def test_conclusion_option_prints_only_those_columns_with_the_clauses_values(tmp
          "stable_job_refund.payable#missing"]
     assert main(["sql", "fushun", "--conclusion", "stable_job_refund.amout"]) == 2
     assert "did you mean: amount" in capsys.readouterr().err
+
+
+def test_specialised_columns_fold_only_what_known_facts_decide():
+    """known.fold: IS NULL of a known column is FALSE and the Kleene forms fold; a list element's field
+    (inside a lambda) and a CASE without ELSE stay as they are: they can be NULL with every fact known."""
+    from policy_dsl.sql.known import fold, nonnull
+
+    def folded(text: str, known: set[str]) -> str:
+        return fold(sqlglot.parse_one(text, read="duckdb"), known).sql(dialect="duckdb")
+
+    assert folded("CASE WHEN c THEN x WHEN NOT (c) THEN y WHEN x = y THEN x END", {"c"}) == \
+        "CASE WHEN c THEN x ELSE y END"
+    assert folded("CASE WHEN a IS NULL THEN 4 ELSE 0 END | CASE WHEN b IS NULL THEN 8 ELSE 0 END", {"a", "b"}) == "0"
+    assert folded("CASE WHEN a IS NULL THEN 4 ELSE 0 END | CASE WHEN b IS NULL THEN 8 ELSE 0 END", {"a"}) == \
+        "CASE WHEN b IS NULL THEN 8 ELSE 0 END"
+    assert folded("NOT a IS NULL OR NOT b IS NULL", {"b"}) == "TRUE"
+    assert folded("COALESCE(a = 0, FALSE)", {"a"}) == "a = 0"
+    assert not nonnull(sqlglot.parse_one("CASE WHEN a > 0 THEN 1 END"), {"a"})  # no ELSE: NULL where a <= 0
+    ex = sqlglot.expressions  # a member's field as the translator spells it inside a lambda
+    field = ex.Dot(this=ex.to_identifier("_e0"), expression=ex.to_identifier("working_age"))
+    test = ex.Is(this=field, expression=ex.Null())
+    assert fold(test.copy(), {"household.members", "_e0", "working_age"}) == test
