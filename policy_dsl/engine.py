@@ -74,6 +74,8 @@ class RuleEngine:
         self._fused: dict[frozenset, tuple[Variant, Callable, Callable]] = {}  # keys of the nested facts → fused
         self._ordered: dict[tuple, tuple[Variant, Callable, Callable]] = {}  # the same by the keys in their order
         self._traced_fused: dict[frozenset, tuple[Variant, Callable, None]] = {}  # likewise, traced
+        # the fused program of the last case `evaluate` took (any thread's): the next is usually alike
+        self._last: tuple[Variant, Callable, Callable] | None = None
         self._traced_ordered: dict[tuple, tuple[Variant, Callable, None]] = {}
         self._heads = frozenset(self._checker.order)
         # (clause id, period fact path or None, period item key or None, lo, hi): dated clauses whose
@@ -98,17 +100,26 @@ class RuleEngine:
         if as_of is not None and isinstance(facts, Mapping):
             facts = {**facts, "as_of": as_of}
         if not trace and facts.__class__ is dict:
-            hit = self._ordered.get(tuple(facts)) or self._fused_for(facts)
-            if hit is not None:  # validation, rules and the Decision in one generated function
-                try:
-                    run = self._local.run
-                except AttributeError:
-                    run = self._runner()
+            try:
+                run = self._local.run
+            except AttributeError:
+                run = self._runner()
+            last = self._last
+            if last is not None:  # the program of the previous case first: it checks the keys itself
                 try:  # in the rules' own decimal context, never the caller's
+                    got = run(last[1], facts)
+                except ArithmeticError as exc:
+                    raise last[0].program._arithmetic_error(exc) from None
+                if got is not None:
+                    return got
+            hit = self._ordered.get(tuple(facts)) or self._fused_for(facts)
+            if hit is not None and hit is not last:  # validation, rules and the Decision in one generated function
+                try:
                     got = run(hit[1], facts)
                 except ArithmeticError as exc:
                     raise hit[0].program._arithmetic_error(exc) from None
                 if got is not None:
+                    self._last = hit
                     return got
         elif facts.__class__ is dict:
             hit = self._traced_ordered.get(tuple(facts)) or self._traced_for(facts)

@@ -155,7 +155,7 @@ def write_fast(checker: "FactChecker", bind: dict[str, str] | None = None) -> _W
 def write_fused(checker: "FactChecker", bind: dict[str, str], expect: frozenset, flag: frozenset,
                 absent: dict[str, str]) -> _Writer:
     """The checks of a fused program, for nested facts whose top-level keys are exactly `expect`
-    (the engine looks the program up by them), each given (a subject not empty): every fact of
+    (anything else returns None), each given (a subject not empty): every fact of
     them into its local of `bind` (no flat mapping), or `absent[path]` when not given; `u` set
     when a fact of `flag` is left out or null; anything unusual returns None.
 
@@ -163,7 +163,8 @@ def write_fused(checker: "FactChecker", bind: dict[str, str], expect: frozenset,
     in range, …) is taken with one chained test; anything else goes through the converter of its
     rule (`_c3(v)`: the value converted, or _BAD when the fast path cannot take it)."""
     w = _Writer(bind, flag, flat=False, absent=absent)
-    w.emit(1, "if F.__class__ is not _dict: return None")
+    # the keys: as many as expected, and each expected one read below (so a program may be tried on any case)
+    w.emit(1, f"if F.__class__ is not _dict or len(F) != {len(expect)}: return None")
     for head in (h for h in checker.order if h in expect):
         if head in checker.top:
             w.emit(1, f"v = F.get({w.const(head)})")  # (a loop over cases reads other cases' keys too)

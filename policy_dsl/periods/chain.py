@@ -144,6 +144,7 @@ class EditionEngine:
         newest.gates = tuple((cid, path, key, lo, hi) for cid, _, path, key, lo, hi in self._fast)
         newest._fused.clear()
         newest._ordered.clear()
+        newest._last = None
         newest._traced_fused.clear()
         newest._traced_ordered.clear()
         self._lock = threading.Lock()
@@ -161,7 +162,7 @@ class EditionEngine:
         if as_of is None and not trace and facts.__class__ is dict:
             # RuleEngine.evaluate's fused path, in line: one call less for the common case
             newest = self.newest
-            hit = newest._ordered.get(tuple(facts))
+            hit = newest._last  # the program of the previous case: it checks the keys itself
             if hit is not None:
                 try:
                     run = newest._local.run
