@@ -131,7 +131,11 @@ class EditionEngine:
         self.newest = newest
         self.sets = chain_of(newest.rule_set)
         self.editions = [edition_of(s) for s in self.sets]
-        self._dated = [(cid, c) for cid, c in newest.rule_set.clauses.items() if c.period_by is not None]
+        # dated clauses the engine computes: one loaded for some targets only (batch --clause) has no
+        # period date, and no edition to choose, for the others
+        targets = getattr(newest, "targets", None)
+        self._dated = [(cid, c) for cid, c in newest.rule_set.clauses.items() if c.period_by is not None
+                       and (targets is None or any(k.partition(".")[0] == cid for k in targets))]
         # per dated clause: (id, clause, fact path or None, slot key or None, lo, hi) where [lo, hi] is the
         # range the newest edition judges as it is (its period within the clause's valid): the common case
         self._fast = tuple((cid, c, *self._where(c), *self._newest_range(c)) for cid, c in self._dated)
