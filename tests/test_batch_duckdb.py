@@ -179,3 +179,24 @@ def test_duckdb_engine_stopped_by_ctrl_c_writes_nothing(tmp_path, capsys, monkey
     assert main(["batch", "fushun", source, "--engine", "duckdb", "--out", str(out)]) == 130
     assert "没有写出任何结果文件" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["units.csv"]  # no result, errors or .partial file
+
+
+def test_a_clause_other_than_the_dated_one(tmp_path, capsys):
+    """--clause onthejob_training_subsidy loads fushun for that clause only; the dated stable_job_refund
+    (period_by 受理日期) is then not computed, and no edition is chosen for it (it stopped on a KeyError).
+    Both engines write the same lines, with the clause's own undetermined amount (delegated standard)."""
+    source = units_register(tmp_path / "units.csv", "fushun", 300)
+    outputs = {}
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        code, summary = run(capsys, "fushun", source, "--engine", engine, "--out", str(out),
+                            "--clause", "onthejob_training_subsidy")
+        outputs[engine] = (code, summary.replace(str(out), "OUT"), out.read_bytes())
+    assert outputs["duckdb"] == outputs["python"]
+    code, summary, result = outputs["python"]
+    assert code in (0, 1) and "共 300 行" in summary
+    rows = [json.loads(line) for line in result.splitlines()]
+    assert all(set(r["clauses"]) == {"onthejob_training_subsidy"} for r in rows)
+    applicable = [r["clauses"]["onthejob_training_subsidy"]["conclusions"] for r in rows
+                  if r["clauses"]["onthejob_training_subsidy"]["applicable"]]
+    assert applicable and all(c["amount"]["missing"] == ["以工代训补贴标准"] for c in applicable)

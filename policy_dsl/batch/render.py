@@ -18,7 +18,8 @@ from datetime import date
 from decimal import Decimal
 
 from .. import types as T
-from ..periods.words import clause_edition, edition_header, edition_json, named_edition, period_json
+from ..periods.chain import edition_of
+from ..periods.words import clause_edition, edition_header, edition_json, period_json
 from ..render_json import json_value
 from ..values import Unknown, format_decimal, format_money
 
@@ -49,6 +50,7 @@ class JsonRows:
         self._title = "".join(f",{self._encode(k)}:{self._encode(v)}" for k, v in edition_header(engine.rule_set).items())
         self._period = f',"period":{self._encode(period_json(period))}' if period is not None else ""
         self._editions: dict = {}
+        self._own = edition_of(engine.rule_set)  # the row's own edition, which no clause repeats
 
     def unknown(self, value: Unknown) -> dict:
         """The JSON of an undetermined value; shared between rows (read-only), as a register repeats
@@ -73,9 +75,14 @@ class JsonRows:
 
     def edition(self, decision, cid: str) -> str:
         """The `"edition":…,` piece of a clause judged otherwise than by the row's set; empty for the
-        others (a few distinct editions per run: remembered)."""
-        named, edition = named_edition(decision, cid)
-        if not named:
+        others (a few distinct editions per run: remembered). What periods.words.named_edition says,
+        read straight from the Decision: only an edition chain's decision names editions per clause
+        (`editions`), and a clause it does not name is judged by the set itself."""
+        editions = getattr(decision, "editions", None)
+        if not editions:
+            return ""
+        edition = editions.get(cid, self._own)
+        if edition is self._own or edition == self._own:
             return ""
         text = self._editions.get(edition)
         if text is None:
@@ -105,8 +112,9 @@ class JsonRows:
         """The JSONL line `{"row": N, **EVALUATION_HEADER, **render(decision), **extra}`, from pre-encoded pieces."""
         encode = self._encode
         parts = []
+        clauses = decision.clauses  # a mapping built on each access: once per row
         for cid in self.clauses:
-            result = decision.clauses[cid]
+            result = clauses[cid]
             edition = self.edition(decision, cid) if self._period else ""
             if not result.conclusions and not edition:
                 parts.append(self._empty[cid][result.applicable])
