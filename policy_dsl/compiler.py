@@ -21,7 +21,7 @@ from .errors import PolicyError, PolicyEvaluationError, PolicyLimitError
 from .runtime import RUNTIME
 from .codegen import Gen
 from .typer import Annotations
-from .values import CONTEXT, Unknown
+from .values import CONTEXT
 
 
 @dataclass

@@ -99,7 +99,6 @@ def run_file(args, engine: RuleEngine, reader, fmt: str, out: str, errors_path: 
         return None
     import duckdb
 
-    header = reader.header
     sql_engine = compile_sql(engine)
     json_sql = JsonSql(engine, sql_engine.plan)
     if not json_sql.supported:

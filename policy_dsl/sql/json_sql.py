@@ -25,6 +25,7 @@ from ..typer import FactBinding, SlotBinding
 from ..values import Unknown
 from .columns import _q, _s
 from .missing import WORD_BITS
+from .shape import engine_value
 
 if TYPE_CHECKING:
     from .duckdb_run import SqlEngine
@@ -135,13 +136,8 @@ class JsonSql:
         for values in keys:
             flat = {}
             for path, kind, value in zip(reads, kinds, values[1:]):
-                if value is None:
-                    continue
-                if kind == "set":
-                    value = frozenset(value)
-                elif kind == "list":
-                    value = tuple({k: v for k, v in rec.items() if v is not None} for rec in value)
-                flat[path] = value
+                if value is not None:
+                    flat[path] = engine_value(kind, value)
             try:
                 results: dict | None = dict(zip(program.keys, program.run(flat)))
             except Exception:  # noqa: BLE001 - the row goes to the Python engine, which reports it

@@ -80,13 +80,8 @@ class Shaper:
         flat: dict[str, Any] = {}
         for path, i, kind in self.python_reads:
             value = row[i]
-            if value is None:
-                continue
-            if kind == "set":
-                value = frozenset(value)
-            elif kind == "list":
-                value = tuple({k: v for k, v in rec.items() if v is not None} for rec in value)
-            flat[path] = value
+            if value is not None:
+                flat[path] = engine_value(kind, value)
         program = self.python_engine.program  # type: ignore[union-attr]
         return dict(zip(program.keys, program.run(flat)))
 
@@ -101,3 +96,13 @@ class Shaper:
         if elems is not None and row[elems]:
             return Unknown(found.missing | set(row[elems]), found.reasons)
         return found
+
+
+def engine_value(kind: str, value: Any) -> Any:
+    """A non-NULL SQL cell as the engine reads the fact: a set as a frozenset, a member list
+    without the fields the row leaves NULL (unknown)."""
+    if kind == "set":
+        return frozenset(value)
+    if kind == "list":
+        return tuple({k: v for k, v in rec.items() if v is not None} for rec in value)
+    return value
