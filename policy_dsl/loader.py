@@ -24,7 +24,7 @@ from .schemacheck import schema_problems
 from .model import Citation, Clause, Delegation, Document, ExceptionRule, Named, Origin, Parameter, RuleSet
 from .names import ROOT_ENV, check_set_name, confined, inside, name_problem, policies_root
 from .sets import MANIFEST, resolve_set
-from .setfacts import effective_vocabulary, read_declared
+from .setfacts import as_date, effective_vocabulary, read_declared
 from .source import Span
 from .patchchecks import dangling_removals, patch_problems
 from .variants import INHERITED, apply_patch
@@ -155,7 +155,7 @@ class _Reader:
             value, declared = got
         for entry in data.get("history", []) or []:
             got = self.literal(entry["value"], declared, entry.span, f"参数 {name}")
-            start = _as_date(entry["from"])
+            start = as_date(entry["from"])
             if got is None or start is None:
                 if start is None:
                     self.fail(RuleFileError("history 的 from 必须是日期 must be a date", entry.span))
@@ -333,15 +333,6 @@ def _with_declared(item: Named, t: T.Type) -> Named:
     return replace(item, declared=t, declared_by="vocabulary")
 
 
-def _as_date(raw: Any) -> date | None:
-    if isinstance(raw, date):
-        return raw
-    try:
-        return date.fromisoformat(str(raw))
-    except ValueError:
-        return None
-
-
 @isolated
 def load_rule_set(where: str | Path, *, root: str | Path | None = None) -> RuleSet:
     """Load a set (and, for a variant, its base); raise CheckFailed with every problem found.
@@ -399,7 +390,7 @@ def _load(path: Path, seen: tuple[Path, ...], root: Path) -> RuleSet:
                                           expected=f"规则集目录中的文件 {text_path}"))
         documents[str(d["id"])] = Document(str(d["id"]), str(d.get("title", "")),
                                            (str(issuer),) if isinstance(issuer, str) else tuple(map(str, issuer)),
-                                           _as_date(d.get("date")), text_path)
+                                           as_date(d.get("date")), text_path)
     clauses = {cid: c for cid, c in base.clauses.items()} if base else {}
     files = [str(manifest_path)]
     for file in sorted((path / "clauses").glob("*.yaml")):

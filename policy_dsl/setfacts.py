@@ -157,7 +157,7 @@ def _bound_problems(path: str, kind: str, key: str, raw: Any, at: Span | None) -
             return [RuleFileError(f"事实 {path} 的 {key} 应是整数 must be an integer", at, found=str(raw))]
         return []
     if kind == "date":
-        if _as_date(raw) is None:
+        if as_date(raw) is None:
             return [RuleFileError(f"事实 {path} 的 {key} 应是日期 must be a date", at, found=str(raw),
                                   expected="YYYY-MM-DD，如 2021-01-01")]
         return []
@@ -183,7 +183,7 @@ def _spec(path: str, entry: Any, set_name: str, where: Span | None) -> FactSpec:
         t = T.parse_type_name(kind, tuple(k for k, _ in values)) or T.STRING
     lo, hi = entry.get("min"), entry.get("max")
     if kind == "date":
-        lo, hi = _as_date(lo), _as_date(hi)
+        lo, hi = as_date(lo), as_date(hi)
     elif kind in _DECIMALS and lo is not None:
         lo = 0
     return FactSpec(path, t, str(entry["zh"]), values, tuple((str(n), str(f.get("zh", n))) for n, f in fields.items()),
@@ -199,7 +199,8 @@ def _span_of(entry: Any, key: str, default: Span | None) -> Span | None:
     return span or default
 
 
-def _as_date(raw: Any) -> date | None:
+def as_date(raw: Any) -> date | None:
+    """A date written in a rule file (a YAML date or ISO text), or None when it is not one."""
     if raw is None:
         return None
     if isinstance(raw, date):
