@@ -15,6 +15,8 @@ code close to what a person would write by hand, without changing any value:
 """
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Sequence
 
 from . import nodes as n
@@ -22,6 +24,8 @@ from .functions import BUILTINS
 from .periods.history import value_on
 from .typer import Annotations, FactBinding, SlotBinding, VarBinding
 from .values import Unknown, quantize_money
+
+_INT_LITERAL = re.compile(r"\(-?[0-9]+\)").fullmatch  # an int constant as `const` writes it
 
 
 class Gen:
@@ -317,8 +321,16 @@ class Gen:
     def _compare(self, node: n.Compare) -> str:
         a, b = self.expr(node.left), self.expr(node.right)
         t = self.result(self.tmp(), a, b)
+        a, b = self._as_decimal(a, node.right), self._as_decimal(b, node.left)
         self._strict(t, f"({a} {node.op} {b})", a, b)
         return self.record(node, t)
+
+    def _as_decimal(self, operand: str, other: n.Expr) -> str:
+        """An int literal compared with a decimal quantity, as a Decimal constant: the same
+        answer, and Decimal compares with Decimal about twice as fast as with an int."""
+        if _INT_LITERAL(operand) and self.notes.type_of(other).kind in ("decimal", "rate", "money"):
+            return self.const(Decimal(int(operand[1:-1])))
+        return operand
 
     def _member(self, node: n.Member) -> str:
         a, b = self.expr(node.element), self.expr(node.collection)

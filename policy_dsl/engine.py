@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from datetime import date
 from decimal import getcontext, setcontext
 from pathlib import Path
@@ -143,14 +143,19 @@ class RuleEngine:
                       trace: bool = False) -> Iterator[Decision | CaseError]:
         """One result per case, in order: a Decision, or a CaseError for a case that could not be
         evaluated (its index and every problem). Lazy: the input is read as the results are
-        consumed (a few cases ahead, at most 64), so it may be unbounded. Same answers as
-        `evaluate`, case by case."""
+        consumed (a chunk at a time: 1, 2, 4, … cases, then at most 1,024), so it may be
+        unbounded. Same answers as `evaluate`, case by case."""
         return self._stream(cases, as_of, trace, None)
 
     def _stream(self, cases: Iterable[Mapping[str, Any]], as_of: date | None, trace: bool,
                 judge: Callable[[Decision, int], Decision | CaseError] | None) -> Iterator[Decision | CaseError]:
         """evaluate_many; `judge(decision, index)` replaces each Decision whose shape is not `judged`
-        (the edition layer's check)."""
+        (the edition layer's check). The results of a chunk are handed out by itertools.chain,
+        not by resuming a generator per result."""
+        return chain.from_iterable(self._chunks(cases, as_of, trace, judge))
+
+    def _chunks(self, cases: Iterable[Mapping[str, Any]], as_of: date | None, trace: bool,
+                judge: Callable[[Decision, int], Decision | CaseError] | None) -> Iterator[list[Decision | CaseError]]:
         it = iter(cases)
         index, size = 0, 1
         while True:
@@ -164,8 +169,8 @@ class RuleEngine:
             if judge is not None:
                 for k in late:
                     results[k] = judge(results[k], index + k)  # type: ignore[arg-type]
-            index, size = index + len(chunk), min(2 * size, 64)  # the first result comes after one case
-            yield from results  # the caller's context is back while the caller runs
+            index, size = index + len(chunk), min(2 * size, 1024)  # the first result comes after one case
+            yield results  # the caller's context is back while the caller runs
 
     def _chunk(self, chunk: list, start: int, trace: bool) -> tuple[list[Decision | CaseError], list[int]]:
         """Evaluate some cases in one switch to the rules' decimal context (one per thread): the
@@ -191,7 +196,7 @@ class RuleEngine:
                     if hit is not None:  # validation, rules and the Decision in one generated loop
                         done = len(out)
                         try:
-                            j = hit[2](chunk, i, append, later)
+                            j = hit[2](chunk, i, out, late)
                         except PolicyError as exc:
                             i += len(out) - done  # the case that raised
                             append(CaseError(start + i, (("", exc.render()),), "evaluation"))

@@ -107,10 +107,9 @@ class _Writer:
         if rule.maximum is not None:
             self.emit(d, f"if v > {self.const(as_value(rule.maximum))}: return None")
 
-    def optional(self, d: int, mapping: str, key: str, path: str, call: bool = False) -> None:
-        """`v = mapping[key]` when present and not null (null is unknown: the same as absent);
-        `call`: `mapping` is the mapping's bound get."""
-        self.emit(d, f"v = {mapping}{'' if call else '.get'}({self.const(key)})")
+    def optional(self, d: int, mapping: str, key: str, path: str) -> None:
+        """`v = mapping[key]` when present and not null (null is unknown: the same as absent)."""
+        self.emit(d, f"v = {mapping}.get({self.const(key)})")
         if path in self.flag or path in self.absent:
             self.emit(d, "if v is None:")
             if path in self.flag:
@@ -142,10 +141,9 @@ def write_fast(checker: "FactChecker", bind: dict[str, str] | None = None) -> _W
         w.emit(2, "if v.__class__ is not _dict: return None")
         w.emit(2, f"if not v.keys() <= {w.const(frozenset(rules))}: return None")
         w.emit(2, "s = v")
-        w.emit(2, "g = s.get")
         w.emit(2, f"if s: mask |= {bit[head]}")
         for name, rule in rules.items():
-            w.optional(2, "g", name, f"{head}.{name}", call=True)
+            w.optional(2, "s", name, f"{head}.{name}")
             w.leaf(3, rule, f"{head}.{name}")
     subjects = tuple(frozenset(h for h in heads if m & bit[h]) for m in range(1 << len(heads)))
     w.emit(1, f"out['$subjects'] = {w.const(subjects)}[mask]")
@@ -174,44 +172,55 @@ def write_fused(checker: "FactChecker", bind: dict[str, str], expect: frozenset,
         rules = checker.subjects[head]
         w.emit(1, f"s = F.get({w.const(head)})")
         w.emit(1, "if s.__class__ is not _dict or not s: return None")
-        w.emit(1, "g = s.get")
         w.emit(1, "_m = 0")  # facts of it read as None (left out or null)
-        for name, rule in rules.items():
-            _fused_leaf(w, rule, f"{head}.{name}", name)
+        # The facts the rules use first. When the subject has no other key, the facts only the
+        # Decision keeps are all left out: not looked for.
+        used = [n for n in rules if f"{head}.{n}" in w.flag]
+        rest = [n for n in rules if f"{head}.{n}" not in w.flag]
+        for name in used:
+            _fused_leaf(w, rules[name], f"{head}.{name}", name, 1)
+        d = 1
+        if used and rest:
+            w.emit(1, f"if len(s) + _m == {len(used)}:")
+            for name in rest:
+                w.emit(2, f"{w.bind[f'{head}.{name}']} = {w.absent.get(f'{head}.{name}', '_MISSING')}")
+            w.emit(1, "else:")
+            d = 2
+        for name in rest:
+            _fused_leaf(w, rules[name], f"{head}.{name}", name, d)
         # A key it does not know: only when it has more keys than the facts read (or a null), look.
-        w.emit(1, f"if len(s) + _m != {len(rules)} and not s.keys() <= {w.const(frozenset(rules))}: return None")
+        w.emit(d, f"if len(s) + _m != {len(rules)} and not s.keys() <= {w.const(frozenset(rules))}: return None")
     return w
 
 
-def _fused_leaf(w: _Writer, rule: "Rule", path: str, name: str) -> None:
+def _fused_leaf(w: _Writer, rule: "Rule", path: str, name: str, d: int) -> None:
     local = w.bind[path]
-    w.emit(1, f"{local} = g({w.const(name)})")
+    w.emit(d, f"{local} = s.get({w.const(name)})")  # (a call CPython specialises; a bound `g` it does not)
     missing = w.absent.get(path, "_MISSING")
-    w.emit(1, f"if {local} is None:")
-    w.emit(2, "_m += 1")
+    w.emit(d, f"if {local} is None:")
+    w.emit(d + 1, "_m += 1")
     if path in w.flag:
-        w.emit(2, "u = 1")
+        w.emit(d + 1, "u = 1")
     if missing != "_MISSING":  # None → its Unknown (MISSING is None: nothing to do)
-        w.emit(2, f"{local} = {missing}")
-    branch = "elif"
+        w.emit(d + 1, f"{local} = {missing}")
     k, lo, hi = rule.kind, rule.minimum, rule.maximum
     if k == "bool":
-        w.emit(1, f"{branch} {local}.__class__ is not _bool: return None")
+        w.emit(d, f"elif {local}.__class__ is not _bool: return None")
     elif k == "string":
-        w.emit(1, f"{branch} {local}.__class__ is not str: return None")
+        w.emit(d, f"elif {local}.__class__ is not str: return None")
     elif k == "enum":
-        w.emit(1, f"{branch} {local}.__class__ is not str or {local} not in {w.const(frozenset(rule.values))}: return None")
+        w.emit(d, f"elif {local}.__class__ is not str or {local} not in {w.const(frozenset(rule.values))}: return None")
     elif k == "int":
         bounds = "".join(f" or {local} {op} {w.const(b)}" for op, b in (("<", lo), (">", hi)) if b is not None)
-        w.emit(1, f"{branch} {local}.__class__ is not int{bounds}: return None")
+        w.emit(d, f"elif {local}.__class__ is not int{bounds}: return None")
     elif k in ("decimal", "date"):
-        w.emit(1, f"{branch} not ({' and '.join(_fine(w, rule, local))}):")
-        w.emit(2, f"{local} = {w.const(_converter(rule))}({local})")
-        w.emit(2, f"if {local} is _BAD: return None")
+        w.emit(d, f"elif not ({' and '.join(_fine(w, rule, local))}):")
+        w.emit(d + 1, f"{local} = {w.const(_converter(rule))}({local})")
+        w.emit(d + 1, f"if {local} is _BAD: return None")
     else:  # sets and records are always converted: the general leaf
-        w.emit(1, f"{branch} True:")
-        w.emit(2, f"v = {local}")
-        w.leaf(2, rule, path)
+        w.emit(d, "elif True:")
+        w.emit(d + 1, f"v = {local}")
+        w.leaf(d + 1, rule, path)
 
 
 def _fine(w: _Writer, rule: "Rule", local: str) -> list[str]:

@@ -31,10 +31,10 @@ def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
          make_shape: Callable[[tuple[str, ...], dict[str, int], dict[str, object], bool], "Shape"],
          gates: tuple = (), trace: bool = False) -> tuple[Callable[..., "Decision | None"], Callable | None]:
     """(fn, many). fn(nested facts whose top-level keys are `subjects`) → its Decision, or None.
-    many(cases, i, append, late): the same for cases[i], cases[i+1], … in one loop, each Decision
-    appended, until a case fn would not take (other keys, or None) or the end: returns its index
+    many(cases, i, out, late): the same for cases[i], cases[i+1], … in one loop, each Decision
+    appended to the list `out`, until a case fn would not take (other keys, or None) or the end: returns its index
     (the caller takes that case the general way). A Decision not judged (below) is also reported
-    by its index to `late`. An exception leaves the failing case's index at i + the number appended.
+    by its index, appended to the list `late`. An exception leaves the failing case's index at i + the number appended.
     `make_shape(fact paths, index, fixed, judged)`: the Shape of the Decisions it makes, whose values
     are the facts' and then those of the program's items that are not constants (`index`:
     item → position; `fixed`: item → its constant value). `gates` (RuleEngine.gates): a Decision
@@ -86,18 +86,17 @@ def fuse(checker: "FactChecker", program: "Program", subjects: frozenset,
     one = ([f"def _fused(F{', T' if trace else ''}):"] + [f"    {x}" for x in lacking + body]
            + [f"    d._s = {shape}", f"    d._x = {'{_TRACE: T}' if trace else 'None'}", "    return d"])
     loop = (["def _many(_C, _i, _out, _late):"] + [f"    {x}" for x in lacking]
-            + ["    _n = len(_C)", "    while _i < _n:", "        F = _C[_i]",
-               f"        if F.__class__ is not _dict or len(F) != {len(subjects)}: return _i"]  # and each key read below
+            + ["    _n = len(_C)", "    while _i < _n:", "        F = _C[_i]"]  # the body checks F
             + [f"        {x}".replace("return None", "return _i") for x in body]
             + ([f"        d._s = {judged}"] if judged else
                [f"        if {' and '.join(tests)}: d._s = _SHAPE_J", "        else:", "            d._s = _SHAPE",
-                "            _late(_i)"])
-            + ["        d._x = None", "        _out(d)", "        _i += 1", "    return _i"])
+                "            _late.append(_i)"])
+            + ["        d._x = None", "        _out.append(d)", "        _i += 1", "    return _i"])
     namespace = {**NAMESPACE, **RUNTIME, **known.consts, **check.consts, "_NODES": program.nodes,
                  "_new": Decision.__new__, "_Decision": Decision, "_MISSING": MISSING,
                  "_SHAPE": make_shape(paths, index, fixed, False), "_SHAPE_J": make_shape(paths, index, fixed, True),
                  "_TRACE": "trace", **gate_consts, "__builtins__": {**BUILTINS, "enumerate": enumerate, "len": len}}
-    before_one, before_loop = 1 + len(lacking), 5 + len(lacking)  # lines before the body
+    before_one, before_loop = 1 + len(lacking), 4 + len(lacking)  # lines before the body
     return (_function(one, "_fused", namespace, program, gen, known, [before_one + x for x in starts]),
             None if trace else _function(loop, "_many", namespace, program, gen, known, [before_loop + x for x in starts]))
 

@@ -238,7 +238,7 @@ def test_evaluate_many_reads_ahead_only_a_little() -> None:
     read = []
 
     def cases():
-        for i in range(1000):
+        for i in range(5000):
             read.append(i)
             yield UNIT
 
@@ -247,7 +247,10 @@ def test_evaluate_many_reads_ahead_only_a_little() -> None:
     assert len(read) == 1  # the first result needs only the first case
     for _ in range(200):
         next(stream)
-    assert len(read) <= 201 + 64
+    assert len(read) <= 255  # chunks of 1, 2, 4, … 128
+    for _ in range(3000):
+        next(stream)
+    assert len(read) <= 3201 + 1024  # then at most 1,024 ahead
 
 
 def test_threads_share_one_engine_while_its_programs_are_first_compiled() -> None:
@@ -279,7 +282,7 @@ def test_threads_share_one_engine_while_its_programs_are_first_compiled() -> Non
 
 def test_evaluate_many_runs_of_cases_with_the_same_keys_keep_every_index() -> None:
     # Consecutive cases with the same top-level keys go through one generated loop: a case that
-    # raises or does not pass the checks in the middle of such a run (and past the 64-case read-ahead)
+    # raises or does not pass the checks in the middle of such a run (and past the first chunks of the read-ahead)
     # is reported at its own index, and the cases around it are evaluated as `evaluate` does.
     engine = ENGINES["fushun"]
     ok = [{"unit": {"layoffs": k % 4, "insured_headcount": 10 + k, "kind": "enterprise"}} for k in range(80)]
