@@ -158,6 +158,7 @@ def engine_answers(decision) -> tuple:
 
 def timed(fn) -> float:
     # The collector would otherwise scan the growing result lists many times, for every side alike.
+    gc.collect()
     gc.disable()
     try:
         t0 = time.perf_counter()

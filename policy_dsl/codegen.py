@@ -23,7 +23,7 @@ from . import nodes as n
 from .functions import BUILTINS
 from .periods.history import value_on
 from .typer import Annotations, FactBinding, SlotBinding, VarBinding
-from .values import Unknown, quantize_money
+from .values import Unknown, interned, quantize_money
 
 _INT_LITERAL = re.compile(r"\(-?[0-9]+\)").fullmatch  # an int constant as `const` writes it
 
@@ -91,7 +91,7 @@ class Gen:
         name = self.const_index.get(key)
         if name is None:
             name = f"_k{len(self.consts)}"
-            self.consts[name] = value
+            self.consts[name] = interned(value)
             self.const_index[key] = name
         return name
 
@@ -303,7 +303,10 @@ class Gen:
         lt, rt = self.notes.type_of(node.left), self.notes.type_of(node.right)
         nid = self.node_ids[id(node)]
         if node.op == "/":
-            op = f"(_Dec({a}) / {b} if {b} else _div({a}, {b}, {nid}, _NODES))"
+            # An int numerator becomes a Decimal by adding it to 0: exact in the rules' context (ints
+            # stay below 10^18, the context keeps 28 digits) and cheaper than calling Decimal().
+            num = f"(_D0 + {a})" if lt.kind == "int" else f"_Dec({a})"
+            op = f"({num} / {b} if {b} else _div({a}, {b}, {nid}, _NODES))"
         elif lt.kind == "date" or rt.kind == "date":
             date_side, dur_side = (a, b) if lt.kind == "date" else (b, a)
             op = f"_dur({date_side}, {dur_side}, {1 if node.op == '+' else -1}, {nid}, _NODES)"

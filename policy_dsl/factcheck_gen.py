@@ -14,6 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable
 
+from .values import interned
+
 if TYPE_CHECKING:
     from .factcheck import FactChecker, Rule
 
@@ -53,7 +55,7 @@ class _Writer:
 
     def const(self, value: object) -> str:
         name = f"_c{len(self.consts)}"
-        self.consts[name] = value
+        self.consts[name] = interned(value)
         return name
 
     def emit(self, depth: int, line: str) -> None:

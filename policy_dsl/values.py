@@ -6,6 +6,7 @@ dict (records). Only Unknown and Duration are our own classes.
 from __future__ import annotations
 
 import calendar
+import sys
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, Underflow
@@ -233,3 +234,15 @@ def format_typed(value: object, kind: str = "") -> str:
     if isinstance(value, frozenset):
         return "{" + ", ".join(sorted(map(str, value))) + "}"
     return str(value)
+
+
+def interned(value: object) -> object:
+    """A constant of generated code with its strings interned, as Python interns the names and
+    identifier-like literals of a caller's own code: a dict lookup or comparison with one of
+    those then succeeds on identity, without comparing characters."""
+    if value.__class__ is str:
+        return sys.intern(value)  # type: ignore[arg-type]
+    if value.__class__ in (frozenset, tuple) and all(v.__class__ is str for v in value):  # type: ignore[attr-defined]
+        return value.__class__(sys.intern(v) for v in value)  # type: ignore[attr-defined]
+    return value
+
