@@ -187,6 +187,9 @@ class Gen:
             self.local_const[target] = self.const(slot.const)
             self.result(target, self.const(slot.const))
             return
+        if slot.money and not slot.exceptions and not self.trace and isinstance(slot.expr, n.If) \
+                and self._money_if(slot.expr, target):
+            return
         value = self.expr(slot.expr)
         if slot.exceptions:
             pairs = []
@@ -220,6 +223,41 @@ class Gen:
             self.result(target, value)
             if value.startswith(("_t", "_s", "_f", "_k")):
                 self.alias[target] = self.alias.get(value, value)
+
+    def _money_if(self, node: n.If, target: str) -> bool:
+        """A money item `if c then x else y` whose condition cannot be unknown: each branch rounds
+        its own value (a constant one is rounded here, once), so `else 0` costs no quantize per
+        case. False, with nothing but the condition emitted, when c can be unknown."""
+        key = self.key(node)
+        done = None if key is None else self._find(("q", key))
+        if done is not None:  # the same item rounded before (another clause's copy of it)
+            self.emit(f"{target} = {done}")
+            self.alias[target] = self.alias.get(done, done)
+            self.result(target, done)
+            return True
+        if key is not None and self._find(key) is not None:
+            return False  # its value is at hand: round that
+        c = self.expr(node.cond)
+        if self.may(c):
+            return False  # the general path finds c already computed
+        values = []
+        self.current.append(self.node_ids[id(node)])
+        for head, branch in ((f"if {c}:", node.then), ("else:", node.orelse)):
+            self.emit(head)
+            self.enter()
+            value = self.expr(branch)
+            known = self.local_const.get(value, value)
+            if known in self.consts or _INT_LITERAL(known):
+                self.emit(f"{target} = {self.const(quantize_money(self.value_of(known)))}")
+            else:
+                self.emit(f"{target} = {value}.quantize(_CENT, _HALF_UP, _WIDE) if {value}.__class__ is _Dec else _q({value})")
+            self.leave()
+            values.append(value)
+        self.current.pop()
+        self.result(target, *values)
+        if key is not None:
+            self.avail[-1][("q", key)] = target
+        return True
 
     # expressions ------------------------------------------------------------------
     def expr(self, node: n.Expr) -> str:

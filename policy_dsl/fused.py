@@ -140,5 +140,6 @@ def _gates(gates: tuple, bind: dict[str, str], fixed: dict[str, object],
         if local is None:
             return [], {}
         consts[f"_glo{i}"], consts[f"_ghi{i}"] = lo, hi
-        tests.append(f"({local}.__class__ is _date and _glo{i} <= {local} <= _ghi{i})")
+        within = f"_glo{i} <= {local}" + (f" <= _ghi{i}" if hi < date.max else "")  # an open end: no test
+        tests.append(f"({local}.__class__ is _date and {within})")
     return tests or ["True"], consts

@@ -179,6 +179,40 @@ def test_delegated_parameters_of_the_same_name_keep_their_own_reasons(tmp_path: 
     assert dict(subsidy.reasons) == {"补贴标准": "由各地根据专账资金结余确定"}
 
 
+def test_a_money_if_rounds_each_branch_on_every_path(tmp_path: Path) -> None:
+    # `if c then x else k` for money: each branch is rounded half-up on its own (a constant once, when
+    # compiled); a copy of the item in another clause shares it; an unknown condition gives the
+    # common value or what is missing. The fused, loop, general and traced paths agree.
+    tmp_path = tmp_path / "money_if"
+    (tmp_path / "clauses").mkdir(parents=True)
+    (tmp_path / "policy-set.yaml").write_text(
+        "name: money_if\ntitle: 测试\njurisdiction: 某省\nvocabulary: partial\n"
+        "documents:\n  - {id: 某人社发〔2021〕1号, title: 测试通知, issuer: [某省人社厅], date: 2021-06-30}\n",
+        encoding="utf-8")
+    for cid in ("first_award", "second_award"):
+        (tmp_path / "clauses" / f"{cid}.yaml").write_text(
+            f"id: {cid}\ntitle: 测试\nsource: {{document: 某人社发〔2021〕1号, article: 一}}\nsubject: unit\n"
+            "conclusions:\n"
+            "  a: if unit.ui_insured then unit.ui_contribution_last_year * 0.333 else 0\n"
+            "  b: if unit.layoffs == 0 then 1.005元 else unit.ui_contribution_last_year\n", encoding="utf-8")
+    engine = policy_dsl.load(tmp_path)
+    cases = [{"unit": {"ui_insured": True, "ui_contribution_last_year": Decimal("10.015"), "layoffs": 0}},
+             {"unit": {"ui_insured": False, "ui_contribution_last_year": Decimal("10.015"), "layoffs": 2}},
+             {"unit": {"ui_contribution_last_year": Decimal("10.015"), "layoffs": 2}}]
+    expected = [(Decimal("3.33"), Decimal("1.01")), (Decimal("0.00"), Decimal("10.02"))]
+    for trace in (False, True):
+        one = [engine.evaluate(c, trace=trace) for c in cases]
+        many = list(engine.evaluate_many(cases, trace=trace))
+        for got in (one, many):
+            for d, (a, b) in zip(got, expected):
+                for cid in ("first_award", "second_award"):
+                    c = d.clauses[cid].conclusions
+                    assert (c["a"], c["b"]) == (a, b) and str(c["a"]) == str(a) and str(c["b"]) == str(b)
+            unknown = got[2].clauses["first_award"].conclusions
+            assert isinstance(unknown["a"], Unknown) and "unit.ui_insured" in unknown["a"].missing
+            assert unknown["b"] == Decimal("10.02")
+
+
 def test_evaluate_many_reports_a_bad_case_and_goes_on() -> None:
     engine = ENGINES["fushun"]
     zero = {"unit": {"layoffs": 3, "insured_headcount": 0}}  # layoffs / headcount cannot be taken
