@@ -52,9 +52,13 @@ def _or_u(a, b):
 
 
 def _if_u(c, x, y):
-    if x.__class__ is not Unknown and y.__class__ is not Unknown and x == y:
-        return x
-    return merge(*(v for v in (c, x, y) if v.__class__ is Unknown))
+    """`if c then x else y` with c unknown: the common value when both branches are known and
+    equal; otherwise what c and the unknown branches miss (merged in that order)."""
+    if x.__class__ is not Unknown:
+        if y.__class__ is not Unknown:
+            return x if x == y else c
+        return c.merge(y)
+    return c.merge(x) if y.__class__ is not Unknown else c.merge(x).merge(y)
 
 
 def _field(record, name, path, index):
