@@ -244,8 +244,26 @@ def _converter(rule: "Rule") -> Callable[[Any], Any]:
     return _date_converter(rule.minimum, rule.maximum)  # type: ignore[arg-type]
 
 
+# Text read before, converted: a register repeats its texts (months, rates, dates), and a
+# lookup costs a tenth of reading the text again. Bounded: emptied when full.
+_MEMO_SIZE = 1024
+
+
 def _decimal_converter(lo: Decimal | None) -> Callable[[Any], Any]:
+    memo: dict[str, Any] = {}
+
     def convert(v: Any) -> Any:
+        c = v.__class__
+        if c is str:
+            got = memo.get(v)
+            if got is None:
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()
+                got = memo[v] = number(v)
+            return got
+        return number(v)
+
+    def number(v: Any) -> Any:
         c = v.__class__
         if c is Decimal:
             if not v.is_finite():
@@ -265,7 +283,19 @@ def _decimal_converter(lo: Decimal | None) -> Callable[[Any], Any]:
 
 
 def _date_converter(lo: date | None, hi: date | None) -> Callable[[Any], Any]:
+    memo: dict[str, Any] = {}
+
     def convert(v: Any) -> Any:
+        if v.__class__ is str:
+            got = memo.get(v)
+            if got is None:
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()
+                got = memo[v] = day(v)
+            return got
+        return day(v)
+
+    def day(v: Any) -> Any:
         c = v.__class__
         if c is str:
             if _DATE(v) is None:

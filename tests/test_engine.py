@@ -213,6 +213,29 @@ def test_a_money_if_rounds_each_branch_on_every_path(tmp_path: Path) -> None:
             assert unknown["b"] == Decimal("10.02")
 
 
+def test_texts_read_again_convert_as_the_first_time() -> None:
+    # Converted texts are remembered (bounded, emptied when full): a text seen before, a bad one
+    # seen again, and more distinct texts than are kept all give what a first reading gives.
+    engine = ENGINES["fushun"]
+
+    def case(amount: str, day: str) -> dict:
+        return {"region": {"ui_fund_reserve_months": "12"},
+                "unit": {"kind": "enterprise", "size": "small", "ui_insured": True, "insured_headcount": 10,
+                         "layoffs": 0, "ui_contribution_last_year": amount, "application_date": day}}
+
+    texts = [(f"{k}.{k % 100:02d}", f"2021-{k % 6 + 7:02d}-{k % 28 + 1:02d}") for k in range(1500)]
+    cases = [case(*t) for t in texts + texts[:50]] + [case("12,00", "2021-07-01"), case("-1", "2021-07-01"),
+                                                      case("12,00", "2021-07-01"), case("5", "2021-02-30")]
+    results = list(engine.evaluate_many(cases))
+    for (amount, _), got in zip(texts + texts[:50], results):
+        assert got.clauses["stable_job_refund"].conclusions["amount"] == (Decimal(amount) * Decimal("0.6")).quantize(
+            Decimal("0.01"), rounding="ROUND_HALF_UP")
+    bad = results[-4:]
+    assert [(r.kind, r.problems[0][0]) for r in bad] == [("facts", "unit.ui_contribution_last_year")] * 3 + [
+        ("facts", "unit.application_date")]
+    assert [engine.evaluate(c).to_json() for c in cases[:20]] == [r.to_json() for r in results[:20]]
+
+
 def test_evaluate_many_reports_a_bad_case_and_goes_on() -> None:
     engine = ENGINES["fushun"]
     zero = {"unit": {"layoffs": 3, "insured_headcount": 0}}  # layoffs / headcount cannot be taken
