@@ -26,14 +26,13 @@ from . import types as T
 from .checker import Analysis, analyse, split_key
 from .compiler import Program, SlotSpec, compile_program
 from .decision import CaseError, ClauseResult, Decision, Shape
-from .periods.history import period_source
 from .errors import CheckFailed, FactsError, PolicyError, PolicyNameError, did_you_mean
 from .factcheck import checker
 from .fused import fuse
 from .loader import load_rule_set, resolve_set_path
-from .model import Parameter, RuleSet
-from .typer import FactBinding
-from .values import CONTEXT, Unknown, isolated
+from .model import RuleSet
+from .slotspecs import closure, parameter_value, slot_spec, static_values
+from .values import CONTEXT, isolated
 from .vocabulary import Vocabulary
 
 _NONE = object()
@@ -58,7 +57,7 @@ class RuleEngine:
         self.rule_set, self.analysis, self.program, self.vocab = rule_set, analysis, program, vocab
         self.slot_index = {k: i for i, k in enumerate(program.keys)}
         self._slot_index = self.slot_index  # older name
-        self._specs = specs if specs is not None else {k: _slot_spec(rule_set, analysis, k) for k in program.keys}
+        self._specs = specs if specs is not None else {k: slot_spec(rule_set, analysis, k) for k in program.keys}
         self.targets = targets
         # (clause id, conclusions reported) in rule-set order; with targets, only the targets.
         if targets is None:
@@ -68,7 +67,7 @@ class RuleEngine:
                                   for cid in rule_set.clauses if any(split_key(k)[0] == cid for k in targets))
         self._checker = checker(vocab)
         self._fast = self._checker.fast
-        self._static, self._static_program = _static_values(analysis, self._specs, program)
+        self._static, self._static_program = static_values(analysis, self._specs, program)
         self._static_trace: dict[int, object] | None = None
         self._variants: dict[frozenset, Variant] = {}
         self._fused: dict[frozenset, tuple[Variant, Callable, Callable]] = {}  # keys of the nested facts → fused
@@ -335,7 +334,7 @@ class RuleEngine:
             wanted = {f"{cid}.{name}" for cid in applicable for name in self.rule_set.clauses[cid].items()}
             if self.targets is not None:
                 wanted &= self.targets
-            keep = _closure(self.analysis, wanted)
+            keep = closure(self.analysis, wanted)
             keys = [k for k in self.program.keys if k in keep]
             specs = [self._specs[k] for k in keys]
             # Items that read no facts have the same value in every case: computed once (fast path only).
@@ -369,8 +368,8 @@ def build(rule_set: RuleSet, vocab: Vocabulary | None = None, targets: Iterable[
                 hint = did_you_mean(key, known)
                 raise PolicyNameError(f"targets: 规则集 {rule_set.name} 中没有 {key!r} no such item",
                                       expected="clause_id.name", hint=hint)
-        order = [k for k in analysis.order if k in _closure(analysis, set(wanted))]
-    specs = {key: _slot_spec(rule_set, analysis, key) for key in order}
+        order = [k for k in analysis.order if k in closure(analysis, set(wanted))]
+    specs = {key: slot_spec(rule_set, analysis, key) for key in order}
     # The whole set's program is written when first needed (the items of clauses a case is not
     # about, read through Decision.slots): each case runs the program of its own subjects.
     program = compile_program([specs[k] for k in order], analysis.notes, lazy=True)
@@ -393,68 +392,3 @@ def load(path: str | Path, *, targets: Iterable[str] | None = None) -> RuleEngin
     engine = build(rule_set, targets=targets)
     cache.store(set_path, rule_set, engine.analysis)
     return wrap(engine)
-
-
-def _static_values(analysis: Analysis, specs: dict[str, SlotSpec],
-                   program: Program) -> tuple[dict[str, object], Program | None]:
-    """The value of every computed item that depends on no fact (and no date-dependent parameter),
-    and the program of those items alone (numbered as `program`) that computed them."""
-    static: set[str] = set()
-    for key in program.keys:
-        spec = specs.get(key)
-        if spec is None or spec.history or spec.expr is None and spec.const.__class__ is Unknown:
-            continue
-        if all(d in static for d in analysis.deps.get(key, ())) and not _reads_facts(spec, analysis):
-            static.add(key)
-    if not static:
-        return {}, None
-    keys = [k for k in program.keys if k in static]  # what they read is static too: a program of its own
-    alone = compile_program([specs[k] for k in keys], analysis.notes, numbering=(program.nodes, program.node_ids))
-    try:
-        values = dict(zip(keys, alone.run({"$subjects": frozenset()})))
-    except PolicyError:  # an item that fails on every case keeps failing where it is used
-        return {}, None
-    return {k: values[k] for k in static}, alone
-
-
-def _reads_facts(spec: SlotSpec, analysis: Analysis) -> bool:
-    roots = ([spec.expr] if spec.expr is not None else []) + [x for pair in spec.exceptions for x in pair]
-    bindings = analysis.notes.bindings
-    return any(isinstance(bindings.get(id(node)), FactBinding) for root in roots for node in n.walk(root))
-
-
-def _closure(analysis: Analysis, targets: set[str]) -> set[str]:
-    keep: set[str] = set()
-    stack = list(targets)
-    while stack:
-        key = stack.pop()
-        if key not in keep:
-            keep.add(key)
-            stack.extend(analysis.deps.get(key, ()))
-    return keep
-
-
-def _needed(analysis: Analysis, targets: set[str]) -> list[str]:
-    keep = _closure(analysis, targets)
-    return [k for k in analysis.order if k in keep]
-
-
-def _slot_spec(rs: RuleSet, analysis: Analysis, key: str) -> SlotSpec:
-    cid, name = split_key(key)
-    clause = rs.clauses[cid]
-    item = clause.items()[name]
-    if isinstance(item, Parameter):
-        return SlotSpec(key, const=parameter_value(item), history=item.history,
-                        history_by=period_source(clause) if item.history else None)
-    rules = sorted((r for r in clause.exceptions if r.conclusion == name), key=lambda r: -r.priority)
-    money = item.role == "conclusion" and analysis.slot_types.get(key, T.ANY).kind == "money"
-    return SlotSpec(key, expr=item.expr, money=money, exceptions=tuple((r.when, r.value) for r in rules))
-
-
-def parameter_value(p: Parameter) -> object:
-    if p.value is not None:
-        return p.value
-    if p.history:
-        return None
-    reason = p.delegated.reason if p.delegated else "未给出值"
-    return Unknown({p.name}, {p.name: reason})
