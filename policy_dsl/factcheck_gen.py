@@ -244,26 +244,8 @@ def _converter(rule: "Rule") -> Callable[[Any], Any]:
     return _date_converter(rule.minimum, rule.maximum)  # type: ignore[arg-type]
 
 
-# Text read before, converted: a register repeats its texts (months, rates, dates), and a
-# lookup costs a tenth of reading the text again. Bounded: emptied when full.
-_MEMO_SIZE = 1024
-
-
 def _decimal_converter(lo: Decimal | None) -> Callable[[Any], Any]:
-    memo: dict[str, Any] = {}
-
     def convert(v: Any) -> Any:
-        c = v.__class__
-        if c is str:
-            got = memo.get(v)
-            if got is None:
-                if len(memo) >= _MEMO_SIZE:
-                    memo.clear()
-                got = memo[v] = number(v)
-            return got
-        return number(v)
-
-    def number(v: Any) -> Any:
         c = v.__class__
         if c is Decimal:
             if not v.is_finite():
@@ -279,23 +261,11 @@ def _decimal_converter(lo: Decimal | None) -> Callable[[Any], Any]:
         if lo is not None and v < lo:
             return _BAD
         return v.copy_abs() if not v else v  # -0.00 is 0.00
-    return convert
+    return _remembered(convert)
 
 
 def _date_converter(lo: date | None, hi: date | None) -> Callable[[Any], Any]:
-    memo: dict[str, Any] = {}
-
     def convert(v: Any) -> Any:
-        if v.__class__ is str:
-            got = memo.get(v)
-            if got is None:
-                if len(memo) >= _MEMO_SIZE:
-                    memo.clear()
-                got = memo[v] = day(v)
-            return got
-        return day(v)
-
-    def day(v: Any) -> Any:
         c = v.__class__
         if c is str:
             if _DATE(v) is None:
@@ -309,7 +279,27 @@ def _date_converter(lo: date | None, hi: date | None) -> Callable[[Any], Any]:
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             return _BAD
         return v
-    return convert
+    return _remembered(convert)
+
+
+_MEMO_SIZE = 1024
+
+
+def _remembered(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert`, remembering what it made of each text: facts read from JSON repeat their texts
+    (months, dates), and a lookup costs a tenth of reading one again. Bounded: emptied when full."""
+    memo: dict[str, Any] = {}
+
+    def remembered(v: Any) -> Any:
+        if v.__class__ is str:
+            got = memo.get(v)
+            if got is None:
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()
+                got = memo[v] = convert(v)
+            return got
+        return convert(v)
+    return remembered
 
 
 NAMESPACE = {"_MISS": _MISS, "_BAD": _BAD, "_Dec": Decimal, "_date": date, "_iso": date.fromisoformat,
