@@ -22,6 +22,7 @@ from ..periods.chain import edition_of
 from ..periods.words import clause_edition, edition_header, edition_json, period_json
 from ..render_json import json_value
 from ..values import Unknown, format_decimal, format_money
+from .shaped import ShapedLines
 
 # What `policy eval --format json` puts before decision.to_json() (policy_dsl/schema/evaluation-v1.json), so
 # that a JSONL row without its "row" (and "explain") is that very object; tests hold the two equal.
@@ -37,6 +38,8 @@ class JsonRows:
         self.clauses = clauses
         self.converters = {cid: {name: _converter(engine.slot_type(f"{cid}.{name}"), self.vocab)
                                  for name in engine.rule_set.clauses[cid].conclusions} for cid in clauses}
+        self.kinds = {cid: {name: engine.slot_type(f"{cid}.{name}").kind for name in self.converters[cid]}
+                      for cid in clauses}
         self._unknowns: dict[tuple, dict] = {}
         self._encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         # The text of a clause with no conclusions (inapplicable, or informational), by applicability.
@@ -51,6 +54,7 @@ class JsonRows:
         self._period = f',"period":{self._encode(period_json(period))}' if period is not None else ""
         self._editions: dict = {}
         self._own = edition_of(engine.rule_set)  # the row's own edition, which no clause repeats
+        self._shaped = ShapedLines(self)
 
     def unknown(self, value: Unknown) -> dict:
         """The JSON of an undetermined value; shared between rows (read-only), as a register repeats
@@ -110,6 +114,9 @@ class JsonRows:
 
     def line(self, number: int, decision, extra: dict | None = None) -> str:
         """The JSONL line `{"row": N, **EVALUATION_HEADER, **render(decision), **extra}`, from pre-encoded pieces."""
+        shaped = self._shaped.line(number, decision, extra)  # the common Decision, by its Shape's plan
+        if shaped is not None:
+            return shaped
         encode = self._encode
         parts = []
         clauses = decision.clauses  # a mapping built on each access: once per row
