@@ -44,11 +44,11 @@ class ShapedLines:
         if plan is None:
             return None
         template, dynamic, day_at = plan
-        values = decision._v
-        if decision._x is not None or day_at is None:
+        values, x = decision._v, decision._x
+        if day_at is None or (x is not None and (x.get("facts") is not None or "header" in x)):
             day = decision.as_of
-        else:  # as Decision.facts reads it: a given date, else none
-            day = values[day_at]
+        else:  # what Decision.facts would hold (without building it): a date given, else none
+            day = values[day_at] if day_at >= 0 else None
             if day.__class__ is not date:
                 day = None
         as_of = "null" if day is None else self._day(day)
@@ -100,8 +100,9 @@ class ShapedLines:
                 template.append("%s")
                 dynamic.append(piece)
         template.append("}%s}")
+        # where as_of is in the values (-1: not among the facts a fused program reads; None: not fused)
         paths = shape.paths
-        day_at = paths.index("as_of") if paths is not None and "as_of" in paths else None
+        day_at = None if paths is None else paths.index("as_of") if "as_of" in paths else -1
         return "".join(template), tuple(dynamic), day_at
 
     # --- the text of one value, as the general path's converters and encoder give it -----------------

@@ -35,6 +35,10 @@ PAYOUTS = {
 }
 
 
+def _payout_names(rule: Payout) -> tuple[str, ...]:
+    return (rule.eligible, rule.amount, rule.automatic, rule.in_time, rule.payable)
+
+
 def _kleene_payable(eligible: object, automatic: object, in_time: object) -> object:
     """eligible and (automatic or in_time), three-valued, for a rule set without a payable conclusion."""
     either = True if (automatic is True or in_time is True) else False if (automatic is False and in_time is False) \
@@ -144,7 +148,7 @@ class Summary:
             plan.append((tally, tuple(where.values()),
                          tuple((tally.bools[name], where.get(name, (-1, None))) for name in bools),
                          tuple((name, where.get(name, (-1, None))) for name in moneys),
-                         rule, tuple(where) if rule else ()))
+                         rule, tuple((name, where[name]) for name in _payout_names(rule) if name in where) if rule else ()))
         return tuple(plan)
 
     def _add_shaped(self, plan: tuple, values: list) -> None:
@@ -152,7 +156,7 @@ class Summary:
         self.rows += 1
         self.evaluated += 1
         missing: set[str] | None = None
-        for tally, everything, bools, moneys, rule, names in plan:
+        for tally, everything, bools, moneys, rule, gating in plan:
             tally.applicable += 1
             for i, constant in everything:
                 value = values[i] if i >= 0 else constant
@@ -173,7 +177,7 @@ class Summary:
                 else:
                     tally.money_unknown[name] += 1
             if rule is not None:
-                self._payout(tally, rule, {name: values[i] if i >= 0 else c for name, (i, c) in zip(names, everything)})
+                self._payout(tally, rule, {name: values[i] if i >= 0 else c for name, (i, c) in gating})
         if missing:
             self.missing.update(missing)
 
