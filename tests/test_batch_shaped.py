@@ -85,8 +85,8 @@ def test_shaped_output_is_the_general_paths_byte_for_byte(tmp_path, capsys, monk
     source = make(tmp_path / "register.csv", name, 300)
     runs = [(extra, out) for extra, out in RUNS if kind == "units" or "--keep" not in extra]
     shaped_lines = []
-    line = ShapedLines.line
-    monkeypatch.setattr(ShapedLines, "line", lambda self, *a: shaped_lines.append(line(self, *a)) or shaped_lines[-1])
+    record = ShapedLines.record
+    monkeypatch.setattr(ShapedLines, "record", lambda self, *a: shaped_lines.append(record(self, *a)) or shaped_lines[-1])
     shaped = [outputs(capsys, tmp_path, "shaped", [name, source, *extra], out) for extra, out in runs]
     assert sum(text is not None for text in shaped_lines) >= 100  # the plans did write (JSONL) rows
     monkeypatch.setattr(Decision, "_bare", lambda self: None)  # every Decision through Decision.clauses
@@ -106,9 +106,9 @@ def test_a_decision_that_is_not_the_common_kind_has_no_plan():
     rows = JsonRows(engine, tuple(engine.rule_set.clauses))
     case = {"unit": {"kind": "enterprise", "size": "small", "ui_insured": True}}
     plain = engine.evaluate(case)
-    assert plain._bare() is not None and rows._shaped.line(1, plain, None) is not None
+    assert plain._bare() is not None and rows._shaped.record(1, plain, None) is not None
     traced = engine.evaluate(case, trace=True)
-    assert traced._bare() is None and rows._shaped.line(1, traced, None) is None
+    assert traced._bare() is None and rows._shaped.record(1, traced, None) is None
     built = Decision(plain.policy_set, plain.as_of, plain.content_hash, dict(plain.clauses), engine=engine)
     assert built._bare() is None
     assert rows.line(1, built, None) == rows.line(1, plain, None)  # the general path, the same text

@@ -114,9 +114,17 @@ class JsonRows:
 
     def line(self, number: int, decision, extra: dict | None = None) -> str:
         """The JSONL line `{"row": N, **EVALUATION_HEADER, **render(decision), **extra}`, from pre-encoded pieces."""
-        shaped = self._shaped.line(number, decision, extra)  # the common Decision, by its Shape's plan
+        shaped = self._shaped.record(number, decision, extra)  # the common Decision, by its Shape's plan
         if shaped is not None:
-            return shaped
+            return shaped[:-1].decode()
+        return self._general(number, decision, extra)
+
+    def record(self, number: int, decision, extra: dict | None = None) -> bytes:
+        """`line()` and its newline, in UTF-8: what a JSONL file holds for the row."""
+        shaped = self._shaped.record(number, decision, extra)
+        return shaped if shaped is not None else (self._general(number, decision, extra) + "\n").encode()
+
+    def _general(self, number: int, decision, extra: dict | None) -> str:
         encode = self._encode
         parts = []
         clauses = decision.clauses  # a mapping built on each access: once per row
