@@ -4,7 +4,8 @@
 --format json`) gives, restricted to the chosen clauses; it only precomputes the
 conclusion types and reuses the rendering of identical undetermined values,
 which a register repeats on most rows. tests/test_batch.py holds it equal to
-`to_json()`.
+`to_json()`. `line`/`record` write the common Decision from its Shape's plan
+(shaped.py) and any other through `_general`, the same text.
 
 `TableShape` is the CSV/Parquet layout: `row`, the --keep columns, one column
 per conclusion (`stable_job_refund.amount`), `待补充事实`, and `理由` with
