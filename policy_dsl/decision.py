@@ -96,6 +96,18 @@ class Decision:
         d._v, d._s, d._x = values, shape, {"facts": flat, "trace": trace}
         return d
 
+    def _bare(self) -> "Shape | None":
+        """The Shape of a Decision evaluation made and nothing has added to (not traced, not a
+        subclass such as an edition chain's): its conclusions are then exactly `_v` read by the
+        Shape's positions, which a renderer of many rows may do without building `clauses`. None
+        for any other Decision."""
+        if self.__class__ is not Decision:
+            return None
+        x = self._x
+        if x is not None and (x.get("trace") is not None or x.get("clauses") is not None):
+            return None
+        return self._s
+
     def _extra(self) -> dict:
         x = self._x
         if x is None:

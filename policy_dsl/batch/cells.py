@@ -38,6 +38,7 @@ Parser = Callable[[Any], Any]
 
 TRUE_WORDS = frozenset({"是", "true", "1"})
 FALSE_WORDS = frozenset({"否", "false", "0"})
+_BOOL_CELLS = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
 SET_SEPARATORS = re.compile(r"[;；|]")
 EMPTY_SET = "[]"
 # Any decimal with at most 15 significant digits survives a trip through a binary double, so the
@@ -56,6 +57,10 @@ def _shown(value: Any) -> str:
 
 
 def parse_bool(value: Any) -> bool:
+    if value.__class__ is str:  # the common case first: a word as written
+        known = _BOOL_CELLS.get(value)
+        if known is not None:
+            return known
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -162,6 +167,9 @@ def enum_parser(spec: FactSpec) -> Parser:
     allowed = "、".join(f"{code}（{label}）" for code, label in spec.value_labels) or "、".join(spec.type.values)
 
     def parse(value: Any) -> str:
+        code = lookup.get(value) if value.__class__ is str else None  # the common case first
+        if code is not None:
+            return code
         text = value.strip() if isinstance(value, str) else _shown(value)
         code = lookup.get(text)
         if code is not None:

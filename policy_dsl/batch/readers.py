@@ -122,7 +122,7 @@ def typed_row(number: int, cells: list, header: Header, kept_index: tuple[int, .
                 case[subject] = {fact: value}
             else:
                 sub[fact] = value
-    kept = tuple(_text(cells[i]) for i in kept_index)
+    kept = tuple(_text(cells[i]) for i in kept_index) if kept_index else ()
     if undecodable:
         for i, value in zip(kept_index, kept):
             if _UNDECODABLE.search(value):

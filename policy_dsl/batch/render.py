@@ -4,7 +4,8 @@
 --format json`) gives, restricted to the chosen clauses; it only precomputes the
 conclusion types and reuses the rendering of identical undetermined values,
 which a register repeats on most rows. tests/test_batch.py holds it equal to
-`to_json()`.
+`to_json()`. `line`/`record` write the common Decision from its Shape's plan
+(shaped.py) and any other through `_general`, the same text.
 
 `TableShape` is the CSV/Parquet layout: `row`, the --keep columns, one column
 per conclusion (`stable_job_refund.amount`), `待补充事实`, and `理由` with
@@ -22,6 +23,7 @@ from ..periods.chain import edition_of
 from ..periods.words import clause_edition, edition_header, edition_json, period_json
 from ..render_json import json_value
 from ..values import Unknown, format_decimal, format_money
+from .shaped import ShapedLines
 
 # What `policy eval --format json` puts before decision.to_json() (policy_dsl/schema/evaluation-v1.json), so
 # that a JSONL row without its "row" (and "explain") is that very object; tests hold the two equal.
@@ -37,6 +39,8 @@ class JsonRows:
         self.clauses = clauses
         self.converters = {cid: {name: _converter(engine.slot_type(f"{cid}.{name}"), self.vocab)
                                  for name in engine.rule_set.clauses[cid].conclusions} for cid in clauses}
+        self.kinds = {cid: {name: engine.slot_type(f"{cid}.{name}").kind for name in self.converters[cid]}
+                      for cid in clauses}
         self._unknowns: dict[tuple, dict] = {}
         self._encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         # The text of a clause with no conclusions (inapplicable, or informational), by applicability.
@@ -51,6 +55,7 @@ class JsonRows:
         self._period = f',"period":{self._encode(period_json(period))}' if period is not None else ""
         self._editions: dict = {}
         self._own = edition_of(engine.rule_set)  # the row's own edition, which no clause repeats
+        self._shaped = ShapedLines(self)
 
     def unknown(self, value: Unknown) -> dict:
         """The JSON of an undetermined value; shared between rows (read-only), as a register repeats
@@ -110,6 +115,17 @@ class JsonRows:
 
     def line(self, number: int, decision, extra: dict | None = None) -> str:
         """The JSONL line `{"row": N, **EVALUATION_HEADER, **render(decision), **extra}`, from pre-encoded pieces."""
+        shaped = self._shaped.record(number, decision, extra)  # the common Decision, by its Shape's plan
+        if shaped is not None:
+            return shaped[:-1].decode()
+        return self._general(number, decision, extra)
+
+    def record(self, number: int, decision, extra: dict | None = None) -> bytes:
+        """`line()` and its newline, in UTF-8: what a JSONL file holds for the row."""
+        shaped = self._shaped.record(number, decision, extra)
+        return shaped if shaped is not None else (self._general(number, decision, extra) + "\n").encode()
+
+    def _general(self, number: int, decision, extra: dict | None) -> str:
         encode = self._encode
         parts = []
         clauses = decision.clauses  # a mapping built on each access: once per row

@@ -35,6 +35,10 @@ PAYOUTS = {
 }
 
 
+def _payout_names(rule: Payout) -> tuple[str, ...]:
+    return (rule.eligible, rule.amount, rule.automatic, rule.in_time, rule.payable)
+
+
 def _kleene_payable(eligible: object, automatic: object, in_time: object) -> object:
     """eligible and (automatic or in_time), three-valued, for a rule set without a payable conclusion."""
     either = True if (automatic is True or in_time is True) else False if (automatic is False and in_time is False) \
@@ -67,6 +71,7 @@ class Summary:
         self.tallies = {cid: Tally() for cid in clauses}
         self.missing: Counter = Counter()
         self.reasons: dict[str, str] = {}
+        self._plans: dict = {}  # Shape → what add reads of its Decisions (see _plan)
         self.kinds = {cid: {name: engine.slot_type(f"{cid}.{name}").kind
                             for name in engine.rule_set.clauses[cid].conclusions} for cid in clauses}
         self.watched = {cid: (tuple(n for n, k in kinds.items() if k == "bool"),
@@ -81,6 +86,16 @@ class Summary:
         self.errors += 1
 
     def add(self, decision) -> None:
+        shape = decision._bare()
+        if shape is not None:
+            plan = self._plans.get(shape, False)
+            if plan is False:
+                if len(self._plans) > 256:  # bounded: an engine makes a few Shapes per program
+                    self._plans.clear()
+                plan = self._plans[shape] = self._plan(shape)
+            if plan is not None:
+                self._add_shaped(plan, decision._v)
+                return
         self.rows += 1
         self.evaluated += 1
         missing: set[str] = set()
@@ -109,6 +124,60 @@ class Summary:
             rule = PAYOUTS.get(cid)
             if rule is not None:
                 self._payout(tally, rule, conclusions)
+        if missing:
+            self.missing.update(missing)
+
+    def _plan(self, shape) -> tuple | None:
+        """What `add` reads of every Decision of one Shape: per applicable clause, its tally, the
+        positions of its conclusions in the values list (or their constants), in the order `add`
+        would read them. None: take the general path."""
+        reported = {cid: (applicable, at) for cid, applicable, at in shape.reported}
+        plan = []
+        for cid in self.clauses:
+            if cid not in reported:
+                return None
+            applicable, at = reported[cid]
+            if not applicable:
+                continue
+            where = {name: (i, c) for name, i, c in at}
+            if len(where) != len(at):
+                return None
+            tally = self.tallies[cid]
+            bools, moneys = self.watched[cid]
+            rule = PAYOUTS.get(cid)
+            plan.append((tally, tuple(where.values()),
+                         tuple((tally.bools[name], where.get(name, (-1, None))) for name in bools),
+                         tuple((name, where.get(name, (-1, None))) for name in moneys),
+                         rule, tuple((name, where[name]) for name in _payout_names(rule) if name in where) if rule else ()))
+        return tuple(plan)
+
+    def _add_shaped(self, plan: tuple, values: list) -> None:
+        """`add` for a Decision read by its Shape's plan: the same counts, sums and missing facts."""
+        self.rows += 1
+        self.evaluated += 1
+        missing: set[str] | None = None
+        for tally, everything, bools, moneys, rule, gating in plan:
+            tally.applicable += 1
+            for i, constant in everything:
+                value = values[i] if i >= 0 else constant
+                if value.__class__ is Unknown:
+                    if missing is None:
+                        missing = set()
+                    missing |= value.missing  # type: ignore[attr-defined]
+                    if value.reasons:  # type: ignore[attr-defined]
+                        self.reasons.update(value.reasons)  # type: ignore[attr-defined]
+            for counts, (i, constant) in bools:
+                value = values[i] if i >= 0 else constant
+                counts["true" if value is True else "false" if value is False else "unknown"] += 1
+            for name, (i, constant) in moneys:
+                value = values[i] if i >= 0 else constant
+                if value.__class__ is Decimal:
+                    tally.money[name] += value  # type: ignore[operator]
+                    tally.money_known[name] += 1
+                else:
+                    tally.money_unknown[name] += 1
+            if rule is not None:
+                self._payout(tally, rule, {name: values[i] if i >= 0 else c for name, (i, c) in gating})
         if missing:
             self.missing.update(missing)
 

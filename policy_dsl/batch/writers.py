@@ -95,12 +95,12 @@ class JsonlWriter:
     (with --explain, an "explain" object after it)."""
 
     def __init__(self, target: str, rows: JsonRows) -> None:
-        self.file = AtomicFile(target)
+        self.file = AtomicFile(target, binary=True)  # UTF-8 lines, encoded by JsonRows.record
         self._write = self.file.stream.write
         self.rows = rows
 
     def write(self, number: int, kept: tuple, decision, reason: dict | None) -> None:
-        self._write(self.rows.line(number, decision, None if reason is None else {"explain": reason}) + "\n")
+        self._write(self.rows.record(number, decision, None if reason is None else {"explain": reason}))
 
 
 class CsvWriter:
