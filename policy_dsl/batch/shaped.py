@@ -76,7 +76,7 @@ class ShapedLines:
         the general path."""
         rows, encode = self.rows, self.rows._encode
         reported = {cid: (applicable, at) for cid, applicable, at in shape.reported}
-        pieces: list = [f'{{"row":', None, f',{rows._header}"policy_set":{encode(shape.engine.rule_set.name)}'
+        pieces: list = ['{"row":', None, f',{rows._header}"policy_set":{encode(shape.engine.rule_set.name)}'
                         f'{rows._title},"as_of":', None, f'{rows._period},"clauses":{{']
         for n, cid in enumerate(rows.clauses):
             if cid not in reported:
