@@ -10,26 +10,11 @@ import pytest
 
 from policy_dsl.cli import main
 from policy_dsl.engine import load
-from policy_dsl.sql.cases import CaseMaker
+from policy_dsl.sql.cases import CaseMaker, write_register
 
 
 def register(path, name: str, rows: int) -> str:
-    engine = load(name)
-    maker = CaseMaker(engine, start=3)
-    columns = [p for p in engine.vocab.facts if p != "as_of"] + ["as_of"]
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=columns)
-        w.writeheader()
-        for row in maker.rows(rows):
-            for p, cell in row.items():  # sets as the register spells them: a;b, [] when empty
-                if engine.vocab.facts[p].type.kind == "set" and cell.startswith("["):
-                    try:
-                        items = json.loads(cell)
-                    except ValueError:
-                        continue
-                    row[p] = ";".join(items) if items else "[]"
-            w.writerow(row)
-    return str(path)
+    return str(write_register(load(name), path, rows, start=3))
 
 
 def run(capsys, *args) -> tuple[int, str]:

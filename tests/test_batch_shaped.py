@@ -6,7 +6,6 @@ cases judged by the older edition (its EditionDecision takes the general path)."
 from __future__ import annotations
 
 import csv
-import json
 import random
 
 import pytest
@@ -16,7 +15,7 @@ from policy_dsl.batch.shaped import ShapedLines
 from policy_dsl.cli import main
 from policy_dsl.decision import Decision
 from policy_dsl.engine import load
-from policy_dsl.sql.cases import CaseMaker
+from policy_dsl.sql.cases import write_register
 
 UNITS = ["unit.name", "unit.kind", "unit.size", "unit.ui_insured", "unit.insured_headcount", "unit.layoffs",
          "unit.ui_contribution_last_year", "unit.insured_headcount_end_2020", "unit.application_date",
@@ -25,21 +24,7 @@ UNITS = ["unit.name", "unit.kind", "unit.size", "unit.ui_insured", "unit.insured
 
 def facts_register(path, name: str, rows: int) -> str:
     """Every fact of the set as a column, ~15 % of cells empty, a few bad cells (CaseMaker)."""
-    engine = load(name)
-    columns = [p for p in engine.vocab.facts if p != "as_of"] + ["as_of"]
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=columns)
-        w.writeheader()
-        for row in CaseMaker(engine, start=5).rows(rows):
-            for p, cell in row.items():  # sets as a register spells them
-                if engine.vocab.facts[p].type.kind == "set" and cell.startswith("["):
-                    try:
-                        items = json.loads(cell)
-                    except ValueError:
-                        continue
-                    row[p] = ";".join(items) if items else "[]"
-            w.writerow(row)
-    return str(path)
+    return str(write_register(load(name), path, rows, start=5))
 
 
 def units_register(path, name: str, rows: int) -> str:

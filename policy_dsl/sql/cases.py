@@ -103,3 +103,24 @@ def write_csv(engine: RuleEngine, path: str | Path, count: int, start: int = 7, 
         for row in maker.rows(count):
             writer.writerow(row)
     return Path(path)
+
+
+def write_register(engine: RuleEngine, path: str | Path, count: int, start: int = 7) -> Path:
+    """`count` generated rows as a register keeps them: every fact a column (as_of last), a set
+    spelled a;b ([] when empty) rather than as JSON."""
+    maker = CaseMaker(engine, start)
+    facts = engine.vocab.facts
+    columns = [p for p in facts if p != "as_of"] + ["as_of"]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        for row in maker.rows(count):
+            for p, cell in row.items():
+                if facts[p].type.kind == "set" and cell.startswith("["):
+                    try:
+                        items = json.loads(cell)
+                    except ValueError:  # a bad cell stays as it is
+                        continue
+                    row[p] = ";".join(items) if items else "[]"
+            writer.writerow(row)
+    return Path(path)
