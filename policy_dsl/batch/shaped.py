@@ -146,20 +146,13 @@ class ShapedLines:
         if kind == "date":
             return lambda v: self._day(v) if v.__class__ is date else general(v)
         seen: dict = {}
-        if kind in ("decimal", "rate"):
-            def number(v: object) -> bytes:
-                if v.__class__ is not Decimal or not v or not v.is_finite():  # type: ignore[union-attr]
-                    return general(v)  # a zero may be -0, which equals 0 but reads "-0"; a NaN has no hash
-                text = seen.get(v)  # equal Decimals have one canonical text (format_decimal normalises)
-                if text is None:
-                    if len(seen) > _BOUND:
-                        seen.clear()
-                    text = seen[v] = general(v)
-                return text
-            return number
+        numeric = kind in ("decimal", "rate")
 
         def remembered(v: object) -> bytes:
-            if v.__class__ is not str:  # enum codes and strings repeat; anything else is converted each time
+            # Decimals (not zero: -0 equals 0 but reads "-0"; not NaN: no hash; equal Decimals have
+            # one canonical text, format_decimal normalises), enum codes and strings repeat; anything
+            # else is converted each time.
+            if (v.__class__ is not Decimal or not v or not v.is_finite()) if numeric else v.__class__ is not str:  # type: ignore[union-attr]
                 return general(v)
             text = seen.get(v)
             if text is None:
